@@ -1,0 +1,255 @@
+"""The pure comparison: baseline and current metrics + rules -> per-metric diff and verdict.
+
+No I/O here; ``mlgate.commands.compare_cmd`` gathers the inputs (git, files) and writes the
+result. See docs/result-schema.md for the shape of what :func:`diff` returns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlgate.errors import UsageError
+from mlgate.thresholds import Rule, infer_direction, rule_for
+
+STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
+# Relative changes below this are treated as float noise, not a change.
+_REL_EPSILON = 1e-12
+
+
+@dataclass
+class Comparison:
+    """Inputs of one comparison, already read from wherever they live."""
+
+    current: dict[str, float]
+    baseline: dict[str, float] | None
+    rules: list[Rule] = field(default_factory=list)
+    require_baseline: bool = False
+    files: dict[str, str] = field(default_factory=dict)  # metric -> file it came from
+
+
+def encode(value: float | None) -> float | str | None:
+    """JSON has no NaN/Infinity: they are written as the strings "NaN", "Infinity"."""
+    if value is None:
+        return None
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def decode(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[value]
+    return float(value)
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def status_of(baseline: float | None, current: float | None, direction: str) -> str:
+    if current is None:
+        return "removed"
+    if baseline is None:
+        return "new"
+    if not (_finite(baseline) and _finite(current)):
+        same = (math.isnan(baseline) and math.isnan(current)) or baseline == current
+        if same:
+            return "unchanged"
+        return "regressed" if not _finite(current) else "improved"
+    delta = current - baseline
+    if abs(delta) <= _REL_EPSILON * max(abs(baseline), abs(current), 1.0):
+        return "unchanged"
+    better = delta > 0 if direction == "higher" else delta < 0
+    return "improved" if better else "regressed"
+
+
+def _rule_check(
+    kind: str, limit: float | None, passed: bool | None, message: str, threshold: str
+) -> dict[str, Any]:
+    return {
+        "rule": kind,
+        "threshold": threshold,
+        "limit": encode(limit),
+        "status": "skipped" if passed is None else ("passed" if passed else "failed"),
+        "message": message,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "none"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return f"{value:.6g}"
+
+
+def evaluate_rule(
+    rule: Rule,
+    baseline: float | None,
+    current: float | None,
+    direction: str,
+    require_baseline: bool,
+) -> list[dict[str, Any]]:
+    """The checks one rule makes on one metric (min, max, tolerance)."""
+    checks: list[dict[str, Any]] = []
+    missing = "the metric is missing from the current metrics"
+    if rule.min is not None:
+        threshold = f"min {rule.min:g}"
+        if current is None:
+            checks.append(_rule_check("min", rule.min, False, missing, threshold))
+        else:
+            ok = _finite(current) and current >= rule.min
+            msg = f"{_fmt(current)} {'>=' if ok else 'is below'} {rule.min:g}"
+            if not _finite(current):
+                msg = f"{_fmt(current)} is not a finite number"
+            checks.append(_rule_check("min", rule.min, ok, msg, threshold))
+    if rule.max is not None:
+        threshold = f"max {rule.max:g}"
+        if current is None:
+            checks.append(_rule_check("max", rule.max, False, missing, threshold))
+        else:
+            ok = _finite(current) and current <= rule.max
+            msg = f"{_fmt(current)} {'<=' if ok else 'is above'} {rule.max:g}"
+            if not _finite(current):
+                msg = f"{_fmt(current)} is not a finite number"
+            checks.append(_rule_check("max", rule.max, ok, msg, threshold))
+    if rule.tolerance is not None:
+        tol = rule.tolerance
+        sign = "-" if direction == "higher" else "+"
+        threshold = f"tolerance {sign}{tol.text()}"
+        if current is None:
+            checks.append(_rule_check("tolerance", None, False, missing, threshold))
+        elif baseline is None:
+            if require_baseline:
+                checks.append(
+                    _rule_check(
+                        "tolerance", None, False,
+                        "no baseline, and require-baseline is true", threshold,
+                    )
+                )
+            else:
+                checks.append(
+                    _rule_check("tolerance", None, None, "skipped: no baseline", threshold)
+                )
+        elif not _finite(baseline):
+            checks.append(
+                _rule_check(
+                    "tolerance", None, _finite(current),
+                    f"baseline is {_fmt(baseline)}; only a finite current value passes",
+                    threshold,
+                )
+            )
+        else:
+            allowed = tol.allowed(baseline)
+            limit = baseline - allowed if direction == "higher" else baseline + allowed
+            if not _finite(current):
+                ok, msg = False, f"{_fmt(current)} is not a finite number"
+            elif direction == "higher":
+                ok = current >= limit - _REL_EPSILON * max(abs(limit), 1.0)
+                msg = f"dropped {_fmt(baseline - current)}, allowed {_fmt(allowed)}"
+                if current >= baseline:
+                    msg = "did not drop"
+            else:
+                ok = current <= limit + _REL_EPSILON * max(abs(limit), 1.0)
+                msg = f"rose {_fmt(current - baseline)}, allowed {_fmt(allowed)}"
+                if current <= baseline:
+                    msg = "did not rise"
+            checks.append(_rule_check("tolerance", limit, ok, msg, threshold))
+    return checks
+
+
+def diff(cmp: Comparison) -> dict[str, Any]:
+    """Compare every metric; returns the ``metrics``, ``summary`` and rule lists of result.json."""
+    names = list(cmp.current)
+    if cmp.baseline:
+        names += [n for n in cmp.baseline if n not in cmp.current]
+    _check_rules_match(cmp, names)
+
+    rows = [_metric_row(name, cmp) for name in names]
+    rows.sort(key=lambda r: (STATUS_ORDER.index(r["status"]), r["name"]))
+    # A failing metric goes first whatever its status.
+    rows.sort(key=lambda r: r["passed"])
+
+    failed = [
+        f"{r['name']}: {c['threshold']} ({c['message']})"
+        for r in rows for c in r["rules"] if c["status"] == "failed"
+    ]
+    skipped = [
+        f"{r['name']}: {c['threshold']} ({c['message']})"
+        for r in rows for c in r["rules"] if c["status"] == "skipped"
+    ]
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_ORDER}
+    checks = [c for r in rows for c in r["rules"]]
+    summary = {
+        "metrics": len(rows),
+        **counts,
+        "rules_passed": sum(1 for c in checks if c["status"] == "passed"),
+        "rules_failed": len(failed),
+        "rules_skipped": len(skipped),
+    }
+    return {
+        "passed": not failed,
+        "metrics": rows,
+        "summary": summary,
+        "failed_rules": failed,
+        "skipped_rules": skipped,
+    }
+
+
+def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
+    current = cmp.current.get(name)
+    base = cmp.baseline.get(name) if cmp.baseline else None
+    rule = rule_for(name, cmp.rules)
+    direction = rule.direction if rule and rule.direction else infer_direction(name)
+    direction_source = "explicit" if rule and rule.direction else "inferred"
+    status = status_of(base, current, direction)
+    delta = rel = None
+    if current is not None and base is not None:
+        delta = current - base
+        if _finite(base) and _finite(current):
+            rel = delta / abs(base) if base != 0 else (0.0 if delta == 0 else None)
+        else:
+            delta = math.nan
+    checks: list[dict[str, Any]] = []
+    if rule is not None and not (current is None and rule.is_glob):
+        checks = evaluate_rule(rule, base, current, direction, cmp.require_baseline)
+    if current is not None and not _finite(current) and not checks:
+        checks.append(
+            _rule_check("finite", None, False, f"{_fmt(current)} is not a finite number", "finite")
+        )
+    return {
+        "name": name,
+        "file": cmp.files.get(name),
+        "baseline": encode(base),
+        "current": encode(current),
+        "delta": encode(delta),
+        "relative_delta": encode(rel),
+        "direction": direction,
+        "direction_source": direction_source,
+        "status": status,
+        "rule": rule.pattern if rule else None,
+        "rules": checks,
+        "passed": all(c["status"] != "failed" for c in checks),
+    }
+
+
+def _check_rules_match(cmp: Comparison, names: list[str]) -> None:
+    known = set(names)
+    for rule in cmp.rules:
+        if not rule.is_glob and rule.pattern not in known:
+            raise UsageError(
+                f"a threshold names metric {rule.pattern!r}, which is in neither the current "
+                "nor the baseline metrics",
+                where=f"thresholds: {rule.pattern}",
+                fix="fix the metric name (known: "
+                + (", ".join(sorted(known)[:20]) or "none")
+                + ") or use a glob such as `test.*`",
+            )

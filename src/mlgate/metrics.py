@@ -1,0 +1,149 @@
+"""Metrics files: where they are, how they are read and flattened to ``dotted.keys``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.errors import UsageError
+from mlgate.yamlio import parse_text
+
+DEFAULT_METRICS_FILE = "metrics.json"
+_NON_FINITE = {
+    "nan": math.nan, "+nan": math.nan, "-nan": math.nan,
+    "inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+infinity": math.inf,
+    "-inf": -math.inf, "-infinity": -math.inf,
+}
+
+# Reads a repo-relative path; returns None when the file does not exist there.
+Reader = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    value: float
+    file: str
+
+
+def _value(raw: Any, where: str) -> float:
+    if isinstance(raw, bool) or raw is None:
+        raise UsageError(
+            f"metric value must be a number, got {raw!r}",
+            where=where,
+            fix="write numbers only in metrics files (NaN and Infinity are allowed)",
+        )
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    if isinstance(raw, str) and raw.strip().lower() in _NON_FINITE:
+        return _NON_FINITE[raw.strip().lower()]
+    raise UsageError(
+        f"metric value must be a number, got {raw!r}",
+        where=where,
+        fix="write numbers only in metrics files (NaN and Infinity are allowed)",
+    )
+
+
+def flatten(data: Any, file: str, prefix: str = "") -> dict[str, float]:
+    """Flatten nested mappings (and lists, by index) to ``a.b.c`` keys with float values."""
+    out: dict[str, float] = {}
+    if isinstance(data, dict):
+        items: Iterable[tuple[Any, Any]] = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        if not prefix:
+            raise UsageError(
+                "a metrics file must hold a mapping of names to numbers",
+                where=file,
+                fix='write e.g. {"accuracy": 0.93}',
+            )
+        out[prefix] = _value(data, f"{file}: {prefix}")
+        return out
+    for key, value in items:
+        name = f"{prefix}.{key}" if prefix else str(key)
+        out.update(flatten(value, file, name))
+    return out
+
+
+def parse_metrics_text(text: str, file: str) -> dict[str, float]:
+    data = parse_text(text, file)
+    if data is None:
+        return {}
+    return flatten(data, file)
+
+
+def load_metrics(files: list[str], read: Reader, *, missing_ok: bool) -> list[Metric]:
+    """Read and merge several metrics files. A key defined in two files is an error."""
+    seen: dict[str, str] = {}
+    metrics: list[Metric] = []
+    for file in files:
+        text = read(file)
+        if text is None:
+            if missing_ok:
+                continue
+            raise UsageError(
+                "metrics file not found",
+                where=file,
+                fix="train first (`mlgate train`) or point `metrics:` in mlgate.yaml "
+                "or --metrics at the right file",
+            )
+        for name, value in parse_metrics_text(text, file).items():
+            if name in seen:
+                raise UsageError(
+                    f"metric {name!r} is defined in both {seen[name]} and {file}",
+                    where=file,
+                    fix="rename one of them (metric names must be unique across files)",
+                )
+            seen[name] = file
+            metrics.append(Metric(name, value, file))
+    return metrics
+
+
+def metrics_files_from_dvc_yaml(text: str, where: str = "dvc.yaml") -> list[str]:
+    """Metrics files named in ``dvc.yaml``: top-level ``metrics:`` and stage ``metrics:``."""
+    data = parse_text(text, where) or {}
+    if not isinstance(data, dict):
+        return []
+    files: list[str] = []
+
+    def add(entries: Any) -> None:
+        for entry in entries or []:
+            if isinstance(entry, str):
+                files.append(entry)
+            elif isinstance(entry, dict):
+                files.extend(str(k) for k in entry)
+
+    add(data.get("metrics"))
+    stages = data.get("stages") or {}
+    if isinstance(stages, dict):
+        for stage in stages.values():
+            if isinstance(stage, dict):
+                add(stage.get("metrics"))
+    return list(dict.fromkeys(files))
+
+
+def discover_metrics_files(
+    read: Reader, config_metrics: list[str], cli_metrics: list[str] | None = None
+) -> tuple[list[str], str]:
+    """The metrics files to compare and where their list came from.
+
+    Order: ``--metrics``; ``dvc.yaml`` ``metrics:``; ``mlgate.yaml`` ``metrics:``;
+    ``metrics.json``.
+    """
+    if cli_metrics:
+        return list(cli_metrics), "--metrics"
+    dvc_yaml = read("dvc.yaml")
+    if dvc_yaml is not None:
+        files = metrics_files_from_dvc_yaml(dvc_yaml)
+        if files:
+            return files, "dvc.yaml"
+    if config_metrics:
+        return list(config_metrics), "mlgate.yaml"
+    return [DEFAULT_METRICS_FILE], "default"
+
+
+def is_finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)

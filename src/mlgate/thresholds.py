@@ -1,0 +1,177 @@
+"""Threshold rules: parsing ``thresholds:`` and deciding which rule applies to a metric."""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.errors import UsageError
+
+RULE_KEYS = ("min", "max", "tolerance", "direction")
+DIRECTIONS = ("higher", "lower")
+
+# Whole words (split on separators) that mean "lower is better".
+_LOWER_WORDS = {
+    "loss", "error", "err", "mae", "mse", "rmse", "msle", "rmsle", "mape", "smape",
+    "latency", "time", "duration", "seconds", "ms", "perplexity", "logloss", "wer",
+    "cer", "fpr", "fnr", "brier", "size", "bytes", "memory", "cost", "distance",
+    "deviance", "runtime",
+}
+_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    value: float
+    percent: bool
+
+    def allowed(self, baseline: float) -> float:
+        """The allowed move in the bad direction, in the metric's units."""
+        return abs(baseline) * self.value / 100.0 if self.percent else self.value
+
+    def text(self) -> str:
+        return f"{_fmt(self.value)}%" if self.percent else _fmt(self.value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    min: float | None = None
+    max: float | None = None
+    tolerance: Tolerance | None = None
+    direction: str | None = None
+
+    @property
+    def is_glob(self) -> bool:
+        return any(ch in self.pattern for ch in "*?[")
+
+    def matches(self, metric: str) -> bool:
+        return fnmatch.fnmatchcase(metric, self.pattern) if self.is_glob else metric == self.pattern
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def infer_direction(metric: str) -> str:
+    """``lower`` for names that read as costs (loss, error, rmse, latency…), else ``higher``."""
+    lowered = metric.lower()
+    words = [w for w in _SPLIT.split(lowered) if w]
+    if any(w in _LOWER_WORDS for w in words):
+        return "lower"
+    # Names written without separators: "val_logloss", "trainingtime".
+    last = words[-1] if words else lowered
+    return "lower" if any(last.endswith(w) for w in ("loss", "error", "time")) else "higher"
+
+
+def _number(value: Any, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(
+            f"{key} must be a number, got {value!r}",
+            where=where,
+            fix=f"write e.g. `{key}: 0.9`",
+        )
+    if not math.isfinite(value):
+        raise UsageError(f"{key} must be a finite number, got {value!r}", where=where)
+    return float(value)
+
+
+def _tolerance(value: Any, where: str) -> Tolerance:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            try:
+                pct = float(text[:-1])
+            except ValueError:
+                pct = math.nan
+            if not math.isfinite(pct) or pct < 0:
+                raise UsageError(
+                    f"tolerance {value!r} is not a valid percentage",
+                    where=where,
+                    fix='write e.g. `tolerance: "2%"` or an absolute `tolerance: 0.01`',
+                )
+            return Tolerance(pct, percent=True)
+    number = _number(value, where, "tolerance")
+    if number < 0:
+        raise UsageError("tolerance must not be negative", where=where)
+    return Tolerance(number, percent=False)
+
+
+def parse_rules(data: Any, source: str = "thresholds") -> list[Rule]:
+    """Parse a ``thresholds:`` mapping; errors name ``source`` and the metric key."""
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise UsageError(
+            "must be a mapping of metric name to rule",
+            where=source,
+            fix="write e.g. `accuracy: {min: 0.9, tolerance: 0.01}`",
+        )
+    rules = []
+    for pattern, spec in data.items():
+        where = f"{source}: {pattern}"
+        if not isinstance(spec, dict):
+            raise UsageError(
+                f"the rule must be a mapping, got {spec!r}",
+                where=where,
+                fix="write e.g. `{min: 0.9}`",
+            )
+        unknown = sorted(set(map(str, spec)) - set(RULE_KEYS))
+        if unknown:
+            raise UsageError(
+                f"unknown key(s) {', '.join(unknown)}",
+                where=where,
+                fix=f"use only: {', '.join(RULE_KEYS)}",
+            )
+        direction = spec.get("direction")
+        if direction is not None and direction not in DIRECTIONS:
+            raise UsageError(
+                f"direction must be `higher` or `lower`, got {direction!r}", where=where
+            )
+        rule = Rule(
+            pattern=str(pattern),
+            min=_number(spec["min"], where, "min") if "min" in spec else None,
+            max=_number(spec["max"], where, "max") if "max" in spec else None,
+            tolerance=_tolerance(spec["tolerance"], where) if "tolerance" in spec else None,
+            direction=direction,
+        )
+        if rule.min is not None and rule.max is not None and rule.min > rule.max:
+            raise UsageError(f"min {rule.min:g} is above max {rule.max:g}", where=where)
+        rules.append(rule)
+    return rules
+
+
+def rule_for(metric: str, rules: list[Rule]) -> Rule | None:
+    """The exact rule for ``metric``, else the most specific matching glob."""
+    for rule in rules:
+        if not rule.is_glob and rule.pattern == metric:
+            return rule
+    globs = [r for r in rules if r.is_glob and r.matches(metric)]
+    if not globs:
+        return None
+    # Most literal characters = most specific; "*" comes last.
+    return max(globs, key=lambda r: len(r.pattern.replace("*", "").replace("?", "")))
+
+
+def load_thresholds_arg(value: str) -> tuple[Any, str]:
+    """The ``--thresholds`` option: a YAML file path or inline YAML (with or without the
+    top-level ``thresholds:`` key)."""
+    from pathlib import Path
+
+    from mlgate.yamlio import load_file, parse_text
+
+    path = Path(value)
+    if "\n" not in value and len(value) < 4096 and path.is_file():
+        data = load_file(path)
+        source = str(path)
+    else:
+        data = parse_text(value, "--thresholds (inline YAML)")
+        source = "--thresholds"
+    if isinstance(data, dict) and set(data) == {"thresholds"}:
+        data = data["thresholds"]
+    if data is None:
+        return {}, source
+    return data, source
