@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         report_error("interrupted")
         return 130
-    except Exception as err:  # noqa: BLE001 - last resort: a bug, not bad input
+    except Exception as err:
         if os.environ.get("MLGATE_DEBUG"):
             raise
         report_error(

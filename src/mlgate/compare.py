@@ -131,8 +131,11 @@ def evaluate_rule(
             if require_baseline:
                 checks.append(
                     _rule_check(
-                        "tolerance", None, False,
-                        "no baseline, and require-baseline is true", threshold,
+                        "tolerance",
+                        None,
+                        False,
+                        "no baseline, and require-baseline is true",
+                        threshold,
                     )
                 )
             else:
@@ -142,7 +145,9 @@ def evaluate_rule(
         elif not _finite(baseline):
             checks.append(
                 _rule_check(
-                    "tolerance", None, _finite(current),
+                    "tolerance",
+                    None,
+                    _finite(current),
                     f"baseline is {_fmt(baseline)}; only a finite current value passes",
                     threshold,
                 )
@@ -180,11 +185,15 @@ def diff(cmp: Comparison) -> dict[str, Any]:
 
     failed = [
         f"{r['name']}: {c['threshold']} ({c['message']})"
-        for r in rows for c in r["rules"] if c["status"] == "failed"
+        for r in rows
+        for c in r["rules"]
+        if c["status"] == "failed"
     ]
     skipped = [
         f"{r['name']}: {c['threshold']} ({c['message']})"
-        for r in rows for c in r["rules"] if c["status"] == "skipped"
+        for r in rows
+        for c in r["rules"]
+        if c["status"] == "skipped"
     ]
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_ORDER}
     checks = [c for r in rows for c in r["rules"]]

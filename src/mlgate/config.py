@@ -144,7 +144,10 @@ def load_config(config_path: str | None = None, root: Path | None = None) -> Con
         path = root / DEFAULT_CONFIG
         if not path.exists():
             return Config()
-    return parse_config(load_file(path, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)), path)
+    return parse_config(
+        load_file(path, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)),
+        path,
+    )
 
 
 def out_dir(args_out: str | None, root: Path | None = None) -> Path:

@@ -12,9 +12,15 @@ from mlgate.yamlio import parse_text
 
 DEFAULT_METRICS_FILE = "metrics.json"
 _NON_FINITE = {
-    "nan": math.nan, "+nan": math.nan, "-nan": math.nan,
-    "inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+infinity": math.inf,
-    "-inf": -math.inf, "-infinity": -math.inf,
+    "nan": math.nan,
+    "+nan": math.nan,
+    "-nan": math.nan,
+    "inf": math.inf,
+    "+inf": math.inf,
+    "infinity": math.inf,
+    "+infinity": math.inf,
+    "-inf": -math.inf,
+    "-infinity": -math.inf,
 }
 
 # Reads a repo-relative path; returns None when the file does not exist there.

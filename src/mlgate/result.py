@@ -114,9 +114,7 @@ def read_result(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
-        raise UsageError(
-            f"invalid JSON at line {err.lineno}: {err.msg}", where=str(path)
-        ) from err
+        raise UsageError(f"invalid JSON at line {err.lineno}: {err.msg}", where=str(path)) from err
     return validate(doc, str(path))
 
 

@@ -28,7 +28,7 @@ def parse_text(text: str, where: str) -> Any:
                 fix="fix the syntax of the file (a JSON linter shows the exact spot)",
             ) from err
     try:
-        return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=_loader())
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

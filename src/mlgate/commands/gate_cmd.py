@@ -12,7 +12,9 @@ from mlgate.result import read_result, result_path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--result", metavar="FILE", help="result file (default: .mlgate/result.json)")
+    parser.add_argument(
+        "--result", metavar="FILE", help="result file (default: .mlgate/result.json)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,5 +42,3 @@ def run(args: argparse.Namespace) -> int:
     for rule in failed:
         print(f"  - {rule}", file=sys.stderr)
     return EXIT_GATE_FAILED
-
-

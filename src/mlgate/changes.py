@@ -1,0 +1,134 @@
+"""What changed besides metrics: params (``dvc params diff`` semantics) and DVC-tracked data.
+
+Pure functions over a ``Reader`` (repo path -> text or None) for each side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgate.errors import MlgateError
+from mlgate.metrics import Reader
+from mlgate.yamlio import parse_text
+
+DEFAULT_PARAMS_FILE = "params.yaml"
+
+
+def _flatten_any(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten_any(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: data} if prefix else {}
+
+
+def _parse_or_empty(text: str | None, where: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return parse_text(text, where)
+    except MlgateError:
+        return None  # a broken file on one side must not break the report
+
+
+def params_files(read: Reader, configured: list[str]) -> list[str]:
+    files = [DEFAULT_PARAMS_FILE, *configured]
+    dvc = _parse_or_empty(read("dvc.yaml"), "dvc.yaml")
+    if isinstance(dvc, dict):
+        for stage in (dvc.get("stages") or {}).values():
+            for entry in (stage or {}).get("params", []) if isinstance(stage, dict) else []:
+                if isinstance(entry, dict):
+                    files.extend(str(k) for k in entry)
+    return list(dict.fromkeys(files))
+
+
+def read_params(read: Reader, files: list[str]) -> dict[str, tuple[str, Any]]:
+    """Flattened params of every file, plus the ``train:`` section of mlgate.yaml."""
+    out: dict[str, tuple[str, Any]] = {}
+    for file in files:
+        data = _parse_or_empty(read(file), file)
+        for key, value in _flatten_any(data).items():
+            out[key] = (file, value)
+    config = _parse_or_empty(read("mlgate.yaml"), "mlgate.yaml")
+    if isinstance(config, dict) and isinstance(config.get("train"), dict):
+        for key, value in _flatten_any(config["train"], "train").items():
+            out[key] = ("mlgate.yaml", value)
+    return out
+
+
+def params_diff(
+    base: dict[str, tuple[str, Any]], head: dict[str, tuple[str, Any]]
+) -> list[dict[str, Any]]:
+    rows = []
+    for name in sorted(set(base) | set(head)):
+        old, new = base.get(name), head.get(name)
+        if old and new and old[1] == new[1]:
+            continue
+        status = "modified" if old and new else ("added" if new else "deleted")
+        rows.append(
+            {
+                "name": name,
+                "file": (new or old or ("", None))[0],
+                "baseline": old[1] if old else None,
+                "current": new[1] if new else None,
+                "status": status,
+            }
+        )
+    return rows
+
+
+def _outs(entries: Any) -> dict[str, tuple[str | None, int | None]]:
+    out: dict[str, tuple[str | None, int | None]] = {}
+    for entry in entries or []:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            md5 = entry.get("md5")
+            size = entry.get("size")
+            out[entry["path"]] = (
+                str(md5) if md5 is not None else None,
+                size if isinstance(size, int) else None,
+            )
+    return out
+
+
+def tracked_data(
+    read: Reader, files: list[str], exclude: set[str]
+) -> dict[str, tuple[str | None, int | None]]:
+    """Path -> (md5, size) of DVC-tracked outputs: ``*.dvc`` files and ``dvc.lock`` outs."""
+    data: dict[str, tuple[str | None, int | None]] = {}
+    for file in files:
+        if not file.endswith(".dvc"):
+            continue
+        doc = _parse_or_empty(read(file), file)
+        if isinstance(doc, dict):
+            folder = file.rsplit("/", 1)[0] + "/" if "/" in file else ""
+            for path, value in _outs(doc.get("outs")).items():
+                data[folder + path] = value
+    lock = _parse_or_empty(read("dvc.lock"), "dvc.lock")
+    if isinstance(lock, dict):
+        for stage in (lock.get("stages") or {}).values():
+            if isinstance(stage, dict):
+                data.update(_outs(stage.get("outs")))
+    return {k: v for k, v in data.items() if k not in exclude}
+
+
+def data_diff(
+    base: dict[str, tuple[str | None, int | None]],
+    head: dict[str, tuple[str | None, int | None]],
+) -> list[dict[str, Any]]:
+    rows = []
+    for path in sorted(set(base) | set(head)):
+        old, new = base.get(path), head.get(path)
+        if old and new and old[0] == new[0]:
+            continue
+        rows.append(
+            {
+                "path": path,
+                "status": "modified" if old and new else ("added" if new else "deleted"),
+                "baseline_md5": old[0] if old else None,
+                "current_md5": new[0] if new else None,
+                "baseline_size": old[1] if old else None,
+                "current_size": new[1] if new else None,
+            }
+        )
+    return rows

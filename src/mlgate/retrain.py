@@ -1,0 +1,57 @@
+"""``baseline: retrain``: train the merge base in a temporary git worktree of the same repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mlgate.errors import ServiceError
+from mlgate.gitutil import Git
+from mlgate.metrics import Metric, load_metrics
+
+
+def retrain_metrics(git: Git, sha: str, files: list[str], config_path: str | None) -> list[Metric]:
+    """Check out ``sha`` in a worktree, pull its data, train it, and read its metrics files."""
+    tmp = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
+    tree = tmp / "tree"
+    git.run("worktree", "add", "--detach", "--quiet", str(tree), sha)
+    try:
+        root_cache = git.root / ".dvc" / "cache"
+        if (tree / ".dvc").is_dir() and root_cache.is_dir():
+            # Reuse the main checkout's DVC cache: data already pulled need not be fetched again.
+            _mlgate(
+                tree, ["pull"], config_path, extra_env={"MLGATE_DVC_CACHE_DIR": str(root_cache)}
+            )
+        _mlgate(tree, ["train"], config_path)
+        return load_metrics(files, lambda p: _read(tree / p), missing_ok=False)
+    finally:
+        git.run("worktree", "remove", "--force", str(tree), check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _mlgate(
+    cwd: Path, args: list[str], config_path: str | None, extra_env: dict[str, str] | None = None
+) -> None:
+    cmd = [sys.executable, "-m", "mlgate", *args]
+    if config_path:
+        cmd += ["--config", config_path]
+    env = {**os.environ, **(extra_env or {})}
+    print(f"mlgate: retraining the baseline: {' '.join(args)} in a worktree", flush=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, check=False)
+    if proc.returncode != 0:
+        raise ServiceError(
+            f"retraining the baseline failed (`mlgate {' '.join(args)}` exited {proc.returncode})",
+            fix="check that the base branch trains on its own, or use `baseline: auto` with a "
+            "recorded baseline (`mlgate baseline record` on pushes to main)",
+        )
