@@ -1,0 +1,71 @@
+"""A fake GitHub REST API for tests: real HTTP on 127.0.0.1, in-memory state, a request log.
+
+In a test module::
+
+    pytest_plugins = ["tests.fakegithub.fixtures"]   # provides the ``fake_github`` fixture
+
+    def test_x(fake_github, monkeypatch):
+        fake = fake_github                     # a started FakeGitHub, closed after the test
+        fake.add_pull("octo/demo", 7, head_sha="a" * 40)
+        for k, v in fake.env().items():        # GITHUB_API_URL=fake.url, GITHUB_REPOSITORY,
+            monkeypatch.setenv(k, v)           # GITHUB_TOKEN=test-token, GITHUB_SERVER_URL
+        ...
+        assert [r["method"] for r in fake.requests] == ["GET", "POST"]
+
+(Importing the fixture instead works too but ruff then wants ``# noqa: F401, F811``.)
+Defaults: token ``test-token`` belongs to ``github-actions[bot]`` (what GET /user returns);
+repo ``octo/demo`` exists. Without a fixture: ``with FakeGitHub() as fake: ...``
+(``FakeGitHub(...).start()`` / ``.close()``).
+
+Seeding: ``add_token(token, login, read_only=False)`` (a read-only token gets 403
+"Resource not accessible by integration" on every write, like a fork PR's token),
+``add_repo("o/r")``, ``add_pull(repo, n, head_sha=, head_ref=, base_ref=, base_sha=)``,
+``add_comment(repo, issue, body, login="octocat")``, ``add_user(login)``.
+
+State (dicts keyed by id, JSON as GitHub returns it via the helpers): ``fake.comments``,
+``fake.check_runs``, ``fake.releases``, ``fake.assets`` (+ ``fake.asset_data`` bytes);
+helpers ``issue_comments(repo, n)``, ``check_runs_for(repo)``, ``releases_for(repo)``,
+``snapshot()``.
+
+Request log: ``fake.requests`` is a list of dicts {method, path, query (dict), json (parsed
+body or None), headers (lower-case), status, time}; ``requests_matching("PATCH",
+"/repos/*/issues/comments/*")``; ``clear_requests()``.
+
+Faults (fnmatch glob on the path, consumed in order): ``fail_next(method, path, status=502,
+times=1, body=None, headers=None)``; ``rate_limit_next(method, path, status=403|429,
+times=1, retry_after=None|N)`` (primary limit: x-ratelimit-remaining: 0 + x-ratelimit-reset;
+with retry_after: a secondary limit with a retry-after header); ``hang_next(method, path,
+seconds)`` (slow answer, for client timeouts); ``fake.latency = 0.01`` (every request).
+
+Endpoints: GET /user, /rate_limit; GET /repos/{o}/{r}; GET /repos/{o}/{r}/pulls[/{n}]
+(?head=owner:branch&state=), GET /repos/{o}/{r}/commits/{sha}/pulls, GET
+/repos/{o}/{r}/issues/{n}; GET/POST /repos/{o}/{r}/issues/{n}/comments (per_page default 30,
+max 100, page, RFC 5988 Link header with prev/next/last/first); GET/PATCH/DELETE
+/repos/{o}/{r}/issues/comments/{id}; POST /repos/{o}/{r}/check-runs, GET/PATCH
+/repos/{o}/{r}/check-runs/{id}, GET /repos/{o}/{r}/commits/{sha}/check-runs (?check_name=);
+releases: GET/POST /repos/{o}/{r}/releases, GET .../releases/latest, .../releases/tags/{tag},
+GET/PATCH/DELETE .../releases/{id}, GET .../releases/{id}/assets, upload via the release's
+``upload_url`` ({url}/uploads/repos/{o}/{r}/releases/{id}/assets{?name,label}, raw body, 422
+on a duplicate name), GET/DELETE /repos/{o}/{r}/releases/assets/{id} (GET with ``Accept:
+application/octet-stream`` returns the bytes), GET /{o}/{r}/releases/download/{tag}/{name}
+(``browser_download_url``). Errors: 401 "Bad credentials" (missing/unknown token), 404 (unknown
+repo or object), 422 (empty comment body or over 65,536 chars, check-run summary over 65,535,
+missing name/head_sha, duplicate release tag or asset name).
+
+Out of process (e.g. for ``act``)::
+
+    python -m tests.fakegithub --port 8765 --state-file state.json [--host 0.0.0.0]
+        [--token T --login L --repo o/r] [--seed seed.json] [--read-only-token T]
+
+prints ``FAKEGITHUB_URL=http://127.0.0.1:PORT`` on stdout once listening, serves until killed,
+and rewrites the JSON state file (repos, comments, check_runs, releases, requests) after every
+request. URLs in responses use the request's Host header, so a client in a container that
+reaches the server under another address gets working links. Control endpoints (no auth):
+GET /_fake/state, POST /_fake/fail {method, path, status, times}, POST /_fake/seed {tokens:
+{token: login | {login, read_only}}, repos: [..], pulls: [{repo, number, head_sha, ...}],
+comments: [{repo, issue, body, login}]}.
+"""
+
+from tests.fakegithub.server import FakeGitHub, seed
+
+__all__ = ["FakeGitHub", "seed"]
