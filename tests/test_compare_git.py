@@ -1,0 +1,365 @@
+"""`mlgate compare` / `baseline` / `gate` on real git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from mlgate.cli import main
+from mlgate.result import SCHEMA_PATH
+from tests.helpers.gitrepo import GitRepo
+
+GOLDEN = Path(__file__).parent / "golden"
+THRESHOLDS = """\
+thresholds:
+  accuracy: {min: 0.90, tolerance: 0.01}
+  rmse: {max: 4.5, tolerance: "2%"}
+  "*": {tolerance: "5%"}
+"""
+
+
+def mlgate(repo: GitRepo, *args: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.chdir(repo.path)
+    return main(list(args))
+
+
+def result(repo: GitRepo) -> dict:
+    return json.loads((repo.path / ".mlgate" / "result.json").read_text())
+
+
+def validate(doc: dict) -> None:
+    jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
+
+
+@pytest.fixture
+def project(repo: GitRepo) -> GitRepo:
+    repo.commit(
+        "main: first model",
+        {
+            "mlgate.yaml": "name: churn\n" + THRESHOLDS,
+            "metrics.json": {"accuracy": 0.95, "rmse": 4.0, "train": {"f1": 0.9}},
+            "params.yaml": "model:\n  max_depth: 4\n",
+        },
+    )
+    repo.checkout("feature/tune", new=True)
+    return repo
+
+
+def normalized(doc: dict, repo: GitRepo) -> dict:
+    """Replace what changes between runs (SHAs, time, version) with stable names."""
+    text = json.dumps(doc, indent=2, sort_keys=True)
+    for ref in ("main", "HEAD"):
+        text = text.replace(repo.git("rev-parse", ref), f"<{ref}>")
+    doc = json.loads(text)
+    doc["created_at"] = "<time>"
+    doc["tool"]["version"] = "<version>"
+    return doc
+
+
+def test_committed_baseline_golden_result(project, monkeypatch):
+    project.commit(
+        "Tune: deeper trees | faster",
+        {
+            "metrics.json": {"accuracy": 0.93, "rmse": 4.05, "train": {"f1": 0.91}, "auc": 0.97},
+            "params.yaml": "model:\n  max_depth: 8\n",
+        },
+    )
+    assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(project)
+    validate(doc)
+    golden = GOLDEN / "result_committed.json"
+    got = normalized(doc, project)
+    if os.environ.get("MLGATE_UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
+    assert got == json.loads(golden.read_text())
+
+
+def test_gate_exit_codes_and_outputs(project, monkeypatch, tmp_path):
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    project.commit("worse", {"metrics.json": {"accuracy": 0.80, "rmse": 4.0, "train": {"f1": 0.9}}})
+    assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
+    assert mlgate(project, "gate", monkeypatch=monkeypatch) == 1
+    text = output.read_text()
+    assert "passed=false" in text
+    assert "accuracy: min 0.9 (0.8 is below 0.9)" in text
+
+    project.commit("better", {"metrics.json": {"accuracy": 0.96, "rmse": 3.9, "train": {"f1": 0.9}}})
+    output.write_text("")
+    assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
+    assert mlgate(project, "gate", monkeypatch=monkeypatch) == 0
+    assert "passed=true" in output.read_text()
+
+
+def test_gate_fails_closed_on_missing_or_corrupt_result(repo, monkeypatch, tmp_path, capsys):
+    output = tmp_path / "out"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 2
+    assert "passed=false" in output.read_text()
+    (repo.path / ".mlgate").mkdir()
+    (repo.path / ".mlgate" / "result.json").write_text('{"schema": 1, "passed": tru')
+    assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 2
+    (repo.path / ".mlgate" / "result.json").write_text('{"schema": 7, "passed": true}')
+    assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "unsupported result schema 7" in err
+
+
+def test_gate_never_passes_a_result_with_failed_rules(repo, monkeypatch):
+    doc = json.loads((Path(__file__).parents[1] / "docs/examples/result.json").read_text())
+    doc["passed"] = True  # inconsistent on purpose: failed_rules still lists failures
+    (repo.path / ".mlgate").mkdir()
+    (repo.path / ".mlgate" / "result.json").write_text(json.dumps(doc))
+    assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 1
+
+
+def test_merge_base_not_main_tip(project, monkeypatch):
+    """main moved on after the branch: the baseline is the merge base, not main's tip."""
+    base = project.git("rev-parse", "main")
+    project.commit("pr", {"metrics.json": {"accuracy": 0.95, "rmse": 4.0, "train": {"f1": 0.9}}})
+    project.checkout("main")
+    project.commit("main moves", {"metrics.json": {"accuracy": 0.99, "rmse": 1.0, "train": {"f1": 1}}})
+    project.checkout("feature/tune")
+    assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(project)
+    assert doc["baseline"]["sha"] == base
+    assert doc["baseline"]["source"] == "committed"
+    assert doc["summary"]["unchanged"] == 3
+
+
+def test_store_baseline_walks_first_parents(repo, monkeypatch):
+    """Metrics not committed: the notes store gives the baseline, from the nearest ancestor."""
+    repo.write(".gitignore", "metrics.json\n.mlgate/\n")
+    repo.commit("main 1", {"mlgate.yaml": "name: churn\n"})
+    repo.write("metrics.json", {"accuracy": 0.91})
+    assert mlgate(repo, "baseline", "record", monkeypatch=monkeypatch) == 0
+    recorded = repo.head()
+    repo.commit("main 2: docs only")
+    merge_base = repo.head()
+    repo.checkout("pr", new=True)
+    repo.commit("pr")
+    repo.write("metrics.json", {"accuracy": 0.93})
+    assert mlgate(repo, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(repo)
+    validate(doc)
+    assert doc["baseline"]["source"] == "store"
+    assert doc["baseline"]["sha"] == recorded
+    assert doc["baseline"]["merge_base"] == merge_base
+    assert recorded[:12] in doc["baseline"]["note"]
+    assert doc["metrics"][0]["baseline"] == 0.91
+
+
+def test_store_keeps_several_models_per_commit(repo, monkeypatch):
+    repo.commit("main", {".gitignore": "*.json\n"})
+    repo.write("a.json", {"accuracy": 0.5})
+    repo.write("b.json", {"rmse": 2.0})
+    repo.write("a.yaml", "name: a\nmetrics: a.json\n")
+    repo.write("b.yaml", "name: b\nmetrics: b.json\n")
+    assert mlgate(repo, "baseline", "record", "--config", "a.yaml", monkeypatch=monkeypatch) == 0
+    assert mlgate(repo, "baseline", "record", "--config", "b.yaml", monkeypatch=monkeypatch) == 0
+    note = json.loads(repo.git("notes", "--ref=mlgate", "show", "HEAD"))
+    assert note["models"]["a"]["metrics"] == {"accuracy": 0.5}
+    assert note["models"]["b"]["metrics"] == {"rmse": 2.0}
+
+
+def test_no_baseline_first_pr(repo, monkeypatch):
+    repo.commit("main", {"mlgate.yaml": "thresholds:\n  accuracy: {min: 0.9, tolerance: 0.01}\n"})
+    repo.checkout("pr", new=True)
+    repo.commit("first model", {"metrics.json": {"accuracy": 0.95}})
+    assert mlgate(repo, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(repo)
+    assert doc["baseline"]["found"] is False
+    assert doc["passed"] is True
+    assert doc["skipped_rules"] == ["accuracy: tolerance -0.01 (skipped: no baseline)"]
+    assert mlgate(repo, "compare", "--require-baseline", monkeypatch=monkeypatch) == 0
+    doc = result(repo)
+    assert doc["passed"] is False
+    assert any("require-baseline" in r for r in doc["failed_rules"])
+    assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 1
+
+
+def test_metrics_from_dvc_yaml_and_yaml_files(repo, monkeypatch):
+    repo.commit(
+        "main",
+        {
+            "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    metrics:\n"
+            "      - eval/scores.yaml:\n          cache: false\n      - eval/timing.json\n",
+            "eval/scores.yaml": "test:\n  accuracy: 0.9\n  loss: 0.3\n",
+            "eval/timing.json": {"latency_ms": 12},
+        },
+    )
+    repo.checkout("pr", new=True)
+    repo.commit("pr", {"eval/scores.yaml": "test:\n  accuracy: 0.92\n  loss: 0.25\n"})
+    assert mlgate(repo, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(repo)
+    assert doc["metrics_files"] == ["eval/scores.yaml", "eval/timing.json"]
+    by_name = {m["name"]: m for m in doc["metrics"]}
+    assert by_name["test.accuracy"]["status"] == "improved"
+    assert by_name["test.loss"]["status"] == "improved"
+    assert by_name["test.loss"]["direction"] == "lower"
+    assert by_name["latency_ms"]["file"] == "eval/timing.json"
+
+
+def test_data_and_params_changes(repo, monkeypatch):
+    dvc_file = "outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: train.csv\n"
+    repo.commit(
+        "main",
+        {
+            "metrics.json": {"accuracy": 0.9},
+            "data/train.csv.dvc": dvc_file.format(md5="a" * 32, size=100),
+            "mlgate.yaml": "train:\n  data: data/train.csv\n  params: {max_iter: 100}\n",
+        },
+    )
+    repo.checkout("pr", new=True)
+    repo.commit(
+        "more data",
+        {
+            "metrics.json": {"accuracy": 0.91},
+            "data/train.csv.dvc": dvc_file.format(md5="b" * 32, size=150),
+            "mlgate.yaml": "train:\n  data: data/train.csv\n  params: {max_iter: 200}\n",
+        },
+    )
+    assert mlgate(repo, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(repo)
+    assert doc["data"] == [
+        {
+            "path": "data/train.csv",
+            "status": "modified",
+            "baseline_md5": "a" * 32,
+            "current_md5": "b" * 32,
+            "baseline_size": 100,
+            "current_size": 150,
+        }
+    ]
+    assert doc["params"] == [
+        {
+            "name": "train.params.max_iter",
+            "file": "mlgate.yaml",
+            "baseline": 100,
+            "current": 200,
+            "status": "modified",
+        }
+    ]
+
+
+@pytest.fixture
+def origin_and_clone(tmp_path):
+    """A bare origin with main (3 commits, metrics committed) and a PR branch."""
+    work = GitRepo(tmp_path / "work")
+    for i in range(3):
+        work.commit(f"main {i}", {"metrics.json": {"accuracy": 0.90 + i / 100}})
+    work.checkout("pr", new=True)
+    work.commit("pr 1", {"metrics.json": {"accuracy": 0.80}})
+    work.commit("pr 2", {"metrics.json": {"accuracy": 0.95}})
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work.path), str(origin)], check=True)
+    return work, origin
+
+
+def test_shallow_clone_fetches_what_it_needs(origin_and_clone, tmp_path, monkeypatch):
+    work, origin = origin_and_clone
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth=1", "--branch=pr", f"file://{origin}", str(clone)],
+        check=True,
+    )
+    repo = GitRepo(clone, init=False)
+    assert repo.git("rev-parse", "--is-shallow-repository") == "true"
+    assert mlgate(repo, "compare", "--base", "main", monkeypatch=monkeypatch) == 0
+    doc = result(repo)
+    assert doc["baseline"]["sha"] == work.git("rev-parse", "main")
+    assert doc["metrics"][0]["baseline"] == 0.92
+
+
+def test_shallow_clone_without_remote_says_fetch_depth(origin_and_clone, tmp_path, monkeypatch, capsys):
+    _, origin = origin_and_clone
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth=1", "--no-single-branch", f"file://{origin}", str(clone)],
+        check=True,
+    )
+    repo = GitRepo(clone, init=False)
+    repo.git("checkout", "-q", "pr")
+    repo.git("remote", "remove", "origin")
+    repo.git("branch", "-q", "main", "refs/remotes/origin/main", check=False)
+    assert mlgate(repo, "compare", "--base", "main", monkeypatch=monkeypatch) == 2
+    assert "fetch-depth: 0" in capsys.readouterr().err
+
+
+def test_store_push_and_fetch_through_origin(tmp_path, monkeypatch):
+    """Recorded on one clone, pushed, and found by a fresh clone's compare."""
+    work = GitRepo(tmp_path / "work")
+    work.commit("main", {".gitignore": "metrics.json\n.mlgate/\n"})
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    work.git("remote", "add", "origin", str(origin))
+    work.git("push", "-q", "origin", "main")
+    work.write("metrics.json", {"accuracy": 0.9})
+    assert mlgate(work, "baseline", "record", "--push", monkeypatch=monkeypatch) == 0
+
+    # A concurrent recorder (another model, another clone) pushes on top.
+    other = GitRepo(tmp_path / "other", init=False)
+    subprocess.run(["git", "clone", "-q", str(origin), str(other.path)], check=True)
+    other.write("metrics.json", {"rmse": 3.0})
+    other.write("mlgate.yaml", "name: other\n")
+    assert mlgate(other, "baseline", "record", "--push", monkeypatch=monkeypatch) == 0
+    # ... while the first clone records again from a stale store: the push must merge.
+    work.write("metrics.json", {"accuracy": 0.91})
+    work.git("notes", "--ref=mlgate", "add", "-f", "-m", "{}", "HEAD")
+    assert mlgate(work, "baseline", "record", "--push", monkeypatch=monkeypatch) == 0
+
+    fresh = GitRepo(tmp_path / "fresh", init=False)
+    subprocess.run(["git", "clone", "-q", str(origin), str(fresh.path)], check=True)
+    fresh.git("checkout", "-q", "-b", "pr")
+    fresh.commit("pr")
+    fresh.write("metrics.json", {"accuracy": 0.92})
+    fresh.write("mlgate.yaml", f"name: {work.path.name}\n")
+    assert mlgate(fresh, "compare", monkeypatch=monkeypatch) == 0
+    doc = result(fresh)
+    assert doc["baseline"]["source"] == "store"
+    assert doc["metrics"][0]["baseline"] == 0.91
+    note = json.loads(fresh.git("notes", "--ref=mlgate", "show", "main"))
+    assert set(note["models"]) == {"work", "other"}
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({"metrics.json": '{"accuracy": 0.9,'}, [], "metrics.json: invalid JSON at line 1"),
+        ({"metrics.json": {"accuracy": "high"}}, [], "metrics.json: accuracy: metric value must be a number"),
+        ({"m.yaml": "a: [1\n"}, ["--metrics", "m.yaml"], "m.yaml: invalid YAML"),
+        ({"mlgate.yaml": "thresholds:\n  accuracy: {mni: 1}\n"}, [], "unknown key(s) mni"),
+        ({"mlgate.yaml": "thresholds:\n  acc: {min: 1}\n"}, [], "names metric 'acc'"),
+        ({"mlgate.yaml": "treshold: 1\n"}, [], "unknown key(s): treshold"),
+        ({}, ["--base", "nope"], "unknown base ref 'nope'"),
+        ({}, ["--metrics", "missing.json"], "missing.json: metrics file not found"),
+        ({}, ["--thresholds", "accuracy: {min: x}"], "--thresholds: accuracy: min must be a number"),
+    ],
+)
+def test_bad_input_exit_2_names_file_and_key(repo, monkeypatch, capsys, files, args, message):
+    repo.commit("main", {"metrics.json": {"accuracy": 0.9}})
+    repo.checkout("pr", new=True)
+    for rel, content in files.items():
+        repo.write(rel, content)
+    assert mlgate(repo, "compare", *args, monkeypatch=monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_cli_subprocess_no_traceback_and_annotation(repo):
+    repo.commit("main", {"metrics.json": '{"accuracy": [1, "x"]}'})
+    env = {**os.environ, "GITHUB_ACTIONS": "true"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlgate", "compare"], cwd=repo.path, env=env,
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("::error title=mlgate::metrics.json: accuracy.1:")
+    assert "Traceback" not in proc.stderr
