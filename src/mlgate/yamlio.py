@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlgate.errors import UsageError
 
 
-def _loader() -> type[yaml.SafeLoader]:
+def _loader() -> Any:
+    import yaml  # not at module level: `mlgate --help` must not pay for it
+
     # libyaml's loader is several times faster on big metrics files.
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -27,6 +27,8 @@ def parse_text(text: str, where: str) -> Any:
                 where=where,
                 fix="fix the syntax of the file (a JSON linter shows the exact spot)",
             ) from err
+    import yaml
+
     try:
         return yaml.load(text, Loader=_loader())
     except yaml.YAMLError as err:
