@@ -90,7 +90,9 @@ def test_gate_exit_codes_and_outputs(project, monkeypatch, tmp_path):
     assert "passed=false" in text
     assert "accuracy: min 0.9 (0.8 is below 0.9)" in text
 
-    project.commit("better", {"metrics.json": {"accuracy": 0.96, "rmse": 3.9, "train": {"f1": 0.9}}})
+    project.commit(
+        "better", {"metrics.json": {"accuracy": 0.96, "rmse": 3.9, "train": {"f1": 0.9}}}
+    )
     output.write_text("")
     assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
     assert mlgate(project, "gate", monkeypatch=monkeypatch) == 0
@@ -124,7 +126,9 @@ def test_merge_base_not_main_tip(project, monkeypatch):
     base = project.git("rev-parse", "main")
     project.commit("pr", {"metrics.json": {"accuracy": 0.95, "rmse": 4.0, "train": {"f1": 0.9}}})
     project.checkout("main")
-    project.commit("main moves", {"metrics.json": {"accuracy": 0.99, "rmse": 1.0, "train": {"f1": 1}}})
+    project.commit(
+        "main moves", {"metrics.json": {"accuracy": 0.99, "rmse": 1.0, "train": {"f1": 1}}}
+    )
     project.checkout("feature/tune")
     assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
     doc = result(project)
@@ -277,7 +281,9 @@ def test_shallow_clone_fetches_what_it_needs(origin_and_clone, tmp_path, monkeyp
     assert doc["metrics"][0]["baseline"] == 0.92
 
 
-def test_shallow_clone_without_remote_says_fetch_depth(origin_and_clone, tmp_path, monkeypatch, capsys):
+def test_shallow_clone_without_remote_says_fetch_depth(
+    origin_and_clone, tmp_path, monkeypatch, capsys
+):
     _, origin = origin_and_clone
     clone = tmp_path / "clone"
     subprocess.run(
@@ -332,14 +338,22 @@ def test_store_push_and_fetch_through_origin(tmp_path, monkeypatch):
     ("files", "args", "message"),
     [
         ({"metrics.json": '{"accuracy": 0.9,'}, [], "metrics.json: invalid JSON at line 1"),
-        ({"metrics.json": {"accuracy": "high"}}, [], "metrics.json: accuracy: metric value must be a number"),
+        (
+            {"metrics.json": {"accuracy": "high"}},
+            [],
+            "metrics.json: accuracy: metric value must be a number",
+        ),
         ({"m.yaml": "a: [1\n"}, ["--metrics", "m.yaml"], "m.yaml: invalid YAML"),
         ({"mlgate.yaml": "thresholds:\n  accuracy: {mni: 1}\n"}, [], "unknown key(s) mni"),
         ({"mlgate.yaml": "thresholds:\n  acc: {min: 1}\n"}, [], "names metric 'acc'"),
         ({"mlgate.yaml": "treshold: 1\n"}, [], "unknown key(s): treshold"),
         ({}, ["--base", "nope"], "unknown base ref 'nope'"),
         ({}, ["--metrics", "missing.json"], "missing.json: metrics file not found"),
-        ({}, ["--thresholds", "accuracy: {min: x}"], "--thresholds: accuracy: min must be a number"),
+        (
+            {},
+            ["--thresholds", "accuracy: {min: x}"],
+            "--thresholds: accuracy: min must be a number",
+        ),
     ],
 )
 def test_bad_input_exit_2_names_file_and_key(repo, monkeypatch, capsys, files, args, message):
@@ -357,8 +371,12 @@ def test_cli_subprocess_no_traceback_and_annotation(repo):
     repo.commit("main", {"metrics.json": '{"accuracy": [1, "x"]}'})
     env = {**os.environ, "GITHUB_ACTIONS": "true"}
     proc = subprocess.run(
-        [sys.executable, "-m", "mlgate", "compare"], cwd=repo.path, env=env,
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "mlgate", "compare"],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("::error title=mlgate::metrics.json: accuracy.1:")

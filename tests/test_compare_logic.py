@@ -83,19 +83,31 @@ def test_max_rule_fails_above():
 
 
 def test_explicit_direction_overrides_inference():
-    res = run({"error_budget": 2.0}, {"error_budget": 1.0}, {"error_budget": {"direction": "higher"}})
+    res = run(
+        {"error_budget": 2.0}, {"error_budget": 1.0}, {"error_budget": {"direction": "higher"}}
+    )
     assert row(res, "error_budget")["status"] == "improved"
 
 
 def test_statuses():
-    res = run({"a": 1.0, "b": 2.0, "c": 3.0, "new": 1.0}, {"a": 1.0, "b": 1.0, "c": 4.0, "gone": 1.0})
+    res = run(
+        {"a": 1.0, "b": 2.0, "c": 3.0, "new": 1.0}, {"a": 1.0, "b": 1.0, "c": 4.0, "gone": 1.0}
+    )
     statuses = {m["name"]: m["status"] for m in res["metrics"]}
-    assert statuses == {"a": "unchanged", "b": "improved", "c": "regressed", "new": "new", "gone": "removed"}
+    assert statuses == {
+        "a": "unchanged",
+        "b": "improved",
+        "c": "regressed",
+        "new": "new",
+        "gone": "removed",
+    }
     assert res["summary"]["improved"] == 1 and res["summary"]["removed"] == 1
 
 
 def test_regressions_come_first():
-    res = run({"a": 1.0, "b": 2.0, "c": 3.0, "new": 1.0}, {"a": 1.0, "b": 1.0, "c": 4.0, "gone": 1.0})
+    res = run(
+        {"a": 1.0, "b": 2.0, "c": 3.0, "new": 1.0}, {"a": 1.0, "b": 1.0, "c": 4.0, "gone": 1.0}
+    )
     assert [m["name"] for m in res["metrics"]] == ["c", "gone", "new", "b", "a"]
 
 
@@ -105,7 +117,9 @@ def test_failing_metric_sorted_before_other_regressions():
 
 
 def test_glob_default_and_specific_glob():
-    rules = parse_rules({"*": {"tolerance": "5%"}, "test.*": {"tolerance": 0.0}, "test.f1": {"min": 0.1}})
+    rules = parse_rules(
+        {"*": {"tolerance": "5%"}, "test.*": {"tolerance": 0.0}, "test.f1": {"min": 0.1}}
+    )
     assert rule_for("train.acc", rules).pattern == "*"
     assert rule_for("test.acc", rules).pattern == "test.*"
     assert rule_for("test.f1", rules).pattern == "test.f1"

@@ -19,7 +19,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     (path,) = out.glob("mlgate-*.whl")
     return path
@@ -63,8 +65,11 @@ def test_help_and_compare_import_no_heavy_modules(repo):
     )
     for args in (["compare"], ["gate"]):
         proc = subprocess.run(
-            [sys.executable, "-c", probe, *args], cwd=repo.path,
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-c", probe, *args],
+            cwd=repo.path,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         last = json.loads(proc.stdout.strip().splitlines()[-1])
         assert last["heavy"] == [], (args, last)
