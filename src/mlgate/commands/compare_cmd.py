@@ -88,30 +88,20 @@ def compare(root: Path, config: Config, args: argparse.Namespace, gh: GitHubEnv)
     base = args.base or config.base or gh.pr_base_branch() or "main"
 
     if args.baseline_file:
-        path = Path(args.baseline_file)
-        text = (
-            working_tree_reader(Path.cwd())(str(path))
-            if not path.is_absolute()
-            else working_tree_reader(Path("/"))(str(path))
-        )
-        if text is None:
-            raise UsageError("baseline file not found", where=str(path))
-        baseline = Baseline(
-            True,
-            None,
-            "file",
-            base,
-            None,
-            note=f"metrics read from {path}",
-            metrics=load_metrics([str(path)], lambda _p: text, missing_ok=False),
-        )
+        baseline = _baseline_from_file(args.baseline_file, base)
     else:
         git_head = git.rev("HEAD")
         if not git_head:
             raise UsageError("the repository has no commits yet", where=str(root))
-        mode = "committed" if config.baseline == "retrain" else config.baseline
+        # With `baseline: retrain` this only finds the merge base; retraining gives the metrics.
         baseline = find_baseline(
-            git, head=git_head, base=base, name=name, files=files, mode=mode, remote=args.remote
+            git,
+            head=git_head,
+            base=base,
+            name=name,
+            files=files,
+            mode=config.baseline,
+            remote=args.remote,
         )
         if config.baseline == "retrain" and baseline.merge_base:
             from mlgate.retrain import retrain_metrics
@@ -141,6 +131,17 @@ def compare(root: Path, config: Config, args: argparse.Namespace, gh: GitHubEnv)
         params=params,
         data=data,
     )
+
+
+def _baseline_from_file(file: str, base: str) -> Baseline:
+    path = Path(file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read the baseline file ({err.strerror})", where=file) from err
+    metrics = load_metrics([file], lambda _p: text, missing_ok=False)
+    note = f"metrics read from {file}"
+    return Baseline(True, None, "file", base, None, note=note, metrics=metrics)
 
 
 def _values(metrics: list[Metric]) -> dict[str, float]:
