@@ -1,0 +1,51 @@
+"""What every deploy target gets and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mlgate.deploy.champion import Champion
+from mlgate.deploy.config import DeployConfig
+from mlgate.deploy.gitio import GitRepo
+from mlgate.github_env import GitHubEnv
+
+
+@dataclass
+class DeployContext:
+    root: Path
+    out: Path
+    name: str
+    commit: str
+    config: DeployConfig
+    result: dict[str, Any]
+    result_path: Path
+    model_path: Path
+    model_meta: dict[str, Any] | None
+    gh: GitHubEnv
+    git: GitRepo
+    metrics_files: list[str] = field(default_factory=list)  # mlgate.yaml metrics:
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    version: str
+    url: str = ""
+    already: bool = False
+    detail: str = ""
+
+
+class Target(Protocol):
+    def existing(self) -> Deployed | None:
+        """The deploy of this commit when it was done before (re-runs do nothing)."""
+
+    def champion(self) -> Champion | None:
+        """The model deployed now, with its metrics; None when there is none."""
+
+    def next_version(self) -> str:
+        """The version to give when none is configured."""
+
+    def deploy(self, version: str, card: str) -> Deployed:
+        """Ship the model; on failure leave nothing half made."""

@@ -1,0 +1,112 @@
+"""The ``deploy:`` section of mlgate.yaml, merged with the command-line overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.deploy.version import normalize_version
+from mlgate.errors import UsageError
+
+TARGETS = ("github-release", "gto", "command")
+BUMPS = ("major", "minor", "patch")
+DEFAULT_MODEL_PATH = ".mlgate/model/model.joblib"
+DEFAULT_STAGE = "prod"
+DEFAULT_REMOTE = "origin"
+KNOWN_KEYS = (
+    "target", "stage", "command", "version", "model", "tag-prefix", "bump", "remote", "champion",
+)
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    target: str
+    model_path: str = DEFAULT_MODEL_PATH
+    stage: str = DEFAULT_STAGE
+    command: str | None = None
+    version: str | None = None
+    tag_prefix: str | None = None  # None: "<model name>-v"
+    bump: str = "patch"
+    remote: str = DEFAULT_REMOTE
+    champion: bool = True
+
+    def release_prefix(self, model_name: str) -> str:
+        return self.tag_prefix if self.tag_prefix is not None else f"{model_name}-v"
+
+
+def _string(data: dict[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UsageError(f"must be a string, got {value!r}", where=f"{where}: deploy.{key}")
+    text = str(value).strip()
+    if not text:
+        raise UsageError("must not be empty", where=f"{where}: deploy.{key}")
+    return text
+
+
+def parse_deploy_config(
+    raw: dict[str, Any] | None,
+    where: str = "mlgate.yaml",
+    overrides: dict[str, Any] | None = None,
+) -> DeployConfig:
+    """Validate ``deploy:`` and apply ``overrides`` (command-line values; None = not given)."""
+    data = dict(raw or {})
+    unknown = sorted(set(map(str, data)) - set(KNOWN_KEYS))
+    if unknown:
+        raise UsageError(
+            f"unknown key(s) {', '.join(unknown)}",
+            where=f"{where}: deploy",
+            fix=f"use only: {', '.join(KNOWN_KEYS)}",
+        )
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    target = _string(data, "target", where)
+    if target is None:
+        raise UsageError(
+            "no deploy target",
+            where=f"{where}: deploy.target",
+            fix=f"set `deploy: {{target: github-release}}` or pass --target ({', '.join(TARGETS)})",
+        )
+    if target not in TARGETS:
+        raise UsageError(
+            f"unknown target {target!r}",
+            where=f"{where}: deploy.target",
+            fix=f"use one of: {', '.join(TARGETS)}",
+        )
+    command = _string(data, "command", where)
+    if target == "command" and not command:
+        raise UsageError(
+            "the command target needs a command",
+            where=f"{where}: deploy.command",
+            fix="set `deploy: {target: command, command: ./deploy.sh}` or pass --command",
+        )
+    version = _string(data, "version", where)
+    if version is not None:
+        version = normalize_version(version, f"{where}: deploy.version")
+    bump = _string(data, "bump", where) or "patch"
+    if bump not in BUMPS:
+        raise UsageError(
+            f"unknown bump {bump!r}",
+            where=f"{where}: deploy.bump",
+            fix=f"use one of: {', '.join(BUMPS)}",
+        )
+    champion = data.get("champion", True)
+    if not isinstance(champion, bool):
+        raise UsageError("must be true or false", where=f"{where}: deploy.champion")
+    prefix = data.get("tag-prefix")
+    if prefix is not None and not isinstance(prefix, str):
+        raise UsageError("must be a string", where=f"{where}: deploy.tag-prefix")
+    return DeployConfig(
+        target=target,
+        model_path=_string(data, "model", where) or DEFAULT_MODEL_PATH,
+        stage=_string(data, "stage", where) or DEFAULT_STAGE,
+        command=command,
+        version=version,
+        tag_prefix=prefix,
+        bump=bump,
+        remote=_string(data, "remote", where) or DEFAULT_REMOTE,
+        champion=champion,
+    )

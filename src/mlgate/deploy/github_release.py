@@ -1,0 +1,312 @@
+"""The ``github-release`` target: a GitHub release with the model, result.json and model card.
+
+The release is made as a draft first, its assets are uploaded, and only then is it published
+(which is when GitHub creates the tag, on the HEAD commit). When anything fails on the way, the
+draft (and, if publishing got as far as creating it, the tag) is deleted: a release never exists
+without its assets. Calls that fail with a 5xx or a connection error are retried a few times.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mlgate.deploy.base import DeployContext, Deployed
+from mlgate.deploy.champion import Champion, extract_metrics, metrics_from_result_doc
+from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
+from mlgate.errors import ServiceError, UsageError
+
+T = TypeVar("T")
+RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)  # seconds before each retry
+TIMEOUT = 60
+CARD_ASSET = "model_card.md"
+RESULT_ASSET = "result.json"
+
+
+class _Retryable(Exception):
+    pass
+
+
+def _status(err: Exception) -> int | None:
+    status = getattr(err, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _transient(err: Exception) -> bool:
+    """5xx answers and network errors are worth a retry; 4xx are not."""
+    from github import GithubException
+
+    if isinstance(err, GithubException):
+        status = _status(err)
+        return status is None or status >= 500
+    import requests
+
+    return isinstance(err, (requests.ConnectionError, requests.Timeout))
+
+
+def _message(err: Exception) -> str:
+    data = getattr(err, "data", None)
+    if isinstance(data, dict) and data.get("message"):
+        return f"{_status(err)} {data['message']}"
+    return str(err) or type(err).__name__
+
+
+class GitHubReleaseTarget:
+    def __init__(self, ctx: DeployContext) -> None:
+        self.ctx = ctx
+        gh = ctx.gh
+        if not gh.repository:
+            raise UsageError(
+                "the github-release target needs the repository",
+                where="GITHUB_REPOSITORY",
+                fix="run on GitHub Actions, or set GITHUB_REPOSITORY=owner/name",
+            )
+        if not gh.token:
+            raise UsageError(
+                "the github-release target needs a token",
+                where="GITHUB_TOKEN",
+                fix="pass `github-token: ${{ github.token }}` (with `permissions: contents: "
+                "write`) or set GITHUB_TOKEN",
+            )
+        self.prefix = ctx.config.release_prefix(ctx.name)
+        self._repo: Any = None
+        self._releases: list[Any] | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T], before_retry: Callable[[], Any] | None = None
+              ) -> T:
+        """``fn()`` with bounded retries on transient failures; ServiceError when they run out."""
+        from github import GithubException
+
+        attempts = len(RETRY_DELAYS) + 1
+        for attempt in range(attempts):
+            try:
+                return fn()
+            except Exception as err:
+                if isinstance(err, (UsageError, ServiceError)):
+                    raise
+                if not _transient(err):
+                    if isinstance(err, GithubException):
+                        raise ServiceError(
+                            f"GitHub refused to {what}: {_message(err)}",
+                            where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
+                            fix="check that the token can write releases "
+                            "(`permissions: contents: write`)",
+                        ) from err
+                    raise
+                if attempt == attempts - 1:
+                    raise ServiceError(
+                        f"GitHub failed to {what} after {attempts} attempts: {_message(err)}",
+                        where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
+                        fix="GitHub may be having an outage; re-run the job later",
+                    ) from err
+                time.sleep(RETRY_DELAYS[attempt])
+                if before_retry is not None:
+                    before_retry()
+        raise AssertionError("unreachable")
+
+    def repo(self) -> Any:
+        if self._repo is None:
+            from github import Auth, Github
+
+            client = Github(
+                auth=Auth.Token(self.ctx.gh.token or ""),
+                base_url=self.ctx.gh.api_url,
+                timeout=TIMEOUT,
+                retry=None,
+                seconds_between_requests=0,
+                seconds_between_writes=0,
+            )
+            name = self.ctx.gh.repository or ""
+            self._repo = self._call("read the repository", lambda: client.get_repo(name))
+        return self._repo
+
+    def releases(self, refresh: bool = False) -> list[Any]:
+        """This model's releases (tags starting with the prefix), drafts included."""
+        if self._releases is None or refresh:
+            repo = self.repo()
+            self._releases = self._call(
+                "list releases",
+                lambda: [r for r in repo.get_releases() if r.tag_name.startswith(self.prefix)],
+            )
+        return self._releases
+
+    def _version(self, release: Any) -> str:
+        return str(release.tag_name)[len(self.prefix):]
+
+    # -- the registry as it is now ------------------------------------------------------------
+
+    def existing(self) -> Deployed | None:
+        for release in self.releases():
+            if release.draft or release.target_commitish != self.ctx.commit:
+                continue
+            if parse_version(self._version(release)) is None and not self.ctx.config.version:
+                continue
+            return Deployed(
+                version=self._version(release), url=str(release.html_url), already=True,
+                detail=f"release {release.tag_name} exists for this commit",
+            )
+        return None
+
+    def _published(self) -> list[Any]:
+        return [
+            r for r in self.releases()
+            if not r.draft and not r.prerelease and parse_version(self._version(r)) is not None
+        ]
+
+    def champion(self) -> Champion | None:
+        published = self._published()
+        if not published:
+            return None
+        latest = max(published, key=lambda r: parse_version(self._version(r)) or (0, 0, 0))
+        metrics = extract_metrics(latest.body) or self._result_asset_metrics(latest) or {}
+        commitish = str(latest.target_commitish or "")
+        return Champion(
+            label=f"release {latest.tag_name}", version=self._version(latest),
+            commit=commitish if len(commitish) == 40 else None, metrics=metrics,
+            url=str(latest.html_url),
+        )
+
+    def _result_asset_metrics(self, release: Any) -> dict[str, float] | None:
+        def fetch() -> Any:
+            for asset in release.get_assets():
+                if asset.name == RESULT_ASSET:
+                    _, data = asset.requester.requestJsonAndCheck(
+                        "GET", asset.url, headers={"Accept": "application/octet-stream"}
+                    )
+                    return data
+            return None
+
+        try:
+            doc = self._call(f"download {RESULT_ASSET} of {release.tag_name}", fetch)
+        except ServiceError:
+            return None
+        return metrics_from_result_doc(doc)
+
+    def next_version(self) -> str:
+        tags = [str(r.tag_name) for r in self.releases() if not r.draft]
+        return next_version(versions_with_prefix(tags, self.prefix), self.ctx.config.bump)
+
+    # -- deploying ----------------------------------------------------------------------------
+
+    def _assets(self, card: str) -> list[tuple[Path, str, str]]:
+        model = self.ctx.model_path
+        if not model.is_file():
+            raise UsageError(
+                "the model file does not exist",
+                where=str(model),
+                fix="train first (`mlgate train`) or set `deploy: {model: PATH}`",
+            )
+        card_path = self.ctx.out / CARD_ASSET
+        card_path.parent.mkdir(parents=True, exist_ok=True)
+        card_path.write_text(card, encoding="utf-8")
+        return [
+            (model, model.name, "application/octet-stream"),
+            (self.ctx.result_path, RESULT_ASSET, "application/json"),
+            (card_path, CARD_ASSET, "text/markdown"),
+        ]
+
+    def deploy(self, version: str, card: str) -> Deployed:
+        tag = f"{self.prefix}{version}"
+        assets = self._assets(card)
+        for release in self.releases():
+            if release.tag_name == tag:
+                if not release.draft:
+                    raise UsageError(
+                        f"release {tag} already exists for commit "
+                        f"{str(release.target_commitish)[:12]}",
+                        where="deploy.version",
+                        fix="choose another version, or leave it unset for the next one",
+                    )
+                # A draft left by a run that was killed: start again from scratch.
+                self._call(f"delete the stale draft {tag}", release.delete_release)
+        tag_existed = self._tag_exists(tag)
+        release = self._create_draft(tag, card)
+        publishing = False
+        try:
+            for path, name, ctype in assets:
+                self._upload(release, path, name, ctype)
+            publishing = True
+            published = self._call(
+                f"publish release {tag}",
+                lambda: release.update_release(
+                    name=f"{self.ctx.name} {version}", message=card, draft=False,
+                    tag_name=tag, target_commitish=self.ctx.commit,
+                ),
+            )
+        except BaseException:
+            self._cleanup(release, tag if publishing and not tag_existed else None)
+            raise
+        url = str(getattr(published, "html_url", None) or release.html_url)
+        return Deployed(version=version, url=url, detail=f"release {tag}")
+
+    def _create_draft(self, tag: str, card: str) -> Any:
+        repo = self.repo()
+
+        def create() -> Any:
+            return repo.create_git_release(
+                tag, name=f"{self.ctx.name} {tag[len(self.prefix):]}", message=card, draft=True,
+                target_commitish=self.ctx.commit,
+            )
+
+        def drop_partial() -> None:
+            # A create that failed on GitHub's side may still have made the draft.
+            for release in self.releases(refresh=True):
+                if release.tag_name == tag and release.draft:
+                    release.delete_release()
+
+        return self._call(f"create release {tag}", create, before_retry=drop_partial)
+
+    def _upload(self, release: Any, path: Path, name: str, ctype: str) -> None:
+        def upload() -> Any:
+            return release.upload_asset(str(path), name=name, content_type=ctype)
+
+        def drop_partial() -> None:
+            for asset in release.get_assets():
+                if asset.name == name:
+                    asset.delete_asset()
+
+        self._call(f"upload {name} to release {release.tag_name}", upload, drop_partial)
+
+    def _tag_exists(self, tag: str) -> bool:
+        from github import GithubException
+
+        def probe() -> bool:
+            try:
+                self.repo().get_git_ref(f"tags/{tag}")
+            except GithubException as err:
+                if _status(err) == 404:
+                    return False
+                raise
+            return True
+
+        return self._call(f"read tag {tag}", probe)
+
+    def _cleanup(self, release: Any, tag: str | None) -> None:
+        """Delete the half-made release, and the tag when publishing may have created it
+        (best effort: the error that got us here is the one the user needs to see)."""
+        from github import GithubException
+
+        for attempt in range(len(RETRY_DELAYS) + 1):
+            try:
+                release.delete_release()
+                break
+            except GithubException as err:
+                if _status(err) == 404:
+                    break
+                if attempt < len(RETRY_DELAYS):
+                    time.sleep(RETRY_DELAYS[attempt])
+            except OSError:
+                if attempt < len(RETRY_DELAYS):
+                    time.sleep(RETRY_DELAYS[attempt])
+        if tag is None:
+            return
+        # No tag (404): publishing failed before GitHub created it.
+        with contextlib.suppress(GithubException, OSError):
+            self.repo().get_git_ref(f"tags/{tag}").delete()
+
+

@@ -1,0 +1,192 @@
+"""The ``gto`` target: register a version and assign a stage with GTO's git tags, then push.
+
+Tags are created locally through the ``gto`` library, then pushed in one atomic push; when any
+step fails, the tags this run created are deleted again, so neither the local repository nor the
+remote is left with a version that has no stage (or the reverse).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from mlgate.deploy.base import DeployContext, Deployed
+from mlgate.deploy.champion import Champion, challenger_metrics, embed_metrics, extract_metrics
+from mlgate.deploy.gitio import GitError
+from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
+from mlgate.errors import ServiceError, UsageError
+from mlgate.metrics import discover_metrics_files, load_metrics
+
+BOT_NAME = "github-actions[bot]"
+BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+
+
+def version_tag(name: str, version: str) -> str:
+    return f"{name}@v{version}"
+
+
+class GtoTarget:
+    def __init__(self, ctx: DeployContext) -> None:
+        self.ctx = ctx
+        self.git = ctx.git
+        self.name = ctx.name
+        self.stage = ctx.config.stage
+        self.remote = ctx.config.remote
+        self._check_name()
+        self.git.remote_url(self.remote)
+        # The registry is the tags: without the remote's, the next version could clash.
+        self.git.fetch_tags(self.remote)
+
+    def _check_name(self) -> None:
+        from gto.constants import assert_fullname_is_valid
+
+        try:
+            assert_fullname_is_valid(self.name)
+            assert_fullname_is_valid(self.stage)
+        except Exception as err:
+            raise UsageError(
+                f"not a valid GTO name: {err}",
+                where="mlgate.yaml: name / deploy.stage",
+                fix="use letters, digits, '-', '_' or '/', starting and ending with a letter "
+                "or a digit",
+            ) from err
+
+    # -- the registry as it is now ------------------------------------------------------------
+
+    def _version_at(self, commit: str) -> str | None:
+        prefix = f"{self.name}@v"
+        found = versions_with_prefix(self.git.tags_at(commit), prefix)
+        return max(found, key=lambda v: parse_version(v) or (0, 0, 0)) if found else None
+
+    def _in_stage(self) -> Any | None:
+        import gto.api
+
+        try:
+            found = gto.api.find_versions_in_stage(
+                str(self.ctx.root), self.name, self.stage
+            )
+        except Exception as err:
+            raise UsageError(f"gto could not read the registry: {err}", where="git tags") from err
+        if isinstance(found, list):
+            return found[0] if found else None
+        return found
+
+    def _url(self, tag: str) -> str:
+        gh = self.ctx.gh
+        if gh.repository:
+            return f"{gh.server_url}/{gh.repository}/releases/tag/{quote(tag, safe='')}"
+        return ""
+
+    def existing(self) -> Deployed | None:
+        version = self._version_at(self.ctx.commit)
+        if version is None:
+            return None
+        current = self._in_stage()
+        if current is None or current.commit_hexsha != self.ctx.commit:
+            return None
+        return Deployed(
+            version=version,
+            url=self._url(version_tag(self.name, version)),
+            already=True,
+            detail=f"{version_tag(self.name, version)} is in stage {self.stage}",
+        )
+
+    def champion(self) -> Champion | None:
+        current = self._in_stage()
+        if current is None:
+            return None
+        commit = str(current.commit_hexsha)
+        version = str(current.version).removeprefix("v")
+        tag = version_tag(self.name, version)
+        metrics = extract_metrics(self.git.tag_message(tag)) if self.git.tags(tag) else None
+        if metrics is None:
+            metrics = self._committed_metrics(commit)
+        return Champion(
+            label=f"{tag} (stage {self.stage})", version=version, commit=commit,
+            metrics=metrics or {}, url=self._url(tag),
+        )
+
+    def _committed_metrics(self, commit: str) -> dict[str, float] | None:
+        def read(path: str) -> str | None:
+            return self.git.show(commit, path)
+
+        try:
+            files, _ = discover_metrics_files(read, self.ctx.metrics_files)
+            found = load_metrics(files, read, missing_ok=True)
+        except UsageError:
+            return None
+        return {m.name: m.value for m in found} or None
+
+    def next_version(self) -> str:
+        tags = self.git.tags(f"{self.name}@v*")
+        return next_version(versions_with_prefix(tags, f"{self.name}@v"), self.ctx.config.bump)
+
+    # -- deploying ----------------------------------------------------------------------------
+
+    def _identity(self) -> tuple[str, str]:
+        name, email = self.git.user_identity()
+        return name or BOT_NAME, email or BOT_EMAIL
+
+    def deploy(self, version: str, card: str) -> Deployed:
+        tag = version_tag(self.name, version)
+        registered = self._version_at(self.ctx.commit)
+        if registered is not None and registered != version:
+            raise UsageError(
+                f"this commit is already registered as {version_tag(self.name, registered)}",
+                where="deploy.version",
+                fix=f"deploy it as version {registered} (or leave the version unset)",
+            )
+        if registered is None and self.git.tags(tag):
+            raise UsageError(
+                f"version {version} is already registered (tag {tag}) for another commit",
+                where="deploy.version",
+                fix="choose another version, or leave it unset for the next one",
+            )
+        before = set(self.git.tags(f"{self.name}*"))
+        try:
+            created = self._create_tags(version, registered is None)
+            self._push(created)
+        except BaseException:
+            leftover = sorted(set(self.git.tags(f"{self.name}*")) - before)
+            self.git.delete_tags(leftover)
+            raise
+        return Deployed(
+            version=version, url=self._url(tag), detail=f"pushed {', '.join(created)}"
+        )
+
+    def _create_tags(self, version: str, register: bool) -> list[str]:
+        import gto.api
+        from gto.exceptions import GTOException
+
+        author, email = self._identity()
+        metrics = embed_metrics(challenger_metrics(self.ctx.result))
+        created = []
+        try:
+            if register:
+                event = gto.api.register(
+                    str(self.ctx.root), self.name, ref=self.ctx.commit, version=f"v{version}",
+                    message=f"Registering artifact {self.name} version v{version} "
+                    f"(mlgate deploy)\n\n{metrics}",
+                    author=author, author_email=email,
+                )
+                created.append(str(event.tag))
+            event = gto.api.assign(
+                str(self.ctx.root), self.name, self.stage, version=f"v{version}",
+                author=author, author_email=email,
+            )
+            created.append(str(event.tag))
+        except GTOException as err:
+            raise UsageError(f"gto refused: {err}", where="deploy (gto)") from err
+        return created
+
+    def _push(self, tags: list[str]) -> None:
+        try:
+            self.git.run("push", "--atomic", self.remote, *[f"refs/tags/{t}" for t in tags])
+        except GitError as err:
+            raise ServiceError(
+                f"pushing the tags {', '.join(tags)} to {self.remote!r} failed: "
+                f"{err.stderr.strip()}",
+                where="git push",
+                fix="check the remote's permissions (the workflow needs `contents: write`); "
+                "no tag was left behind, re-run the deploy",
+            ) from err

@@ -1,0 +1,188 @@
+"""The deploy flow: refuse or ship, in this order.
+
+1. result.json passed and HEAD is on the base branch (else refuse; ``--force`` overrides);
+2. this commit was deployed before: report it, change nothing;
+3. champion/challenger against the deployed model (same thresholds);
+4. version, model card, the target's deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.deploy.base import DeployContext, Deployed, Target
+from mlgate.deploy.champion import (
+    Decision,
+    challenger_metrics,
+    decide,
+    decision_markdown,
+    decision_text,
+)
+from mlgate.deploy.config import DeployConfig
+from mlgate.deploy.gitio import GitRepo
+from mlgate.deploy.guard import branch_check, gate_refusals
+from mlgate.deploy.model_card import CardInput, render_model_card
+from mlgate.errors import GateFailed, UsageError
+from mlgate.github_env import GitHubEnv, append_summary, set_output
+from mlgate.thresholds import Rule
+
+
+@dataclass
+class Outcome:
+    deployed: Deployed | None
+    forced: list[str] = field(default_factory=list)
+    decision: Decision | None = None
+
+
+def make_target(ctx: DeployContext) -> Target:
+    if ctx.config.target == "gto":
+        from mlgate.deploy.gto_target import GtoTarget
+
+        return GtoTarget(ctx)
+    if ctx.config.target == "command":
+        from mlgate.deploy.command_target import CommandTarget
+
+        return CommandTarget(ctx)
+    from mlgate.deploy.github_release import GitHubReleaseTarget
+
+    return GitHubReleaseTarget(ctx)
+
+
+def read_model_meta(model_path: Path) -> dict[str, Any] | None:
+    """``model.json`` beside the model file (the built-in trainer's contract), when present."""
+    meta = model_path.parent / "model.json"
+    if not meta.is_file():
+        return None
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read the model metadata: {err}", where=str(meta)) from err
+    return data if isinstance(data, dict) else None
+
+
+def _warn(text: str) -> None:
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::warning title=mlgate deploy::{text}", file=sys.stderr)
+    else:
+        print(f"mlgate: warning: {text}", file=sys.stderr)
+
+
+def _refuse(ctx: DeployContext, reasons: list[str], headline: str, extra_md: str = "") -> None:
+    set_output("deployed", "false", ctx.gh)
+    set_output("version", "", ctx.gh)
+    set_output("url", "", ctx.gh)
+    bullets = "\n".join(f"- {r}" for r in reasons)
+    append_summary(
+        f"## mlgate deploy: refused ({ctx.name})\n\n{headline}\n\n{bullets}\n\n{extra_md}", ctx.gh
+    )
+    raise GateFailed(
+        f"deploy refused: {headline}\n" + "\n".join(f"  - {r}" for r in reasons),
+        fix="merge a change whose gate passes, deploy from the base branch, "
+        "or pass --force to deploy anyway (recorded in the logs, the job summary and the "
+        "model card)",
+    )
+
+
+def check_refusals(ctx: DeployContext, base: str, force: bool) -> list[str]:
+    """The reasons to refuse; raises unless ``force`` (then they are returned, to be shown)."""
+    reasons = gate_refusals(ctx.result)
+    branch = branch_check(ctx.gh, ctx.env, ctx.git, ctx.commit, base, ctx.config.remote)
+    if not branch.ok:
+        reasons.append(f"not on the base branch {base!r}: {branch.detail}")
+    if reasons and not force:
+        _refuse(ctx, reasons, "the model ships only when the gate passed, from the base branch")
+    for reason in reasons:
+        _warn(f"--force: deploying although {reason}")
+    return reasons
+
+
+def challenge(
+    ctx: DeployContext, target: Target, rules: list[Rule], force: bool
+) -> Decision | None:
+    if not ctx.config.champion:
+        print("mlgate deploy: champion/challenger check disabled (deploy.champion: false)")
+        return None
+    decision = decide(challenger_metrics(ctx.result), target.champion(), rules)
+    print(decision_text(decision))
+    if not decision.passed:
+        if not force:
+            _refuse(
+                ctx, decision.failed_rules, "the new model does not beat the deployed model",
+                decision_markdown(decision),
+            )
+        _warn("--force: deploying although the new model does not beat the deployed one")
+    append_summary(decision_markdown(decision, forced=force), ctx.gh)
+    return decision
+
+
+def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Outcome:
+    forced = check_refusals(ctx, base, force)
+    target = make_target(ctx)
+    before = target.existing()
+    if before is not None:
+        print(f"mlgate deploy: {ctx.name} {before.version} is already deployed from this commit "
+              f"({before.detail}); nothing to do")
+        _report(ctx, before, forced)
+        return Outcome(before, forced)
+    decision = challenge(ctx, target, rules, force)
+    if decision is not None and not decision.passed:
+        forced.append("the new model does not beat the deployed model (champion/challenger)")
+    version = ctx.config.version or target.next_version()
+    card = render_model_card(
+        CardInput(
+            name=ctx.name, version=version, commit=ctx.commit, target=ctx.config.target,
+            result=ctx.result, model=ctx.model_meta, decision=decision, forced=forced,
+            commit_url=_commit_url(ctx.gh, ctx.commit), mlgate_version=__version__,
+        )
+    )
+    done = target.deploy(version, card)
+    _report(ctx, done, forced)
+    return Outcome(done, forced, decision)
+
+
+def _commit_url(gh: GitHubEnv, sha: str) -> str | None:
+    return f"{gh.server_url}/{gh.repository}/commit/{sha}" if gh.repository else None
+
+
+def _report(ctx: DeployContext, done: Deployed, forced: list[str]) -> None:
+    set_output("deployed", "true", ctx.gh)
+    set_output("version", done.version, ctx.gh)
+    set_output("url", done.url, ctx.gh)
+    state = "already deployed" if done.already else "deployed"
+    where = f" — {done.url}" if done.url else ""
+    print(f"mlgate deploy: {ctx.name} {done.version} {state} to {ctx.config.target}{where}")
+    lines = [
+        f"## mlgate deploy: {ctx.name} {done.version} {state}",
+        "",
+        f"- Target: {ctx.config.target}",
+        f"- Commit: `{ctx.commit}`",
+    ]
+    if done.url:
+        lines.append(f"- URL: {done.url}")
+    if done.detail:
+        lines.append(f"- {done.detail}")
+    if forced:
+        lines += ["", "**Forced deploy** (`--force`) although:"] + [f"- {r}" for r in forced]
+    append_summary("\n".join(lines) + "\n", ctx.gh)
+
+
+def build_context(
+    root: Path, out: Path, name: str, config: DeployConfig, result: dict[str, Any],
+    result_path: Path, metrics_files: list[str], gh: GitHubEnv,
+) -> DeployContext:
+    git = GitRepo(root)
+    model_path = Path(config.model_path)
+    if not model_path.is_absolute():
+        model_path = root / model_path
+    return DeployContext(
+        root=root, out=out, name=name, commit=git.head(), config=config, result=result,
+        result_path=result_path.resolve(), model_path=model_path,
+        model_meta=read_model_meta(model_path), gh=gh, git=git, metrics_files=metrics_files,
+        env=dict(os.environ),
+    )

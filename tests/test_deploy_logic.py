@@ -1,0 +1,204 @@
+"""Pure parts of deploy: config, versions, refusals, champion/challenger, model card."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from mlgate.deploy.champion import (
+    Champion,
+    challenger_metrics,
+    decide,
+    decision_markdown,
+    embed_metrics,
+    extract_metrics,
+)
+from mlgate.deploy.config import DEFAULT_MODEL_PATH, parse_deploy_config
+from mlgate.deploy.guard import gate_refusals, github_branch_check
+from mlgate.deploy.model_card import CardInput, render_model_card
+from mlgate.deploy.version import next_version, normalize_version, versions_with_prefix
+from mlgate.errors import UsageError
+from mlgate.github_env import GitHubEnv
+from mlgate.thresholds import parse_rules
+from tests.helpers.deployproj import MODEL_META, THRESHOLDS, make_result
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+# -- config -------------------------------------------------------------------------------------
+
+def test_config_defaults_and_overrides() -> None:
+    cfg = parse_deploy_config({"target": "gto"})
+    assert (cfg.target, cfg.stage, cfg.model_path, cfg.bump, cfg.remote, cfg.champion) == (
+        "gto", "prod", DEFAULT_MODEL_PATH, "patch", "origin", True
+    )
+    assert cfg.release_prefix("churn") == "churn-v"
+    cfg = parse_deploy_config(
+        {"target": "gto", "stage": "staging", "tag-prefix": "models/churn/", "version": "v2.1.0"},
+        overrides={"target": "command", "command": "./ship.sh", "stage": None, "version": None},
+    )
+    assert (cfg.target, cfg.command, cfg.stage, cfg.version) == (
+        "command", "./ship.sh", "staging", "2.1.0"
+    )
+    assert cfg.release_prefix("churn") == "models/churn/"
+
+
+@pytest.mark.parametrize(
+    ("raw", "overrides", "needle"),
+    [
+        ({"target": "gto", "stagee": "prod", "url": 1}, {}, "unknown key(s) stagee, url"),
+        (None, {}, "no deploy target"),
+        ({"target": "s3"}, {}, "unknown target 's3'"),
+        ({"target": "command"}, {}, "needs a command"),
+        ({"target": "gto", "version": "one"}, {}, "not a semantic version"),
+        ({"target": "gto"}, {"version": "1.2"}, "not a semantic version"),
+        ({"target": "gto", "bump": "huge"}, {}, "unknown bump"),
+        ({"target": "gto", "champion": "yes"}, {}, "true or false"),
+        ({"target": "gto", "stage": ["a"]}, {}, "must be a string"),
+    ],
+)
+def test_config_errors_name_the_key(raw: dict | None, overrides: dict, needle: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse_deploy_config(raw, "mlgate.yaml", overrides)
+    assert needle in err.value.render()
+    assert "deploy" in (err.value.where or "")
+
+
+# -- versions -----------------------------------------------------------------------------------
+
+def test_next_version() -> None:
+    assert next_version([]) == "1.0.0"
+    assert next_version(["1.0.0", "1.10.0", "1.9.3", "junk", "2.0.0-rc.1"]) == "1.10.1"
+    assert next_version(["1.2.3"], "minor") == "1.3.0"
+    assert next_version(["v1.2.3"], "major") == "2.0.0"
+    tags = ["churn-v1.0.0", "churn-v1.0.1", "churnx-v9.0.0", "churn-vnext", "other"]
+    assert versions_with_prefix(tags, "churn-v") == ["1.0.0", "1.0.1"]
+    assert normalize_version("v3.0.0", "x") == "3.0.0"
+    with pytest.raises(UsageError):
+        normalize_version("3.0", "x")
+
+
+# -- refusals -----------------------------------------------------------------------------------
+
+def test_gate_refusals() -> None:
+    passing = make_result({"accuracy": 0.9, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
+    assert gate_refusals(passing) == []
+    failing = make_result({"accuracy": 0.7, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
+    reasons = gate_refusals(failing)
+    assert reasons[0].startswith("the gate did not pass")
+    assert any("accuracy: min 0.8" in r for r in reasons)
+    # Fail closed: "passed" with an error recorded is not a pass.
+    odd = copy.deepcopy(passing)
+    odd["errors"] = ["baseline store unreadable"]
+    assert gate_refusals(odd) and "error: baseline store unreadable" in gate_refusals(odd)
+
+
+@pytest.mark.parametrize(
+    ("event", "ref", "ok"),
+    [
+        ("push", "refs/heads/main", True),
+        ("push", "refs/heads/feature", False),
+        ("pull_request", "refs/pull/7/merge", False),
+        ("workflow_dispatch", "refs/heads/main", False),
+        (None, None, False),
+    ],
+)
+def test_github_branch_check(event: str | None, ref: str | None, ok: bool) -> None:
+    check = github_branch_check(GitHubEnv(event_name=event, ref=ref), "main")
+    assert check.ok is ok, check.detail
+
+
+# -- champion/challenger ------------------------------------------------------------------------
+
+def test_decide_no_champion_passes() -> None:
+    decision = decide({"accuracy": 0.9}, None, parse_rules(THRESHOLDS))
+    assert decision.passed and "no model is deployed" in decision.note
+
+
+def test_decide_against_champion_uses_the_same_thresholds() -> None:
+    rules = parse_rules(THRESHOLDS)
+    champ = Champion("release churn-v1.0.0", "1.0.0", "c" * 40, {"accuracy": 0.95, "f1": 0.8})
+    # Passed its gate against the merge base, but 0.03 below the deployed model (tolerance 0.01).
+    lost = decide({"accuracy": 0.92, "f1": 0.8}, champ, rules)
+    assert not lost.passed
+    assert lost.failed_rules == ["accuracy: tolerance -0.01 (dropped 0.03, allowed 0.01)"]
+    won = decide({"accuracy": 0.945, "f1": 0.83}, champ, rules)
+    assert won.passed and won.failed_rules == []
+    md = decision_markdown(lost)
+    assert "**Champion/challenger: failed**" in md
+    assert "| accuracy | 0.95 | 0.92 | -0.03 | regressed | ❌ tolerance -0.01" in md
+    assert "failed (overridden by --force)" in decision_markdown(lost, forced=True)
+
+
+def test_decide_champion_without_metrics_passes_with_a_note() -> None:
+    decision = decide({"accuracy": 0.9}, Champion("x", None, None, {}), [])
+    assert decision.passed and "no metrics on record" in decision.note
+
+
+def test_challenger_metrics_decodes_non_finite() -> None:
+    result = make_result({"accuracy": 0.9, "loss": math.nan}, None, {})
+    got = challenger_metrics(result)
+    assert got["accuracy"] == 0.9 and math.isnan(got["loss"])
+
+
+def test_embed_and_extract_metrics_round_trip() -> None:
+    metrics = {"a.b": 0.5, "evil-->x": 1.0, "inf": math.inf}
+    text = "body\n" + embed_metrics(metrics) + "\nmore"
+    assert "-->x" not in text.split("<!--", 1)[1].rsplit("-->", 1)[0]
+    assert extract_metrics(text) == metrics
+    assert extract_metrics("no block") is None
+    assert extract_metrics("<!-- mlgate-metrics: {not json} -->") is None
+
+
+# -- model card ---------------------------------------------------------------------------------
+
+def _card_input(**kw: object) -> CardInput:
+    result = make_result(
+        {"accuracy": 0.91, "f1": 0.8, "val|loss": 0.3},
+        {"accuracy": 0.905, "f1": 0.79, "val|loss": 0.31},
+        sha="d" * 40,
+    )
+    result["created_at"] = "2026-11-23T05:00:00+00:00"
+    champ = Champion("release churn-v1.0.0", "1.0.0", "c" * 40,
+                     {"accuracy": 0.9, "f1": 0.8, "val|loss": 0.3})
+    base: dict = {
+        "name": "churn", "version": "1.0.1", "commit": "d" * 40, "target": "github-release",
+        "result": result, "model": MODEL_META,
+        "decision": decide(challenger_metrics(result), champ, parse_rules(THRESHOLDS)),
+        "commit_url": "https://github.com/octo/demo/commit/" + "d" * 40,
+        "mlgate_version": "0.1.0",
+    }
+    base.update(kw)
+    return CardInput(**base)
+
+
+@pytest.mark.parametrize(
+    ("golden", "kw"),
+    [
+        ("model_card.md", {}),
+        ("model_card_forced_no_model.md", {
+            "model": None, "decision": None, "commit_url": None,
+            "forced": ["the gate did not pass (result.json: passed is false)"],
+        }),
+    ],
+)
+def test_model_card_golden(golden: str, kw: dict) -> None:
+    got = render_model_card(_card_input(**kw))
+    path = GOLDEN / golden
+    if os.environ.get("MLGATE_UPDATE_GOLDEN"):
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+
+
+def test_model_card_escapes_repo_text() -> None:
+    meta = dict(MODEL_META, params={"x|y": "<script>@admin"},
+                train_config={"note": "```\nbreak"})
+    card = render_model_card(_card_input(model=meta))
+    assert "<script>" not in card and "@admin" not in card
+    assert "x\\|y" in card
+    assert "````yaml" in card  # fence longer than the backticks inside
+    assert extract_metrics(card) == {"accuracy": 0.91, "f1": 0.8, "val|loss": 0.3}
