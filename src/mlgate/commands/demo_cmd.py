@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
-
-from mlgate.errors import UsageError
+import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", metavar="DIR", help="where to build the demo project (default: a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the demo project afterwards")
+    parser.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="build the demo project in DIR, new or empty, and keep it "
+        "(default: a temporary directory, deleted afterwards)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary demo project afterwards"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("not implemented yet")
+    from mlgate.demo import run_demo
+
+    return run_demo(args.dir, args.keep, sys.stdout)

@@ -1,0 +1,465 @@
+"""``mlgate demo``: a throw-away git + DVC project run through the whole pipeline, offline.
+
+Layout of the demo directory::
+
+    project/          the git repository: main (baseline commit, git notes) and the PR branches
+    dvc-remote/       the DVC remote (a local directory) holding the data
+    pr-1-.../         a fresh checkout (git worktree) of each PR branch, where the pipeline ran;
+                      its .mlgate/ holds report.md, result.json and the trained model
+
+Everything runs with an isolated environment (no user or system git config, fixed identity and
+commit dates, no GitHub variables), so the output is the same on every machine and the user's
+configuration is neither read nor changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from mlgate.config import load_config
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, UsageError
+from mlgate.pipeline import (
+    FAILED,
+    GATE_FAILED,
+    GATE_PASSED,
+    Options,
+    PipelineResult,
+    StepResult,
+    captured,
+    describe_train,
+    format_step,
+    run_command,
+    run_pipeline,
+)
+
+DATA_PATH = "data/breast_cancer.csv"
+REMOTE_DIR = "dvc-remote"
+PROJECT_DIR = "project"
+REMOTE_NAME = "storage"
+SEED = 42
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "mlgate demo",
+    "GIT_AUTHOR_EMAIL": "demo@mlgate.invalid",
+    "GIT_COMMITTER_NAME": "mlgate demo",
+    "GIT_COMMITTER_EMAIL": "demo@mlgate.invalid",
+}
+# Fixed commit dates make the commit SHAs, and so the whole report, reproducible.
+EPOCH = "2026-01-05T09:00:00+00:00"
+RULE = "─" * 78
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    estimator: str
+    params: dict[str, Any]
+
+    @property
+    def short(self) -> str:
+        return self.estimator.rsplit(".", 1)[-1]
+
+    def label(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.short}({params})"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    number: int
+    slug: str
+    title: str
+    model: ModelChoice
+    expect_pass: bool
+
+    @property
+    def branch(self) -> str:
+        return f"pr/{self.slug}"
+
+    @property
+    def checkout_dir(self) -> str:
+        return f"pr-{self.number}-{self.slug}"
+
+
+BASELINE_MODEL = ModelChoice(
+    "sklearn.tree.DecisionTreeClassifier", {"max_depth": 3, "random_state": 0}
+)
+SCENARIOS = (
+    Scenario(
+        1,
+        "random-forest",
+        "Switch the model to a random forest",
+        ModelChoice(
+            "sklearn.ensemble.RandomForestClassifier", {"n_estimators": 100, "random_state": 0}
+        ),
+        expect_pass=True,
+    ),
+    Scenario(
+        2,
+        "tree-stump",
+        "Simplify the model to a single split",
+        ModelChoice("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1, "random_state": 0}),
+        expect_pass=False,
+    ),
+)
+
+
+# ----- the project's files (pure) -----------------------------------------------------------
+
+
+def config_yaml(model: ModelChoice) -> str:
+    params = ", ".join(f"{k}: {json.dumps(v)}" for k, v in model.params.items())
+    return (
+        "# mlgate demo project: scikit-learn's breast cancer data, a classifier, quality gates\n"
+        "name: breast-cancer\n"
+        "train:\n"
+        f"  data: {DATA_PATH}\n"
+        "  target: target\n"
+        f"  model: {model.estimator}\n"
+        f"  params: {{{params}}}\n"
+        "  task: classification\n"
+        "  test-size: 0.25\n"
+        f"  seed: {SEED}\n"
+        "  metrics: [accuracy, f1, roc_auc]\n"
+        "thresholds:\n"
+        "  accuracy: {min: 0.90, tolerance: 0.01}   # never below 0.90; may drop at most 0.01\n"
+        "  roc_auc: {min: 0.93, tolerance: 0.01}\n"
+        '  "*": {tolerance: "2%"}                    # every other metric\n'
+    )
+
+
+GITIGNORE = "/.mlgate/\n"
+
+
+def breast_cancer_csv() -> tuple[str, int, int]:
+    """The data set as CSV text (columns without spaces), with its row and column counts."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.columns = [str(c).replace(" ", "_") for c in frame.columns]
+    return frame.to_csv(index=False), len(frame), len(frame.columns)
+
+
+# ----- environment and tools ------------------------------------------------------------------
+
+
+def _isolated_environ(base: Path, current: dict[str, str]) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in current.items()
+        if not k.startswith(("GITHUB_", "INPUT_", "GIT_", "DVC_")) and k != "CI"
+    }
+    env.update(IDENTITY)
+    env.update(
+        {
+            "GIT_AUTHOR_DATE": EPOCH,
+            "GIT_COMMITTER_DATE": EPOCH,
+            # Neither read nor touch the user's git configuration (signing, hooks, templates).
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "DVC_NO_ANALYTICS": "1",
+            "DVC_STUDIO_OFFLINE": "1",
+            # Nor the user's DVC configuration; DVC's site cache stays in the demo directory.
+            "DVC_GLOBAL_CONFIG_DIR": str(base / ".dvc-config"),
+            "DVC_SYSTEM_CONFIG_DIR": str(base / ".dvc-config"),
+            "DVC_SITE_CACHE_DIR": str(base / ".dvc-site-cache"),
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def isolated(base: Path, cwd: Path) -> Iterator[None]:
+    """Run with the demo's environment and working directory; restore both afterwards."""
+    saved_env = dict(os.environ)
+    saved_cwd = Path.cwd()
+    os.environ.clear()
+    os.environ.update(_isolated_environ(base, saved_env))
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def git(root: Path, *args: str, date: str | None = None) -> str:
+    env = dict(os.environ)
+    if date:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, env=env, check=False
+        )
+    except FileNotFoundError as err:
+        raise UsageError("git is not installed", fix="install git and retry") from err
+    if proc.returncode != 0:
+        raise UsageError(f"`git {' '.join(args)}` failed: {proc.stderr.strip()}", where=str(root))
+    return proc.stdout.strip()
+
+
+def require_extras() -> None:
+    missing = []
+    for module, package in (("sklearn", "scikit-learn"), ("pandas", "pandas"), ("dvc", "dvc")):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise UsageError(
+            f"the demo needs {', '.join(missing)}, which is not installed",
+            fix="install mlgate with its extras: pip install 'mlgate[all]'",
+        )
+
+
+def _commit_date(hours: int) -> str:
+    return EPOCH.replace("T09:", f"T{9 + hours:02d}:")
+
+
+# ----- the demo -------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    pipeline: PipelineResult
+    checkout: Path
+    out: Path
+    comment: str | None
+    result: dict[str, Any] | None
+
+    @property
+    def gate(self) -> StepResult:
+        return self.pipeline.step("gate")
+
+    @property
+    def as_expected(self) -> bool:
+        wanted = GATE_PASSED if self.scenario.expect_pass else GATE_FAILED
+        return self.gate.status == wanted
+
+
+@dataclass
+class Demo:
+    base: Path
+    out: TextIO
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def project(self) -> Path:
+        return self.base / PROJECT_DIR
+
+    @property
+    def remote(self) -> Path:
+        return self.base / REMOTE_DIR
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def build_main(self) -> str:
+        """Create the project with its baseline on main; return the main commit's SHA."""
+        from dvc.repo import Repo
+
+        project = self.project
+        project.mkdir(parents=True)
+        self.remote.mkdir(parents=True)
+        git(project, "init", "-q", "-b", "main")
+        csv, rows, columns = breast_cancer_csv()
+        with captured(echo=False):
+            Repo.init(str(project)).close()
+            with Repo(str(project)) as repo:
+                with repo.config.edit() as conf:
+                    # Relative to the project, so the committed .dvc/config is the same anywhere.
+                    conf["remote"][REMOTE_NAME] = {"url": f"../{REMOTE_DIR}"}
+                    conf["core"]["remote"] = REMOTE_NAME
+                (project / DATA_PATH).parent.mkdir(parents=True, exist_ok=True)
+                (project / DATA_PATH).write_text(csv, encoding="utf-8")
+                repo.add(str(project / DATA_PATH))
+        (project / "mlgate.yaml").write_text(config_yaml(BASELINE_MODEL), encoding="utf-8")
+        (project / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        self.say(
+            f"  data      {DATA_PATH}: {rows} rows × {columns} columns (scikit-learn's breast "
+            f"cancer set), tracked by DVC"
+        )
+
+        train = self.step(run_command(["train"], echo=False))
+        model = _read_json(project / ".mlgate" / "model" / "model.json")
+        self.say(f"  train     {describe_train(model) or train.detail}  ({train.seconds:.1f} s)")
+
+        git(project, "add", "-A")
+        git(
+            project,
+            "commit",
+            "-q",
+            "-m",
+            f"Breast cancer classifier: {BASELINE_MODEL.label()}",
+            date=EPOCH,
+        )
+        sha = git(project, "rev-parse", "HEAD")
+        committed = ", ".join(git(project, "ls-files").splitlines())
+        self.say(f"  commit    {sha[:12]} on main: {committed}")
+        with captured(echo=False), Repo(str(project)) as repo:
+            pushed = repo.push()
+        self.say(f"  dvc push  {pushed} file(s) to the DVC remote {self.remote}")
+        self.step(run_command(["baseline", "record"], echo=False))
+        self.say(f"  baseline  recorded for {sha[:12]} in git notes (refs/notes/mlgate)")
+        return sha
+
+    def step(self, result: StepResult) -> StepResult:
+        """Stop the demo when a set-up step fails, showing what it printed."""
+        if result.status == FAILED:
+            self.say(result.output.rstrip())
+            err = result.error
+            if err is not None:
+                raise type(err)(
+                    f"demo set-up: `mlgate {result.name}` failed: {err.message}",
+                    where=err.where,
+                    fix=err.fix,
+                )
+            raise UsageError(f"`mlgate {result.name}` failed with exit code {result.exit_code}")
+        return result
+
+    def run_scenario(self, scenario: Scenario) -> Outcome:
+        checkout = self.base / scenario.checkout_dir
+        git(self.project, "worktree", "add", "-q", "-b", scenario.branch, str(checkout), "main")
+        (checkout / "mlgate.yaml").write_text(config_yaml(scenario.model), encoding="utf-8")
+        git(checkout, "commit", "-q", "-am", scenario.title, date=_commit_date(scenario.number))
+        self.say(
+            f"  change    mlgate.yaml train.model: {BASELINE_MODEL.label()} → "
+            f"{scenario.model.label()}"
+        )
+        self.say(f"  checkout  {checkout} (a fresh checkout, as CI makes: no data, no DVC cache)")
+        options = Options(base="main", dry_run=True)
+        with isolated(self.base, checkout):
+            config = load_config(None, checkout)
+            pipeline = run_pipeline(
+                checkout,
+                options,
+                config,
+                echo=False,
+                on_done=lambda _i, result: self.say(f"  {format_step(result)}"),
+            )
+        out = checkout / ".mlgate"
+        comment = _read_text(out / "report.md")
+        return Outcome(scenario, pipeline, checkout, out, comment, _read_json(out / "result.json"))
+
+    def show(self, outcome: Outcome) -> None:
+        failed = outcome.pipeline.failed_step
+        if failed is not None:
+            self.say(f"\n  step `{failed.name}` failed (exit {failed.exit_code}); it printed:")
+            self.say(_indent(failed.output.rstrip() or "(nothing)", "    | "))
+            if failed.error is not None:
+                self.say(_indent(failed.error.render(), "    ! "))
+        if outcome.comment is not None:
+            self.say("")
+            self.say(f"┌{RULE}")
+            self.say("│ The PR comment, exactly as it would be posted:")
+            self.say(f"└{RULE}")
+            self.say(outcome.comment.rstrip())
+            self.say(f"{RULE}─")
+        gate = outcome.gate
+        if gate.status == GATE_PASSED:
+            decision = "Gate: PASSED (exit 0), the PR may merge"
+        elif gate.status == GATE_FAILED:
+            decision = "Gate: FAILED (exit 1), the PR is blocked"
+        else:
+            decision = "Gate: not decided (the pipeline stopped before the gate)"
+        expected = "pass" if outcome.scenario.expect_pass else "be blocked"
+        verdict = (
+            "as expected" if outcome.as_expected else f"NOT as expected (it should {expected})"
+        )
+        self.say(f"\n  {decision}: {verdict}.")
+        if gate.status == GATE_FAILED:
+            for rule in (outcome.result or {}).get("failed_rules", []):
+                self.say(f"    - {rule}")
+
+    def files(self, kept: bool) -> None:
+        self.say("")
+        self.say("Files" + ("" if kept else " (deleted now; run with --keep or --dir DIR to keep)"))
+        self.say(f"  project (git repository, main + PR branches)  {self.project}")
+        self.say(f"  DVC remote (a local directory)                 {self.remote}")
+        for outcome in self.outcomes:
+            self.say(f"  PR {outcome.scenario.number} checkout ({outcome.scenario.branch})")
+            self.say(f"    {outcome.checkout}")
+            for name in ("report.md", "result.json", "model/model.joblib"):
+                if (outcome.out / name).exists():
+                    self.say(f"    .mlgate/{name}")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def prepare_dir(requested: str | None) -> tuple[Path, bool]:
+    """The demo's base directory and whether it was created as a temporary one."""
+    if requested is None:
+        return Path(tempfile.mkdtemp(prefix="mlgate-demo-")), True
+    path = Path(requested).expanduser().resolve()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UsageError(
+            "the directory exists and is not empty",
+            where=f"--dir {requested}",
+            fix="pass a new or empty directory (the demo refuses to write over files)",
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path, False
+
+
+def run_demo(requested_dir: str | None, keep: bool, out: TextIO) -> int:
+    """Build the project, run both scenarios; 0 when PR 1 passed and PR 2 was blocked."""
+    require_extras()
+    base, temporary = prepare_dir(requested_dir)
+    kept = keep or not temporary
+    demo = Demo(base, out)
+    try:
+        demo.say(
+            "mlgate demo: a throw-away project, two pull requests, the whole pipeline "
+            "(pull → train → compare → report → gate); no network, no GitHub."
+        )
+        demo.say(f"Directory: {base}")
+        demo.say("")
+        demo.say(f"main: the baseline, {BASELINE_MODEL.label()}")
+        with isolated(base, base):
+            demo.build_main()
+        for scenario in SCENARIOS:
+            expected = "should pass" if scenario.expect_pass else "should be blocked"
+            demo.say("")
+            demo.say(f"PR {scenario.number}: {scenario.branch}, “{scenario.title}” ({expected})")
+            with isolated(base, base):
+                outcome = demo.run_scenario(scenario)
+            demo.outcomes.append(outcome)
+            demo.show(outcome)
+        demo.files(kept)
+    finally:
+        if not kept:
+            shutil.rmtree(base, ignore_errors=True)
+    good = all(o.as_expected for o in demo.outcomes) and len(demo.outcomes) == len(SCENARIOS)
+    demo.say("")
+    if good:
+        demo.say("mlgate demo: both scenarios behaved as expected: PR 1 passed, PR 2 was blocked.")
+        return EXIT_OK
+    demo.say("mlgate demo: a scenario did NOT behave as expected (see above).")
+    return EXIT_GATE_FAILED
