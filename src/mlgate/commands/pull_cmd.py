@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from mlgate.errors import UsageError
+from mlgate.config import load_config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--targets", nargs="*", metavar="TARGET", help="DVC targets to pull (default: all)")
+    parser.add_argument(
+        "--targets", nargs="*", metavar="TARGET", help="DVC targets to pull (default: all)"
+    )
     parser.add_argument("--remote", "-r", metavar="NAME", help="DVC remote to pull from")
     parser.add_argument("--jobs", "-j", type=int, metavar="N", help="parallel transfer jobs")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("not implemented yet")
+    from mlgate import dvc_pull
+
+    root = Path.cwd()
+    config = load_config(args.config, root)
+    where = str(config.path.name if config.path else "mlgate.yaml")
+    options = dvc_pull.resolve_options(
+        config.pull, targets=args.targets, remote=args.remote, jobs=args.jobs, where=where
+    )
+    source = "--targets" if args.targets else f"{where}: pull.targets"
+    stats = dvc_pull.pull(
+        root,
+        options.targets,
+        options.remote,
+        options.jobs,
+        log=_log,
+        target_source=source,
+    )
+    _log(f"pull: {stats.summary()}")
+    for path in stats.added + stats.modified:
+        _log(f"pull:   {path}")
+    return 0
+
+
+def _log(message: str) -> None:
+    print(f"mlgate: {message}", flush=True)

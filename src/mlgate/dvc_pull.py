@@ -1,0 +1,425 @@
+"""``mlgate pull``: fetch and check out DVC-tracked data with DVC itself.
+
+DVC runs in-process through its Python API (``dvc.repo.Repo.pull``) rather than as a ``dvc``
+subprocess: the API returns structured counts (files fetched, added, modified, deleted) and
+typed exceptions, so mlgate reports and classifies failures without parsing DVC's text output,
+and saves a second interpreter start. DVC's own log lines and progress bars still appear (its
+progress bars only on a terminal, as with the ``dvc`` CLI).
+
+The option handling and the error classification are pure functions; only ``pull`` touches DVC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import ServiceError, UsageError
+
+PULL_KEYS = ("targets", "remote", "jobs")
+# When set, the DVC cache directory to use (e.g. a worktree reusing the main checkout's cache).
+CACHE_DIR_ENV = "MLGATE_DVC_CACHE_DIR"
+DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    targets: list[str] = field(default_factory=list)
+    remote: str | None = None
+    jobs: int | None = None
+
+
+@dataclass(frozen=True)
+class PullStats:
+    """What a pull did. ``fetched``/``bytes`` count what was downloaded into the DVC cache."""
+
+    fetched: int
+    bytes: int
+    added: list[str]
+    modified: list[str]
+    deleted: list[str]
+    remote: str | None
+    seconds: float
+
+    def summary(self) -> str:
+        files = "file" if self.fetched == 1 else "files"
+        parts = [f"fetched {self.fetched} {files} ({human_bytes(self.bytes)})"]
+        parts.append(
+            f"checked out: {len(self.added)} added, {len(self.modified)} modified, "
+            f"{len(self.deleted)} deleted"
+        )
+        where = f" from remote '{self.remote}'" if self.remote else ""
+        return f"{'; '.join(parts)}{where} in {self.seconds:.1f}s"
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def resolve_options(
+    section: dict[str, Any],
+    *,
+    targets: list[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    where: str = "mlgate.yaml",
+) -> PullOptions:
+    """Merge ``mlgate.yaml`` ``pull:`` with the CLI flags (flags win) and validate both."""
+    unknown = sorted(set(map(str, section)) - set(PULL_KEYS))
+    if unknown:
+        raise UsageError(
+            f"unknown key(s) in pull: {', '.join(unknown)}",
+            where=f"{where}: pull",
+            fix=f"use only: {', '.join(PULL_KEYS)}",
+        )
+    conf_targets = section.get("targets")
+    if isinstance(conf_targets, str):
+        conf_targets = [conf_targets]
+    if conf_targets is not None and not (
+        isinstance(conf_targets, list) and all(isinstance(t, str) for t in conf_targets)
+    ):
+        raise UsageError(
+            "must be a path or a list of paths",
+            where=f"{where}: pull.targets",
+            fix="write e.g. `targets: [data/train.csv]`",
+        )
+    conf_remote = section.get("remote")
+    if conf_remote is not None and not isinstance(conf_remote, str):
+        raise UsageError("must be the name of a DVC remote", where=f"{where}: pull.remote")
+    conf_jobs = section.get("jobs")
+    if conf_jobs is not None and (
+        isinstance(conf_jobs, bool) or not isinstance(conf_jobs, int) or conf_jobs < 1
+    ):
+        raise UsageError(
+            f"must be a whole number of at least 1, got {conf_jobs!r}",
+            where=f"{where}: pull.jobs",
+        )
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"must be at least 1, got {jobs}", where="--jobs")
+    return PullOptions(
+        targets=list(targets) if targets else list(conf_targets or []),
+        remote=remote or conf_remote,
+        jobs=jobs if jobs is not None else conf_jobs,
+    )
+
+
+# -- classifying DVC failures -------------------------------------------------------------
+
+_CREDENTIAL_ERRORS = {
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "CredentialRetrievalError",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "AccessDenied",
+    "AuthenticationFailed",
+    "DefaultCredentialsError",
+    "RefreshError",
+    "ClientAuthenticationError",
+}
+_CREDENTIAL_WORDS = (
+    "credential",
+    "access denied",
+    "accessdenied",
+    "forbidden",
+    "403",
+    "invalidaccesskeyid",
+    "signaturedoesnotmatch",
+    "not authorized",
+    "permission",
+)
+_CONNECTION_WORDS = (
+    "could not connect",
+    "connection refused",
+    "connect timeout",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "timed out",
+    "unreachable",
+    "nodename nor servname",
+    "cannot connect",
+)
+_MISSING_WORDS = ("do not exist neither locally nor on remote", "missing cache files")
+
+
+def _exception_texts(exc: BaseException | None) -> list[str]:
+    """Type names and messages along an exception's cause/context chain."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        texts.append(type(exc).__name__)
+        code = getattr(exc, "response", None)
+        if isinstance(code, dict):
+            texts.append(str(code.get("Error", {}).get("Code", "")))
+        texts.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+    return texts
+
+
+@dataclass
+class DvcLogRecord:
+    level: int
+    message: str
+    texts: list[str]  # exception type names and messages attached to the record
+
+
+def classify_failure(
+    exc: BaseException, records: list[DvcLogRecord], remote: str | None
+) -> ServiceError:
+    """Turn a failed transfer (DVC's DownloadError/CheckoutError) into a user-facing error.
+
+    DVC logs the underlying cause (botocore, OS errors) and raises a bare count, so the captured
+    log records are searched too.
+    """
+    names = set()
+    blobs = []
+    for rec in records:
+        if rec.level >= logging.WARNING:
+            blobs.append(rec.message.lower())
+            blobs.extend(t.lower() for t in rec.texts)
+            names.update(rec.texts)
+    blobs.extend(t.lower() for t in _exception_texts(exc))
+    names.update(_exception_texts(exc))
+    text = "\n".join(blobs)
+    label = f"DVC remote '{remote}'" if remote else "the default DVC remote"
+    detail = _first_error_line(records)
+    suffix = f" ({detail})" if detail else ""
+    if names & _CREDENTIAL_ERRORS or any(word in text for word in _CREDENTIAL_WORDS):
+        return ServiceError(
+            f"could not authenticate with {label}: credentials are missing or were "
+            f"rejected{suffix}",
+            fix="provide the remote's credentials to the job (e.g. AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY from repository secrets, passed through `env:`), or set "
+            "them with `dvc remote modify --local`",
+        )
+    if any(word in text for word in _CONNECTION_WORDS) or "EndpointConnectionError" in names:
+        return ServiceError(
+            f"{label} is unreachable{suffix}",
+            fix="check the remote's URL and endpointurl in .dvc/config (`dvc remote list`), "
+            "and that the job's network can reach it",
+        )
+    if any(word in text for word in _MISSING_WORDS):
+        return ServiceError(
+            f"some DVC-tracked files are missing from {label} (never pushed?)",
+            fix="run `dvc push` where the data was produced, then re-run the job",
+        )
+    return ServiceError(
+        f"pulling from {label} failed: {exc}{suffix}",
+        fix="run `dvc pull -v` locally for details; check the remote and credentials",
+    )
+
+
+def _first_error_line(records: list[DvcLogRecord]) -> str:
+    for rec in records:
+        if rec.level >= logging.ERROR:
+            line = rec.message.strip().splitlines()[0] if rec.message.strip() else ""
+            return line[:300]
+    return ""
+
+
+# -- running DVC -----------------------------------------------------------------------------
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[DvcLogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad log call must not hide the real error
+            message = str(record.msg)
+        self.records.append(DvcLogRecord(record.levelno, message, _exception_texts(exc)))
+
+
+@contextlib.contextmanager
+def _capture_dvc_logs() -> Iterator[_Capture]:
+    handler = _Capture()
+    loggers = [logging.getLogger(name) for name in DVC_LOGGERS]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def _chdir(path: Path) -> Iterator[None]:
+    # DVC resolves targets against the working directory, as the `dvc` CLI does.
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def _cache_files(cache_dir: Path) -> dict[str, int]:
+    files: dict[str, int] = {}
+    if not cache_dir.is_dir():
+        return files
+    for dirpath, _dirs, names in os.walk(cache_dir):
+        for name in names:
+            full = os.path.join(dirpath, name)
+            with contextlib.suppress(OSError):
+                files[full] = os.stat(full).st_size
+    return files
+
+
+def _rel(paths: list[str], root: Path) -> list[str]:
+    out = []
+    for p in paths:
+        full = Path(p) if os.path.isabs(p) else (Path.cwd() / p)
+        try:
+            out.append(full.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            out.append(p)
+    return sorted(out)
+
+
+def _remote_url(repo: Any, name: str | None) -> tuple[str | None, str | None]:
+    remotes = repo.config.get("remote", {})
+    name = name or repo.config.get("core", {}).get("remote")
+    if not name:
+        return None, None
+    conf = remotes.get(name) or {}
+    return name, conf.get("url")
+
+
+def ensure_dvc_repo(root: Path) -> None:
+    if not (root / ".dvc").is_dir():
+        raise UsageError(
+            "not a DVC repository (no .dvc directory)",
+            where=str(root),
+            fix="run mlgate from the repository root; track data with `dvc init` and "
+            "`dvc add`, or remove the pull step if the repo has no DVC data",
+        )
+
+
+def pull(
+    root: Path,
+    targets: list[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    *,
+    log: Log = print,
+    target_source: str = "--targets",
+) -> PullStats:
+    """``dvc pull`` in ``root``: fetch into the cache, then check out. Raises mlgate errors."""
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    root = root.resolve()
+    ensure_dvc_repo(root)
+
+    from dvc.config import NoRemoteError, RemoteNotFoundError
+    from dvc.exceptions import (
+        CheckoutError,
+        DvcException,
+        FileTransferError,
+        NoOutputOrStageError,
+        NotDvcRepoError,
+    )
+    from dvc.repo import Repo
+
+    overrides: dict[str, Any] = {}
+    if os.environ.get(CACHE_DIR_ENV):
+        overrides["cache"] = {"dir": os.environ[CACHE_DIR_ENV]}
+    start = time.monotonic()
+    try:
+        repo = Repo(str(root), config=overrides or None)
+    except NotDvcRepoError as err:
+        raise UsageError(f"not a DVC repository: {err}", where=str(root)) from err
+    except DvcException as err:
+        raise UsageError(f"DVC cannot open the repository: {err}", where=str(root)) from err
+    with repo, _chdir(root):
+        remote_name, url = _remote_url(repo, remote)
+        _check_remote(repo, remote, remote_name, url)
+        cache_dir = Path(repo.cache.local.path)
+        before = _cache_files(cache_dir)
+        what = ", ".join(targets) if targets else "all DVC-tracked data"
+        via = f"remote '{remote_name}' ({url})" if remote_name else "the default remote"
+        log(f"pull: fetching {what} from {via}" + (f" with {jobs} jobs" if jobs else ""))
+        with _capture_dvc_logs() as capture:
+            try:
+                result = repo.pull(targets=targets or None, remote=remote, jobs=jobs)
+            except NoOutputOrStageError as err:
+                raise UsageError(
+                    f"not tracked by DVC: {err}",
+                    where=target_source,
+                    fix="name a path tracked by a .dvc file or a dvc.yaml output/stage "
+                    "(`dvc data status` or `dvc list . --dvc-only -R` lists them)",
+                ) from err
+            except RemoteNotFoundError as err:
+                raise UsageError(
+                    f"{err}",
+                    where="--remote / pull.remote",
+                    fix=f"use one of the remotes in .dvc/config: {_remote_names(repo)}",
+                ) from err
+            except NoRemoteError as err:
+                raise UsageError(
+                    "no DVC remote is configured and none was given",
+                    where=".dvc/config",
+                    fix="add a default remote (`dvc remote add -d NAME URL`) or pass --remote",
+                ) from err
+            except (FileTransferError, CheckoutError) as err:
+                raise classify_failure(err, capture.records, remote_name) from err
+            except DvcException as err:
+                raise classify_failure(err, capture.records, remote_name) from err
+        after = _cache_files(cache_dir)
+    new_bytes = sum(size for path, size in after.items() if path not in before)
+    stats = result.get("stats", {})
+    return PullStats(
+        fetched=int(stats.get("fetched", 0)),
+        bytes=new_bytes,
+        added=_rel(result.get("added", []), root),
+        modified=_rel(result.get("modified", []), root),
+        deleted=_rel(result.get("deleted", []), root),
+        remote=remote_name,
+        seconds=time.monotonic() - start,
+    )
+
+
+def _remote_names(repo: Any) -> str:
+    names = sorted(repo.config.get("remote", {}))
+    return ", ".join(names) if names else "(none configured)"
+
+
+def _check_remote(repo: Any, given: str | None, name: str | None, url: str | None) -> None:
+    """Fail early, with a clear message, on a remote that cannot work at all."""
+    from dvc.config import RemoteNotFoundError
+
+    if given and given not in repo.config.get("remote", {}):
+        raise UsageError(
+            str(RemoteNotFoundError(f"remote '{given}' doesn't exist")),
+            where="--remote / pull.remote",
+            fix=f"use one of the remotes in .dvc/config: {_remote_names(repo)}",
+        )
+    if url and "://" not in url and not url.startswith("remote:"):
+        path = Path(url)
+        if not path.is_absolute():
+            path = Path(repo.dvc_dir) / path  # DVC resolves local remotes against .dvc/
+        if not path.is_dir():
+            raise ServiceError(
+                f"DVC remote '{name}' is unreachable: directory {url} does not exist",
+                fix="mount or create the remote directory, or fix its url in .dvc/config "
+                "(`dvc remote modify NAME url ...`)",
+            )

@@ -1,0 +1,284 @@
+"""The ``train:`` section of ``mlgate.yaml``: parsing, validation and the choice of trainer.
+
+Pure: no scikit-learn or pandas here, so bad config fails fast and the CLI stays light.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlgate.errors import UsageError
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+TASKS = (CLASSIFICATION, REGRESSION)
+
+BUILTIN_KEYS = (
+    "data",
+    "target",
+    "model",
+    "params",
+    "task",
+    "test-size",
+    "cv",
+    "seed",
+    "metrics",
+)
+ALL_KEYS = (*BUILTIN_KEYS, "command")
+
+DEFAULT_TEST_SIZE = 0.2
+DEFAULT_SEED = 42
+DEFAULT_MODELS = {
+    CLASSIFICATION: "sklearn.ensemble.HistGradientBoostingClassifier",
+    REGRESSION: "sklearn.ensemble.HistGradientBoostingRegressor",
+}
+CLASSIFICATION_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+)
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+TASK_METRICS = {CLASSIFICATION: CLASSIFICATION_METRICS, REGRESSION: REGRESSION_METRICS}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The built-in trainer's settings, validated (keys as in ``mlgate.yaml``)."""
+
+    data: str
+    target: str
+    model: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    task: str | None = None
+    test_size: float | int | None = DEFAULT_TEST_SIZE
+    cv: int | None = None
+    seed: int = DEFAULT_SEED
+    metrics: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+    where: str = "mlgate.yaml"
+
+    def key(self, name: str) -> str:
+        """``mlgate.yaml: train.<name>``, for error messages."""
+        return f"{self.where}: train.{name}"
+
+
+@dataclass(frozen=True)
+class TrainMode:
+    """How ``mlgate train`` trains: ``builtin``, ``command`` or ``dvc-repro``."""
+
+    kind: str
+    command: str | None = None
+    config: TrainConfig | None = None
+
+
+def _suggest(key: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _required_str(raw: dict[str, Any], key: str, where: str, example: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        raise UsageError(
+            f"missing required key {key!r}",
+            where=f"{where}: train",
+            fix=f"add e.g. `{key}: {example}` under train:",
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(
+            f"must be a non-empty string, got {value!r}", where=f"{where}: train.{key}"
+        )
+    return value.strip()
+
+
+def check_keys(raw: dict[str, Any], where: str) -> None:
+    unknown = [str(k) for k in raw if str(k) not in ALL_KEYS]
+    if unknown:
+        key = unknown[0]
+        raise UsageError(
+            f"unknown key {key!r} in train:{_suggest(key, ALL_KEYS)}",
+            where=f"{where}: train.{key}",
+            fix=f"use only: {', '.join(ALL_KEYS)}",
+        )
+
+
+def parse_train_config(raw: dict[str, Any], where: str = "mlgate.yaml") -> TrainConfig:
+    """Validate the built-in trainer's ``train:`` section; errors name the key."""
+    if not isinstance(raw, dict):
+        raise UsageError("must be a mapping", where=f"{where}: train")
+    check_keys(raw, where)
+    if "command" in raw:
+        raise UsageError(
+            "`command` runs your own trainer and cannot be combined with the built-in "
+            f"trainer's keys ({', '.join(k for k in raw if k != 'command')})",
+            where=f"{where}: train.command",
+            fix="keep either `command:` alone, or the built-in keys (data, target, ...)",
+        )
+    data = _required_str(raw, "data", where, "data/train.csv")
+    target = _required_str(raw, "target", where, "label")
+
+    model = raw.get("model")
+    if model is not None and (
+        not isinstance(model, str) or "." not in model.strip() or " " in model.strip()
+    ):
+        raise UsageError(
+            f"must be the import path of an estimator class, got {model!r}",
+            where=f"{where}: train.model",
+            fix="write e.g. `model: sklearn.ensemble.RandomForestClassifier`",
+        )
+
+    params = raw.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise UsageError(
+            "must be a mapping of estimator parameters",
+            where=f"{where}: train.params",
+            fix="write e.g. `params: {max_iter: 200, learning_rate: 0.1}`",
+        )
+
+    task = raw.get("task")
+    if task is not None and task not in TASKS:
+        raise UsageError(
+            f"unknown task {task!r}",
+            where=f"{where}: train.task",
+            fix=f"use one of: {', '.join(TASKS)} (or leave it out to infer it from the target)",
+        )
+
+    cv = raw.get("cv")
+    if cv is not None and (not _is_int(cv) or cv < 2):
+        raise UsageError(
+            f"must be a whole number of folds of at least 2, got {cv!r}",
+            where=f"{where}: train.cv",
+        )
+    test_size = _test_size(raw, where, cv)
+
+    seed = raw.get("seed", DEFAULT_SEED)
+    if not _is_int(seed) or seed < 0:
+        raise UsageError(f"must be a whole number >= 0, got {seed!r}", where=f"{where}: train.seed")
+
+    metrics = _metric_names(raw.get("metrics"), task, where)
+    return TrainConfig(
+        data=data,
+        target=target,
+        model=model.strip() if isinstance(model, str) else None,
+        params=dict(params),
+        task=task,
+        test_size=test_size,
+        cv=cv,
+        seed=seed,
+        metrics=metrics,
+        raw=dict(raw),
+        where=where,
+    )
+
+
+def _test_size(raw: dict[str, Any], where: str, cv: int | None) -> float | int | None:
+    if "test-size" not in raw:
+        return None if cv is not None else DEFAULT_TEST_SIZE
+    value = raw["test-size"]
+    if cv is not None:
+        raise UsageError(
+            "give either `test-size` (a hold-out split) or `cv` (k-fold), not both",
+            where=f"{where}: train.test-size",
+        )
+    fix = "use a fraction between 0 and 1 (e.g. 0.2) or a number of rows (e.g. 500)"
+    if not _is_number(value):
+        raise UsageError(
+            f"must be a number, got {value!r}", where=f"{where}: train.test-size", fix=fix
+        )
+    if isinstance(value, float) and not value.is_integer():
+        if not 0 < value < 1:
+            raise UsageError(
+                f"must be between 0 and 1, got {value}", where=f"{where}: train.test-size", fix=fix
+            )
+        return value
+    if 0 < value < 1:
+        return float(value)
+    if value < 1:
+        raise UsageError(
+            f"must be positive, got {value}", where=f"{where}: train.test-size", fix=fix
+        )
+    return int(value)
+
+
+def _metric_names(value: Any, task: str | None, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise UsageError(
+            "must be a list of metric names",
+            where=f"{where}: train.metrics",
+            fix="write e.g. `metrics: [accuracy, f1, roc_auc]`",
+        )
+    known = CLASSIFICATION_METRICS + REGRESSION_METRICS
+    for name in value:
+        if name not in known:
+            raise UsageError(
+                f"unknown metric {name!r}{_suggest(name, known)}",
+                where=f"{where}: train.metrics",
+                fix=f"classification: {', '.join(CLASSIFICATION_METRICS)}; "
+                f"regression: {', '.join(REGRESSION_METRICS)}",
+            )
+    if task is not None:
+        check_metrics_for_task(tuple(value), task, where)
+    return tuple(dict.fromkeys(value))
+
+
+def check_metrics_for_task(names: tuple[str, ...], task: str, where: str) -> None:
+    wrong = [n for n in names if n not in TASK_METRICS[task]]
+    if wrong:
+        raise UsageError(
+            f"metric(s) {', '.join(wrong)} do not apply to {task}",
+            where=f"{where}: train.metrics",
+            fix=f"for {task} use: {', '.join(TASK_METRICS[task])}",
+        )
+
+
+def select_mode(
+    train: dict[str, Any] | None,
+    *,
+    cli_command: str | None,
+    has_dvc_yaml: bool,
+    where: str = "mlgate.yaml",
+) -> TrainMode:
+    """Pick the trainer: ``--command``; ``train: {command}``; ``train:`` (built-in); dvc.yaml."""
+    if cli_command is not None:
+        if not cli_command.strip():
+            raise UsageError("is empty", where="--command", fix="give the command to run")
+        return TrainMode("command", command=cli_command)
+    if train is not None:
+        if not isinstance(train, dict):
+            raise UsageError("must be a mapping", where=f"{where}: train")
+        check_keys(train, where)
+        if set(train) == {"command"}:
+            command = train["command"]
+            if not isinstance(command, str) or not command.strip():
+                raise UsageError(
+                    f"must be a non-empty shell command, got {command!r}",
+                    where=f"{where}: train.command",
+                )
+            return TrainMode("command", command=command)
+        return TrainMode("builtin", config=parse_train_config(train, where))
+    if has_dvc_yaml:
+        return TrainMode("dvc-repro", command="dvc repro")
+    raise UsageError(
+        "nothing to train: no `train:` section and no dvc.yaml",
+        where=where,
+        fix="add a `train:` section to mlgate.yaml (built-in trainer: data, target; or "
+        "`command: python train.py`), add DVC stages in dvc.yaml, or pass --command",
+    )

@@ -1,0 +1,341 @@
+"""The built-in scikit-learn trainer: load → split → fit → evaluate → save, each timed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import UsageError
+from mlgate.metrics import DEFAULT_METRICS_FILE
+from mlgate.train import data as data_io
+from mlgate.train.config import (
+    CLASSIFICATION,
+    DEFAULT_MODELS,
+    TrainConfig,
+    check_metrics_for_task,
+    parse_train_config,
+)
+from mlgate.train.estimator import build_estimator, json_params, resolve_task, to_jsonable
+from mlgate.train.pipeline import build_pipeline, normalize_categoricals, split_columns
+from mlgate.train.save import MODEL_DIR, git_commit, model_metadata, save_model, write_metrics
+from mlgate.train.scoring import default_metrics, mean_scores, score, unavailable_metrics
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class TrainResult:
+    metrics: dict[str, float]
+    metrics_path: Path
+    model_path: Path
+    meta_path: Path
+    task: str
+    estimator: str
+    params: dict[str, Any]  # the estimator's get_params(), JSON-safe
+    train_config: dict[str, Any]  # the train: section as given
+    rows: int
+    timings: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # model.json
+
+
+class _Phases:
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[dict[str, str]]:
+        """Time a phase; the body may set ``info["done"]`` to say what it did."""
+        info: dict[str, str] = {}
+        start = time.perf_counter()
+        yield info
+        elapsed = time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + elapsed
+        self.log(f"train: {name}: {info.get('done', 'done')} ({elapsed:.2f}s)")
+
+
+def _default_log(message: str) -> None:
+    print(f"mlgate: {message}", flush=True)
+
+
+def run_builtin(
+    config: TrainConfig | dict[str, Any],
+    root: Path,
+    out: Path,
+    *,
+    name: str | None = None,
+    metrics_file: str | None = None,
+    log: Log = _default_log,
+    where: str = "mlgate.yaml",
+) -> TrainResult:
+    """Train the model described by ``train:`` in ``root``; write metrics and model files.
+
+    ``out`` is mlgate's output directory (the model goes to ``out/model/``); ``metrics_file``
+    is relative to ``root`` (default ``metrics.json``); ``name`` is the model's name.
+    """
+    cfg = config if isinstance(config, TrainConfig) else parse_train_config(config, where)
+    root = root.resolve()
+    phases = _Phases(log)
+
+    with phases.phase("load") as info:
+        data_path = data_io.resolve_data_path(root, cfg.data, cfg.key("data"))
+        frame = data_io.load_table(data_path, cfg.key("data"), root=root)
+        sha256 = data_io.file_sha256(data_path)
+        x, y, dropped_target = _features_and_target(frame, cfg)
+        columns = split_columns(x)
+        x = normalize_categoricals(x, columns)
+        info["done"] = (
+            f"{cfg.data}: {len(frame)} rows x {len(frame.columns)} columns "
+            f"({len(columns.numeric)} numeric, {len(columns.categorical)} categorical features)"
+        )
+        if dropped_target:
+            log(f"train: dropped {dropped_target} rows whose target {cfg.target!r} is missing")
+        if columns.dropped:
+            log(f"train: ignoring columns without a default encoding: {columns.dropped}")
+
+    task, task_source = resolve_task(cfg, y)
+    metric_names = _metric_names(cfg, task)
+    estimator = build_estimator(cfg, task)
+    metric_names = _available(metric_names, estimator, cfg, log)
+    estimator_path = cfg.model or DEFAULT_MODELS[task]
+    log(
+        f"train: {task} ({'from ' + task_source if task_source != 'config' else 'configured'})"
+        f" with {estimator_path}; metrics: {', '.join(metric_names)}"
+    )
+    if task == CLASSIFICATION and y.nunique() < 2:
+        raise UsageError(
+            f"the target {cfg.target!r} has a single class ({y.iloc[0]!r}); a classifier "
+            "needs at least two",
+            where=cfg.key("target"),
+            fix="check the data, or set `task: regression` if the target is a number",
+        )
+    pipeline = build_pipeline(estimator, columns)
+
+    if cfg.cv:
+        metrics, model = _cross_validate(cfg, task, pipeline, x, y, metric_names, phases)
+        evaluation: dict[str, Any] = {"method": "cv", "folds": cfg.cv}
+    else:
+        metrics, model = _holdout(cfg, task, pipeline, x, y, metric_names, phases)
+        evaluation = {"method": "holdout", "test-size": cfg.test_size}
+
+    with phases.phase("save") as info:
+        metrics_path = root / (metrics_file or DEFAULT_METRICS_FILE)
+        write_metrics(metrics_path, metrics)
+        params = json_params(estimator)
+        meta = model_metadata(
+            name=name or root.name,
+            estimator=estimator_path,
+            params=params,
+            task=task,
+            target=cfg.target,
+            data={
+                "path": cfg.data,
+                "sha256": sha256,
+                "rows": len(frame),
+                "columns": [str(c) for c in frame.columns],
+            },
+            metrics=metrics,
+            commit=git_commit(root),
+            train_config=to_jsonable(cfg.raw),
+            extra={
+                "features": {
+                    "numeric": columns.numeric,
+                    "categorical": columns.categorical,
+                    "ignored": columns.dropped,
+                },
+                "classes": to_jsonable(list(model.classes_)) if task == CLASSIFICATION else None,
+                "evaluation": {**evaluation, "seed": cfg.seed},
+            },
+        )
+        model_path, meta_path = save_model(model, meta, out / MODEL_DIR)
+        info["done"] = f"{_rel(metrics_path, root)}, {_rel(model_path, root)}"
+
+    log("train: " + ", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()))
+    return TrainResult(
+        metrics=metrics,
+        metrics_path=metrics_path,
+        model_path=model_path,
+        meta_path=meta_path,
+        task=task,
+        estimator=estimator_path,
+        params=params,
+        train_config=dict(cfg.raw),
+        rows=len(frame),
+        timings=dict(phases.timings),
+        meta=meta,
+    )
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4f}" if value == value else "NaN"
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _features_and_target(frame: Any, cfg: TrainConfig) -> tuple[Any, Any, int]:
+    if cfg.target not in frame.columns:
+        shown = ", ".join(map(str, list(frame.columns)[:30]))
+        more = f" and {len(frame.columns) - 30} more" if len(frame.columns) > 30 else ""
+        raise UsageError(
+            f"target column {cfg.target!r} is not in {cfg.data}",
+            where=cfg.key("target"),
+            fix=f"use one of the columns: {shown}{more}",
+        )
+    if len(frame) == 0:
+        raise UsageError(
+            f"{cfg.data} has no rows",
+            where=cfg.key("data"),
+            fix="check the file (and run `mlgate pull` if it is DVC-tracked)",
+        )
+    known = frame[cfg.target].notna()
+    dropped = int((~known).sum())
+    if dropped:
+        frame = frame[known]
+    if len(frame) == 0:
+        raise UsageError(
+            f"every value of the target column {cfg.target!r} is missing",
+            where=cfg.key("target"),
+        )
+    x = frame.drop(columns=[cfg.target])
+    if x.shape[1] == 0:
+        raise UsageError(
+            f"{cfg.data} has no feature columns besides the target",
+            where=cfg.key("data"),
+        )
+    return x, frame[cfg.target], dropped
+
+
+def _metric_names(cfg: TrainConfig, task: str) -> tuple[str, ...]:
+    if cfg.metrics:
+        check_metrics_for_task(cfg.metrics, task, cfg.where)
+        return cfg.metrics
+    return default_metrics(task)
+
+
+def _available(
+    names: tuple[str, ...], estimator: Any, cfg: TrainConfig, log: Log
+) -> tuple[str, ...]:
+    missing = unavailable_metrics(names, estimator)
+    if not missing:
+        return names
+    if cfg.metrics:
+        raise UsageError(
+            f"{type(estimator).__name__} gives no probabilities, so it cannot produce "
+            f"{', '.join(missing)}",
+            where=f"{cfg.where}: train.metrics",
+            fix="drop those metrics, or use an estimator with predict_proba",
+        )
+    log(f"train: skipping {', '.join(missing)}: {type(estimator).__name__} has no predict_proba")
+    return tuple(n for n in names if n not in missing)
+
+
+def _stratify(task: str, y: Any, folds_or_test: int) -> bool:
+    if task != CLASSIFICATION:
+        return False
+    counts = y.value_counts()
+    return bool(counts.min() >= 2 and len(counts) <= folds_or_test)
+
+
+def _holdout(
+    cfg: TrainConfig,
+    task: str,
+    pipeline: Any,
+    x: Any,
+    y: Any,
+    names: tuple[str, ...],
+    phases: _Phases,
+) -> tuple[dict[str, float], Any]:
+    from sklearn.model_selection import train_test_split
+
+    test_size = cfg.test_size if cfg.test_size is not None else 0.2
+    n_test = test_size if isinstance(test_size, int) else int(-(-len(y) * test_size // 1))
+    if isinstance(test_size, int) and test_size >= len(y):
+        raise UsageError(
+            f"test-size {test_size} rows leaves no training rows (the data has {len(y)})",
+            where=cfg.key("test-size"),
+            fix="use a fraction such as 0.2, or fewer rows",
+        )
+    with phases.phase("split") as info:
+        stratify = y if _stratify(task, y, n_test) else None
+        try:
+            x_train, x_test, y_train, y_test = train_test_split(
+                x, y, test_size=test_size, random_state=cfg.seed, stratify=stratify
+            )
+        except ValueError as err:
+            raise UsageError(
+                f"cannot split the data: {err}",
+                where=cfg.key("test-size"),
+                fix="use a test-size that leaves rows on both sides",
+            ) from err
+        info["done"] = f"{len(y_train)} train / {len(y_test)} test rows" + (
+            ", stratified" if stratify is not None else ""
+        )
+    with phases.phase("fit") as info:
+        _fit(pipeline, x_train, y_train, cfg)
+        info["done"] = f"{type(pipeline[-1]).__name__} on {len(y_train)} rows"
+    with phases.phase("evaluate") as info:
+        metrics = score(task, names, pipeline, x_test, y_test)
+        info["done"] = f"{len(metrics)} metrics on {len(y_test)} test rows"
+    return metrics, pipeline
+
+
+def _cross_validate(
+    cfg: TrainConfig,
+    task: str,
+    pipeline: Any,
+    x: Any,
+    y: Any,
+    names: tuple[str, ...],
+    phases: _Phases,
+) -> tuple[dict[str, float], Any]:
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    folds = cfg.cv or 5
+    if folds > len(y):
+        raise UsageError(
+            f"cv: {folds} folds need at least {folds} rows (the data has {len(y)})",
+            where=cfg.key("cv"),
+        )
+    with phases.phase("split") as info:
+        stratified = task == CLASSIFICATION and int(y.value_counts().min()) >= folds
+        splitter = (
+            StratifiedKFold(folds, shuffle=True, random_state=cfg.seed)
+            if stratified
+            else KFold(folds, shuffle=True, random_state=cfg.seed)
+        )
+        splits = list(splitter.split(x, y))
+        info["done"] = f"{folds} folds" + (", stratified" if stratified else "")
+    results = []
+    for i, (train_idx, test_idx) in enumerate(splits, start=1):
+        fold_model = clone(pipeline)
+        with phases.phase("fit") as info:
+            _fit(fold_model, x.iloc[train_idx], y.iloc[train_idx], cfg)
+            info["done"] = f"fold {i}/{folds} on {len(train_idx)} rows"
+        with phases.phase("evaluate") as info:
+            results.append(score(task, names, fold_model, x.iloc[test_idx], y.iloc[test_idx]))
+            info["done"] = f"fold {i}/{folds} on {len(test_idx)} rows"
+    with phases.phase("fit") as info:
+        _fit(pipeline, x, y, cfg)
+        info["done"] = f"final model on all {len(y)} rows"
+    return mean_scores(results), pipeline
+
+
+def _fit(model: Any, x: Any, y: Any, cfg: TrainConfig) -> None:
+    try:
+        model.fit(x, y)
+    except (ValueError, TypeError) as err:
+        raise UsageError(
+            f"fitting {type(model[-1]).__name__} failed: {err}",
+            where=f"{cfg.where}: train",
+            fix="check train.params, train.task and the data's columns",
+        ) from err
