@@ -60,11 +60,14 @@ class GtoTarget:
 
     def _in_stage(self) -> Any | None:
         import gto.api
+        from gto.exceptions import ArtifactNotFound
 
         try:
             found = gto.api.find_versions_in_stage(
                 str(self.ctx.root), self.name, self.stage
             )
+        except ArtifactNotFound:
+            return None  # no version of this model was ever registered
         except Exception as err:
             raise UsageError(f"gto could not read the registry: {err}", where="git tags") from err
         if isinstance(found, list):

@@ -28,7 +28,7 @@ from mlgate.deploy.config import DeployConfig
 from mlgate.deploy.gitio import GitRepo
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
-from mlgate.errors import GateFailed, UsageError
+from mlgate.errors import GateFailed, MlgateError, UsageError
 from mlgate.github_env import GitHubEnv, append_summary, set_output
 from mlgate.thresholds import Rule
 
@@ -73,10 +73,13 @@ def _warn(text: str) -> None:
         print(f"mlgate: warning: {text}", file=sys.stderr)
 
 
-def _refuse(ctx: DeployContext, reasons: list[str], headline: str, extra_md: str = "") -> None:
+def _failed_outputs(ctx: DeployContext) -> None:
     set_output("deployed", "false", ctx.gh)
     set_output("version", "", ctx.gh)
     set_output("url", "", ctx.gh)
+
+
+def _refuse(ctx: DeployContext, reasons: list[str], headline: str, extra_md: str = "") -> None:
     bullets = "\n".join(f"- {r}" for r in reasons)
     append_summary(
         f"## mlgate deploy: refused ({ctx.name})\n\n{headline}\n\n{bullets}\n\n{extra_md}", ctx.gh
@@ -92,6 +95,10 @@ def _refuse(ctx: DeployContext, reasons: list[str], headline: str, extra_md: str
 def check_refusals(ctx: DeployContext, base: str, force: bool) -> list[str]:
     """The reasons to refuse; raises unless ``force`` (then they are returned, to be shown)."""
     reasons = gate_refusals(ctx.result)
+    result_sha = (ctx.result.get("head") or {}).get("sha")
+    if result_sha and result_sha != ctx.commit:
+        _warn(f"result.json was made for commit {str(result_sha)[:12]}, not for HEAD "
+              f"{ctx.commit[:12]}: make sure it is this commit's result")
     branch = branch_check(ctx.gh, ctx.env, ctx.git, ctx.commit, base, ctx.config.remote)
     if not branch.ok:
         reasons.append(f"not on the base branch {base!r}: {branch.detail}")
@@ -117,11 +124,22 @@ def challenge(
                 decision_markdown(decision),
             )
         _warn("--force: deploying although the new model does not beat the deployed one")
-    append_summary(decision_markdown(decision, forced=force), ctx.gh)
+    append_summary("\n" + decision_markdown(decision, forced=force), ctx.gh)
     return decision
 
 
 def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Outcome:
+    """Refuse (GateFailed) or deploy; on any error the outputs say ``deployed=false``."""
+    try:
+        return _deploy(ctx, rules, base, force)
+    except MlgateError as err:
+        _failed_outputs(ctx)
+        if not isinstance(err, GateFailed):
+            append_summary(f"## mlgate deploy: failed ({ctx.name})\n\n{err.render()}\n", ctx.gh)
+        raise
+
+
+def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Outcome:
     forced = check_refusals(ctx, base, force)
     target = make_target(ctx)
     before = target.existing()
@@ -158,6 +176,7 @@ def _report(ctx: DeployContext, done: Deployed, forced: list[str]) -> None:
     where = f" — {done.url}" if done.url else ""
     print(f"mlgate deploy: {ctx.name} {done.version} {state} to {ctx.config.target}{where}")
     lines = [
+        "",
         f"## mlgate deploy: {ctx.name} {done.version} {state}",
         "",
         f"- Target: {ctx.config.target}",
