@@ -1,0 +1,120 @@
+"""The report bundle: what a fork PR's run leaves for a trusted ``workflow_run`` to post.
+
+Layout of ``.mlgate/bundle/``: ``manifest.json``, ``result-1.json`` … (the result documents),
+``report.md`` (for people; never posted: the poster re-renders from the validated results).
+Everything read back is treated as hostile: sizes, names and file types are checked, the
+results are validated, and nothing in it decides where the report goes (the PR number and
+the head commit come from the workflow_run event).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.errors import UsageError
+from mlgate.result import validate, write_json
+
+KIND = "mlgate-report-bundle"
+VERSION = 1
+MANIFEST = "manifest.json"
+MAX_FILES = 24
+MAX_RESULTS = 20
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 20 * 1024 * 1024
+MAX_MANIFEST_BYTES = 64 * 1024
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def write_bundle(directory: Path, name: str, results: list[dict[str, Any]],
+                 report_md: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.iterdir():
+        if old.is_file() and (old.name == MANIFEST or old.name == "report.md"
+                              or re.fullmatch(r"result-\d+\.json", old.name)):
+            old.unlink()
+    files = []
+    for i, doc in enumerate(results, 1):
+        fname = f"result-{i}.json"
+        write_json(directory / fname, doc)
+        files.append(fname)
+    (directory / "report.md").write_text(report_md, encoding="utf-8")
+    write_json(directory / MANIFEST, {
+        "kind": KIND, "version": VERSION, "name": name, "results": files,
+        "report": "report.md", "mlgate_version": __version__,
+    })
+    return directory
+
+
+def _bad(message: str, where: str) -> UsageError:
+    return UsageError(f"invalid report bundle: {message}", where=where,
+                      fix="pass the directory that `mlgate report` saved as .mlgate/bundle/ "
+                          "(downloaded with actions/download-artifact)")
+
+
+def _read_json(path: Path, limit: int) -> Any:
+    try:
+        st = path.lstat()
+    except FileNotFoundError as err:
+        raise _bad("file missing", str(path)) from err
+    if not stat.S_ISREG(st.st_mode):
+        raise _bad("not a regular file (symlinks are refused)", str(path))
+    if st.st_size > limit:
+        raise _bad(f"file larger than {limit} bytes", str(path))
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise _bad(f"not valid JSON ({type(err).__name__})", str(path)) from err
+
+
+def read_bundle(directory: Path) -> tuple[str | None, list[dict[str, Any]]]:
+    """Validate and load a bundle: (report name or None, result documents)."""
+    where = str(directory)
+    try:
+        st = directory.lstat()
+    except FileNotFoundError as err:
+        raise _bad("directory not found", where) from err
+    if not stat.S_ISDIR(st.st_mode):
+        raise _bad("not a directory (symlinks are refused)", where)
+    entries = list(directory.iterdir())
+    if len(entries) > MAX_FILES:
+        raise _bad(f"more than {MAX_FILES} files", where)
+    total = 0
+    for entry in entries:
+        est = entry.lstat()
+        if not stat.S_ISREG(est.st_mode):
+            raise _bad("only regular files are allowed", str(entry))
+        total += est.st_size
+    if total > MAX_TOTAL_BYTES:
+        raise _bad(f"larger than {MAX_TOTAL_BYTES} bytes in total", where)
+    manifest = _read_json(directory / MANIFEST, MAX_MANIFEST_BYTES)
+    mwhere = str(directory / MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
+        raise _bad(f"kind must be {KIND!r}", mwhere)
+    if manifest.get("version") != VERSION:
+        raise _bad(f"unsupported bundle version {manifest.get('version')!r}", mwhere)
+    files = manifest.get("results")
+    if not isinstance(files, list) or not 1 <= len(files) <= MAX_RESULTS:
+        raise _bad(f"results must list 1 to {MAX_RESULTS} files", mwhere)
+    results = []
+    for fname in files:
+        if not isinstance(fname, str) or not _SAFE_NAME.fullmatch(fname) or fname == MANIFEST:
+            raise _bad(f"unsafe result file name {str(fname)[:80]!r}", mwhere)
+        path = directory / fname
+        doc = validate(_read_json(path, MAX_FILE_BYTES), str(path))
+        results.append(fail_closed(doc))
+    name = manifest.get("name")
+    return (name if isinstance(name, str) and name else None), results
+
+
+def fail_closed(doc: dict[str, Any]) -> dict[str, Any]:
+    """A result that claims to pass while listing failures is taken as failed."""
+    failing = bool(doc.get("failed_rules")) or bool(doc.get("errors")) or any(
+        isinstance(m, dict) and m.get("passed") is False for m in doc.get("metrics", []))
+    if doc.get("passed") is True and failing:
+        doc = dict(doc, passed=False)
+    return doc

@@ -1,0 +1,363 @@
+"""Turn one or more result documents into the Markdown report (pure: no I/O but templates).
+
+The template sees a view model in which every string from the repository is already escaped
+(see :mod:`mlgate.report.escape`); raw values stay available under ``model.raw``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.errors import UsageError
+from mlgate.report import escape as esc
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATE = "report.md.j2"
+COMMENT_LIMIT = 65536  # GitHub's maximum issue comment body, in characters
+CHECK_SUMMARY_LIMIT = 65535  # check run output.summary
+JOB_SUMMARY_LIMIT = 1024 * 1024  # bytes per step summary
+CHART_MAX = 20
+DEFAULT_NOTE = "The full report is in the job summary and in `.mlgate/report.md`."
+
+_STATUS_ORDER = {"regressed": 0, "improved": 1, "new": 2, "removed": 3, "unchanged": 4}
+_SOURCES = {
+    "committed": "metrics committed at that commit",
+    "store": "baseline store",
+    "retrain": "retrained in this job",
+    "file": "baseline file",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of each section to show; ``None`` means everything."""
+
+    table: int | None = None
+    details: int | None = None
+    failed: int | None = None
+    chart: bool = True
+
+
+# Tried in order until the report fits its budget.
+LEVELS = (
+    Limits(),
+    Limits(table=300, details=100, failed=100),
+    Limits(table=100, details=20, failed=30, chart=False),
+    Limits(table=30, details=0, failed=10, chart=False),
+    Limits(table=5, details=0, failed=5, chart=False),
+)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where commit links point; no links when the repository is unknown."""
+
+    server_url: str = "https://github.com"
+    repository: str | None = None
+
+    def commit(self, sha: object) -> str | None:
+        short, full = esc.short_sha(sha), esc.safe_sha(sha)
+        if not short:
+            return None
+        if self.repository and _safe_repo(self.repository):
+            return f"[`{short}`]({self.server_url}/{self.repository}/commit/{full})"
+        return f"`{short}`"
+
+
+def _safe_repo(repository: str) -> bool:
+    owner, _, name = repository.partition("/")
+    ok = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+    return bool(owner and name) and set(owner) <= ok and set(name) <= ok
+
+
+def utf16_len(text: str) -> int:
+    """Length as GitHub's limits count it, on the safe side (astral characters count 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# ----- view model --------------------------------------------------------------------------
+def _cut(items: list[Any], limit: int | None) -> tuple[list[Any], int]:
+    if limit is None or len(items) <= limit:
+        return items, 0
+    return items[:limit], len(items) - limit
+
+
+def _rules_cell(rules: list[dict[str, Any]]) -> str:
+    if not rules:
+        return "—"
+    parts = []
+    for r in rules:
+        status = r.get("status")
+        mark = {"passed": "✅", "failed": "❌"}.get(str(status), "⏭️")
+        text = f"{mark} {esc.md(r.get('threshold', r.get('rule', '')), 80)}"
+        if status != "passed":
+            text += f": {esc.md(r.get('message', ''), 120)}"
+        parts.append(text)
+    return "<br>".join(parts)
+
+
+def _metric_row(m: dict[str, Any]) -> dict[str, Any]:
+    rules = m.get("rules") or []
+    inferred = m.get("direction_source") == "inferred"
+    arrow = "↓" if m.get("direction") == "lower" else "↑"
+    if any(r.get("status") == "failed" for r in rules) or m.get("passed") is False:
+        mark = "❌"
+    elif any(r.get("status") == "passed" for r in rules):
+        mark = "✅"
+    else:
+        mark = "➖"
+    status = str(m.get("status", ""))
+    return {
+        "mark": mark,
+        "name": esc.md(m.get("name", ""), 120),
+        "direction": arrow + ("\\*" if inferred else ""),
+        "baseline": esc.number(m.get("baseline")),
+        "current": esc.number(m.get("current")),
+        "delta": esc.signed(m.get("delta")),
+        "pct": esc.percent(m.get("relative_delta")),
+        "status": f"**{status}**" if status == "regressed" else esc.md(status, 20),
+        "rules": _rules_cell(rules),
+        "inferred": inferred,
+        "raw": m,
+    }
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, (dict, list)):
+        return esc.md(json.dumps(v, sort_keys=True), 120)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return esc.number(v)
+    return esc.md(v, 120)
+
+
+def _size(v: Any) -> str:
+    if not isinstance(v, int) or isinstance(v, bool):
+        return "—"
+    size = float(v)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{v} B"  # pragma: no cover
+
+
+def _chart(rows: list[dict[str, Any]]) -> str:
+    points = []
+    for row in rows:
+        m = row["raw"]
+        rel = esc.as_float(m.get("relative_delta"))
+        if m.get("status") in ("improved", "regressed") and rel is not None and math.isfinite(rel):
+            points.append((esc.mermaid_label(m.get("name", "")), round(rel * 100, 2)))
+    points = points[:CHART_MAX]
+    if not points:
+        return ""
+    labels = ", ".join(f'"{label}"' for label, _ in points)
+    values = ", ".join(esc.number(v) for _, v in points)
+    low = min(0.0, *(v for _, v in points))
+    high = max(0.0, *(v for _, v in points))
+    if low == high:
+        high = low + 1
+    return "\n".join([
+        "xychart-beta",
+        '    title "Change vs baseline (%)"',
+        f"    x-axis [{labels}]",
+        f'    y-axis "Δ %" {esc.number(math.floor(low))} --> {esc.number(math.ceil(high))}',
+        f"    bar [{values}]",
+    ])
+
+
+def _sort_key(row: dict[str, Any]) -> tuple[int, int, str]:
+    m = row["raw"]
+    failed = 0 if row["mark"] == "❌" else 1
+    return (failed, _STATUS_ORDER.get(str(m.get("status")), 9), str(m.get("name", "")))
+
+
+def model_view(result: dict[str, Any], links: Links, limits: Limits) -> dict[str, Any]:
+    rows = sorted((_metric_row(m) for m in result.get("metrics", [])), key=_sort_key)
+    main = [r for r in rows if r["raw"].get("status") != "unchanged" or r["mark"] == "❌"]
+    unchanged = [r for r in rows if r not in main]
+    table, table_omitted = _cut(main, limits.table)
+    unchanged_shown, unchanged_omitted = _cut(unchanged, limits.details)
+    params = [{"name": esc.md(p.get("name", ""), 120), "file": _value(p.get("file")),
+               "baseline": _value(p.get("baseline")), "current": _value(p.get("current")),
+               "status": esc.md(p.get("status", ""), 20)}
+              for p in result.get("params") or [] if isinstance(p, dict)]
+    data = [{"path": esc.md(d.get("path", ""), 200), "status": esc.md(d.get("status", ""), 20),
+             "baseline_size": _size(d.get("baseline_size")),
+             "current_size": _size(d.get("current_size")),
+             "md5": f"{esc.md(d.get('baseline_md5') or '—', 12)} → "
+                    f"{esc.md(d.get('current_md5') or '—', 12)}"}
+            for d in result.get("data") or [] if isinstance(d, dict)]
+    params_shown, params_omitted = _cut(params, limits.details)
+    data_shown, data_omitted = _cut(data, limits.details)
+    failed = [esc.md(x, 300) for x in result.get("failed_rules") or []
+              if x not in (result.get("errors") or [])]
+    failed_shown, failed_omitted = _cut(failed, limits.failed)
+    skipped = [esc.md(x, 300) for x in result.get("skipped_rules") or []]
+    skipped_shown, skipped_omitted = _cut(skipped, limits.details)
+    head = result.get("head") or {}
+    base = result.get("baseline") or {}
+    base_link = links.commit(base.get("sha")) or "(unknown commit)"
+    merge_base = base.get("merge_base")
+    summary = {k: v for k, v in (result.get("summary") or {}).items() if isinstance(v, int)}
+    for key in ("metrics", "improved", "regressed", "unchanged", "new", "removed",
+                "rules_passed", "rules_failed", "rules_skipped"):
+        summary.setdefault(key, 0)
+    return {
+        "name": esc.md(result.get("name", "model"), 100),
+        "passed": result.get("passed") is True,
+        "summary": summary,
+        "head": {
+            "link": links.commit(head.get("sha")) or "the working tree",
+            "ref": esc.md(head["ref"], 100) if head.get("ref") else "",
+            "subject": esc.md(head["subject"], 120) if head.get("subject") else "",
+        },
+        "baseline": {
+            "found": base.get("found") is True,
+            "link": base_link,
+            "base_ref": esc.md(base["base_ref"], 100) if base.get("base_ref") else "",
+            "source": _SOURCES.get(str(base.get("source")), esc.md(base.get("source") or "", 40)),
+            "merge_base_link": links.commit(merge_base)
+            if merge_base and esc.safe_sha(merge_base) != esc.safe_sha(base.get("sha")) else "",
+            "note": esc.md(base["note"], 500) if base.get("note") else "",
+        },
+        "table": table,
+        "table_omitted": table_omitted,
+        "any_inferred": any(r["inferred"] for r in table + unchanged_shown),
+        "unchanged": unchanged_shown,
+        "unchanged_omitted": unchanged_omitted,
+        "unchanged_count": len(unchanged),
+        "params": params_shown,
+        "params_omitted": params_omitted,
+        "params_count": len(params),
+        "data": data_shown,
+        "data_omitted": data_omitted,
+        "data_count": len(data),
+        "failed_rules": failed_shown,
+        "failed_rules_omitted": failed_omitted,
+        "errors": [esc.md(x, 500) for x in (result.get("errors") or [])[:20]],
+        "skipped_rules": skipped_shown,
+        "skipped_rules_omitted": skipped_omitted,
+        "skipped_count": len(skipped),
+        "chart": _chart(main) if limits.chart else "",
+        "raw": result,
+    }
+
+
+def report_view(results: list[dict[str, Any]], name: str, links: Links, limits: Limits,
+                note: str = DEFAULT_NOTE, cut: bool = False) -> dict[str, Any]:
+    models = [model_view(r, links, limits) for r in results]
+    return {
+        "name": esc.md(name, 100),
+        "passed": bool(models) and all(m["passed"] for m in models),
+        "multi": len(models) > 1,
+        "failed_models": sum(1 for m in models if not m["passed"]),
+        "models": models,
+        "full_report_note": note,
+        "cut": cut,
+        "version": esc.md(__version__, 40),
+    }
+
+
+# ----- templates ---------------------------------------------------------------------------
+def _environment(user_template: str | None) -> Any:
+    from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    loaders: list[Any] = []
+    if user_template is not None:
+        loaders.append(DictLoader({"user-template": user_template}))
+    loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader(loaders), autoescape=False, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, undefined=StrictUndefined,
+    )
+    env.filters.update(md=esc.md, num=esc.number, signed=esc.signed, pct=esc.percent)
+    return env
+
+
+class Renderer:
+    """Renders the report with the shipped template or a user's template extending it."""
+
+    def __init__(self, template_path: Path | None = None) -> None:
+        self.template_path = template_path
+        text = None
+        if template_path is not None:
+            try:
+                text = template_path.read_text(encoding="utf-8")
+            except OSError as err:
+                raise UsageError(f"cannot read the report template ({err.strerror})",
+                                 where=str(template_path),
+                                 fix="pass an existing file to --template") from err
+        self._env = _environment(text)
+        self._name = "user-template" if text is not None else DEFAULT_TEMPLATE
+        try:
+            self._template = self._env.get_template(self._name)
+        except Exception as err:
+            raise self._error(err) from err
+
+    def _error(self, err: Exception) -> UsageError:
+        where = str(self.template_path or DEFAULT_TEMPLATE)
+        line = getattr(err, "lineno", None)
+        if line:
+            where += f":{line}"
+        return UsageError(f"report template error: {type(err).__name__}: {err}", where=where,
+                          fix="fix the template (it must `{% extends \"report.md.j2\" %}` and "
+                              "override blocks; see docs/report.md)")
+
+    def render(self, view: dict[str, Any]) -> str:
+        try:
+            text = str(self._template.render(report=view))
+        except Exception as err:
+            raise self._error(err) from err
+        return _tidy(text)
+
+    def fit(self, results: list[dict[str, Any]], name: str, links: Links, budget: int,
+            note: str = DEFAULT_NOTE, prefix: str = "") -> str:
+        """The fullest rendering whose length (with ``prefix``) fits ``budget``."""
+        for i, limits in enumerate(LEVELS):
+            text = prefix + self.render(report_view(results, name, links, limits, note,
+                                                    cut=i > 0))
+            if utf16_len(text) <= budget:
+                return text
+        return hard_cut(text, budget, note)
+
+
+def _tidy(text: str) -> str:
+    """Collapse runs of blank lines the template may leave, end with one newline."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def hard_cut(text: str, budget: int, note: str) -> str:
+    """Last resort: cut at a line boundary and close what was left open."""
+    tail = f"\n\n*The report was cut to fit GitHub's size limit. {note}*\n"
+    room = budget - utf16_len(tail) - 40
+    lines = text.split("\n")
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        cost = utf16_len(line) + 1
+        if used + cost > room:
+            break
+        kept.append(line)
+        used += cost
+    closing = ""
+    if sum(1 for line in kept if line.startswith("```")) % 2:
+        closing += "\n```"
+    opened = sum(line.count("<details>") - line.count("</details>") for line in kept)
+    closing += "\n\n</details>" * max(opened, 0)
+    return "\n".join(kept) + closing + tail
