@@ -32,7 +32,8 @@ body or None), headers (lower-case), status, time}; ``requests_matching("PATCH",
 "/repos/*/issues/comments/*")``; ``clear_requests()``.
 
 Faults (fnmatch glob on the path, consumed in order): ``fail_next(method, path, status=502,
-times=1, body=None, headers=None)``; ``rate_limit_next(method, path, status=403|429,
+times=1, body=None, headers=None, after=False)`` (``after=True``: the write happens, only
+the answer is the error); ``rate_limit_next(method, path, status=403|429,
 times=1, retry_after=None|N)`` (primary limit: x-ratelimit-remaining: 0 + x-ratelimit-reset;
 with retry_after: a secondary limit with a retry-after header); ``hang_next(method, path,
 seconds)`` (slow answer, for client timeouts); ``fake.latency = 0.01`` (every request).

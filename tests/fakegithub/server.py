@@ -41,6 +41,7 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    after: bool = False  # apply the request, then answer with the error (a lost response)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and fnmatch.fnmatchcase(path, self.path)
@@ -207,13 +208,17 @@ class FakeGitHub:
     # ----- fault injection -------------------------------------------------------------------
     def fail_next(self, method: str, path: str, *, status: int = 502, times: int = 1,
                   body: Any = None, headers: dict[str, str] | None = None,
-                  delay: float = 0.0) -> None:
-        """The next ``times`` requests matching METHOD and the path glob get ``status``."""
+                  delay: float = 0.0, after: bool = False) -> None:
+        """The next ``times`` requests matching METHOD and the path glob get ``status``.
+
+        With ``after=True`` the request is carried out first (the write happens) and only the
+        answer is the error, like a gateway timing out after GitHub did the work.
+        """
         with self._lock:
             if body is None:
                 body = {"message": f"injected {status}"}
             self.faults.append(Fault(method.upper(), path, status, times, body,
-                                     dict(headers or {}), delay))
+                                     dict(headers or {}), delay, after))
 
     def rate_limit_next(self, method: str, path: str, *, status: int = 403, times: int = 1,
                         retry_after: int | None = None, reset_in: int = 1) -> None:
@@ -344,7 +349,7 @@ class FakeGitHub:
             time.sleep(self.latency)
         if fault and fault.delay:
             time.sleep(fault.delay)
-        if fault and fault.status:
+        if fault and fault.status and not fault.after:
             resp = Response(fault.status, fault.body, dict(fault.headers))
         else:
             try:
@@ -356,6 +361,8 @@ class FakeGitHub:
                 if err.errors:
                     data["errors"] = err.errors
                 resp = Response(err.status, data, err.headers)
+            if fault and fault.status and fault.after:
+                resp = Response(fault.status, fault.body, dict(fault.headers))
         with self._lock:
             entry["status"] = resp.status
             self._dump()

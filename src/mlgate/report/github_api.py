@@ -46,8 +46,21 @@ class CommentResult:
     deleted: list[int] = field(default_factory=list)
 
 
-def scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
+def scrub(text: str, token: object) -> str:
+    value = token.value if isinstance(token, Secret) else token
+    return text.replace(value, "***") if isinstance(value, str) and value else text
+
+
+class Secret:
+    """Holds the token so that no repr, vars() or log line shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
 
 
 class GitHubApi:
@@ -57,7 +70,7 @@ class GitHubApi:
         from github import Auth, Github
 
         self.policy = policy or RetryPolicy()
-        self._token = token
+        self._token = Secret(token)
         self._sleep = sleep
         self.repository = repository
         self._gh = Github(
@@ -175,6 +188,8 @@ class GitHubApi:
         if not existing:
             issue = self._repo.get_issue(number)
             created = self.call(f"comment on #{number}", lambda: issue.create_comment(body))
+            if self._login is False and created.user:  # the author of what we just made
+                self._login = created.user.login
             # Two runs may have raced (or a retried POST may have landed twice): keep the
             # oldest, delete the rest, and make sure the kept one has our body.
             existing = self.find_comments(number, marker, stop_early=False) or [created]

@@ -181,8 +181,11 @@ def _sort_key(row: dict[str, Any]) -> tuple[int, int, str]:
 
 def model_view(result: dict[str, Any], links: Links, limits: Limits) -> dict[str, Any]:
     rows = sorted((_metric_row(m) for m in result.get("metrics", [])), key=_sort_key)
-    main = [r for r in rows if r["raw"].get("status") != "unchanged" or r["mark"] == "❌"]
-    unchanged = [r for r in rows if r not in main]
+    main: list[dict[str, Any]] = []
+    unchanged: list[dict[str, Any]] = []
+    for r in rows:
+        quiet = r["raw"].get("status") == "unchanged" and r["mark"] != "❌"
+        (unchanged if quiet else main).append(r)
     table, table_omitted = _cut(main, limits.table)
     unchanged_shown, unchanged_omitted = _cut(unchanged, limits.details)
     params = [{"name": esc.md(p.get("name", ""), 120), "file": _value(p.get("file")),
@@ -296,6 +299,7 @@ class Renderer:
                 raise UsageError(f"cannot read the report template ({err.strerror})",
                                  where=str(template_path),
                                  fix="pass an existing file to --template") from err
+        self._cache: dict[tuple[Any, ...], str] = {}
         self._env = _environment(text)
         self._name = "user-template" if text is not None else DEFAULT_TEMPLATE
         try:
@@ -323,8 +327,11 @@ class Renderer:
             note: str = DEFAULT_NOTE, prefix: str = "") -> str:
         """The fullest rendering whose length (with ``prefix``) fits ``budget``."""
         for i, limits in enumerate(LEVELS):
-            text = prefix + self.render(report_view(results, name, links, limits, note,
-                                                    cut=i > 0))
+            key = (id(results), name, links, note, i)
+            if key not in self._cache:
+                self._cache[key] = self.render(report_view(results, name, links, limits, note,
+                                                           cut=i > 0))
+            text = prefix + self._cache[key]
             if utf16_len(text) <= budget:
                 return text
         return hard_cut(text, budget, note)
