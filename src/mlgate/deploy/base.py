@@ -27,6 +27,11 @@ class DeployContext:
     git: GitRepo
     metrics_files: list[str] = field(default_factory=list)  # mlgate.yaml metrics:
     env: dict[str, str] = field(default_factory=dict)
+    forced: list[str] = field(default_factory=list)  # why --force was needed, if it was
+
+    @property
+    def card_path(self) -> Path:
+        return self.out / "model_card.md"
 
 
 @dataclass(frozen=True)

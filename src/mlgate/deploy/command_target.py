@@ -18,8 +18,6 @@ from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics
 from mlgate.errors import ServiceError
 
-CARD_FILE = "model_card.md"
-
 
 def metric_env_name(metric: str) -> str:
     return "MLGATE_METRIC_" + re.sub(r"[^A-Za-z0-9]", "_", metric).upper()
@@ -59,10 +57,7 @@ class CommandTarget:
 
     def deploy(self, version: str, card: str) -> Deployed:
         ctx = self.ctx
-        card_path = ctx.out / CARD_FILE
-        card_path.parent.mkdir(parents=True, exist_ok=True)
-        card_path.write_text(card, encoding="utf-8")
-        env = {**(ctx.env or os.environ), **command_env(ctx, version, str(card_path))}
+        env = {**(ctx.env or os.environ), **command_env(ctx, version, str(ctx.card_path))}
         command = ctx.config.command or ""
         print(f"mlgate deploy: running `{command}`", flush=True)
         sys.stderr.flush()

@@ -9,6 +9,7 @@ without its assets. Calls that fail with a 5xx or a connection error are retried
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,24 @@ def _message(err: Exception) -> str:
     if isinstance(data, dict) and data.get("message"):
         return f"{_status(err)} {data['message']}"
     return str(err) or type(err).__name__
+
+
+def _metrics_from_asset(name: str, data: Any) -> dict[str, float] | None:
+    # PyGithub parses JSON answers (adding "url"); other text comes back as {"data": text}.
+    if isinstance(data, dict) and set(data) <= {"data", "url"} and "data" in data:
+        data = data["data"]
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    if isinstance(data, dict) and name == RESULT_ASSET:
+        return metrics_from_result_doc(data)
+    if not isinstance(data, str):
+        return None
+    if name == CARD_ASSET:
+        return extract_metrics(data)
+    try:
+        return metrics_from_result_doc(json.loads(data))
+    except ValueError:
+        return None
 
 
 class GitHubReleaseTarget:
@@ -172,20 +191,25 @@ class GitHubReleaseTarget:
         )
 
     def _result_asset_metrics(self, release: Any) -> dict[str, float] | None:
-        def fetch() -> Any:
-            for asset in release.get_assets():
-                if asset.name == RESULT_ASSET:
-                    _, data = asset.requester.requestJsonAndCheck(
-                        "GET", asset.url, headers={"Accept": "application/octet-stream"}
-                    )
-                    return data
+        """The metrics of the release's result.json asset, else of its model card asset."""
+
+        def fetch() -> dict[str, float] | None:
+            assets = {asset.name: asset for asset in release.get_assets()}
+            for name in (RESULT_ASSET, CARD_ASSET):
+                if name not in assets:
+                    continue
+                _, data = assets[name].requester.requestBlobAndCheck(
+                    "GET", assets[name].url, headers={"Accept": "application/octet-stream"}
+                )
+                found = _metrics_from_asset(name, data)
+                if found is not None:
+                    return found
             return None
 
         try:
-            doc = self._call(f"download {RESULT_ASSET} of {release.tag_name}", fetch)
+            return self._call(f"download the assets of {release.tag_name}", fetch)
         except ServiceError:
             return None
-        return metrics_from_result_doc(doc)
 
     def next_version(self) -> str:
         tags = [str(r.tag_name) for r in self.releases() if not r.draft]
@@ -201,9 +225,10 @@ class GitHubReleaseTarget:
                 where=str(model),
                 fix="train first (`mlgate train`) or set `deploy: {model: PATH}`",
             )
-        card_path = self.ctx.out / CARD_ASSET
-        card_path.parent.mkdir(parents=True, exist_ok=True)
-        card_path.write_text(card, encoding="utf-8")
+        card_path = self.ctx.card_path
+        if not card_path.is_file():
+            card_path.parent.mkdir(parents=True, exist_ok=True)
+            card_path.write_text(card, encoding="utf-8")
         return [
             (model, model.name, "application/octet-stream"),
             (self.ctx.result_path, RESULT_ASSET, "application/json"),

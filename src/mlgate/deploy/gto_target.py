@@ -163,6 +163,10 @@ class GtoTarget:
 
         author, email = self._identity()
         metrics = embed_metrics(challenger_metrics(self.ctx.result))
+        if self.ctx.forced:
+            metrics = "Forced deploy (--force) although:\n" + "".join(
+                f"- {reason}\n" for reason in self.ctx.forced
+            ) + "\n" + metrics
         created = []
         try:
             if register:

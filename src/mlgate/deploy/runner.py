@@ -159,6 +159,10 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Ou
             commit_url=_commit_url(ctx.gh, ctx.commit), mlgate_version=__version__,
         )
     )
+    ctx.forced = list(forced)
+    ctx.card_path.parent.mkdir(parents=True, exist_ok=True)
+    ctx.card_path.write_text(card, encoding="utf-8")
+    print(f"mlgate deploy: model card written to {ctx.card_path}")
     done = target.deploy(version, card)
     _report(ctx, done, forced)
     return Outcome(done, forced, decision)

@@ -1,0 +1,240 @@
+"""mlgate deploy --target github-release against the fake GitHub server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlgate.cli import main
+from mlgate.deploy import github_release
+from mlgate.deploy.champion import embed_metrics, extract_metrics
+from tests.fakegithub import FakeGitHub
+from tests.helpers.deployproj import Project, read_outputs
+
+pytest_plugins = ["tests.fakegithub.fixtures"]
+
+REPO = "octo/demo"
+UPLOADS = f"/uploads/repos/{REPO}/releases/*/assets"
+
+
+@pytest.fixture
+def gh_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    files = {"output": tmp_path / "gh_output", "summary": tmp_path / "gh_summary.md"}
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files["output"]))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files["summary"]))
+    return files
+
+
+@pytest.fixture
+def fake(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    for key, value in fake_github.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(github_release, "RETRY_DELAYS", (0.0, 0.0, 0.0))
+    return fake_github
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> Project:
+    proj = Project(tmp_path, deploy={"target": "github-release"})
+    proj.write_model()
+    monkeypatch.chdir(proj.path)
+    return proj
+
+
+def deploy(*args: str) -> int:
+    return main(["deploy", *args])
+
+
+def releases(fake: FakeGitHub) -> list[dict[str, Any]]:
+    return sorted(fake.releases_for(REPO), key=lambda r: r["id"])
+
+
+def asset_names(release: dict[str, Any]) -> list[str]:
+    return sorted(a["name"] for a in release["assets"])
+
+
+def test_creates_a_release_with_its_assets_then_is_idempotent(
+    project: Project, fake: FakeGitHub, gh_files: dict[str, Path]
+) -> None:
+    sha = project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy() == 0
+    [rel] = releases(fake)
+    assert rel["tag_name"] == "churn-v1.0.0"
+    assert rel["target_commitish"] == sha
+    assert rel["draft"] is False
+    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    data = {fake.assets[a["id"]]["name"]: fake.asset_data[a["id"]] for a in rel["assets"]}
+    assert data["model.joblib"] == b"fake-joblib-bytes"
+    assert json.loads(data["result.json"])["head"]["sha"] == sha
+    assert data["model_card.md"].decode() == rel["body"]
+    assert "# Model card: churn 1.0.0" in rel["body"]
+    assert "sklearn.linear_model.LogisticRegression" in rel["body"]
+    assert extract_metrics(rel["body"]) == {"accuracy": 0.95, "f1": 0.8}
+    outputs = read_outputs(gh_files["output"])
+    assert outputs == {"deployed": "true", "version": "1.0.0", "url": rel["html_url"]}
+    # Every write went without throttling and the token was sent.
+    assert all(r["headers"]["authorization"] == "token test-token" for r in fake.requests)
+
+    # Re-run for the same commit: reported, nothing created.
+    creates = len(fake.requests_matching("POST", f"/repos/{REPO}/releases"))
+    gh_files["output"].unlink()
+    assert deploy() == 0
+    assert len(fake.requests_matching("POST", f"/repos/{REPO}/releases")) == creates
+    assert len(releases(fake)) == 1
+    assert read_outputs(gh_files["output"]) == outputs
+    assert "already deployed" in gh_files["summary"].read_text()
+
+
+def test_next_version_and_champion_from_the_latest_release(
+    project: Project, fake: FakeGitHub, gh_files: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy() == 0
+    project.train({"accuracy": 0.96, "f1": 0.8})
+    assert deploy() == 0
+    assert [r["tag_name"] for r in releases(fake)] == ["churn-v1.0.0", "churn-v1.0.1"]
+    assert "release churn-v1.0.0" in capsys.readouterr().out
+    # Within tolerance of each merge base, but 0.016 below the deployed 0.96.
+    project.train({"accuracy": 0.952, "f1": 0.8})
+    project.train({"accuracy": 0.944, "f1": 0.8})
+    assert deploy() == 1
+    err = capsys.readouterr().err
+    assert "does not beat the deployed model" in err and "dropped 0.016" in err
+    assert len(releases(fake)) == 2
+    assert "| accuracy | 0.96 | 0.944 | -0.016 | regressed |" in gh_files["summary"].read_text()
+    assert read_outputs(gh_files["output"])["deployed"] == "false"
+
+
+def test_explicit_version_bump_and_prefix(project: Project, fake: FakeGitHub) -> None:
+    project.set_deploy({"target": "github-release", "tag-prefix": "models/churn/v",
+                        "bump": "minor"})
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy("--version", "2.4.0") == 0
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy() == 0
+    assert [r["tag_name"] for r in releases(fake)] == ["models/churn/v2.4.0", "models/churn/v2.5.0"]
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy("--version", "2.5.0") == 2  # taken by another commit
+
+
+@pytest.mark.parametrize("asset", ["result.json", "model_card.md"])
+def test_champion_from_the_assets_of_a_hand_made_release(
+    project: Project, fake: FakeGitHub, tmp_path: Path, asset: str
+) -> None:
+    from github import Auth, Github
+
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    result = project.path / ".mlgate" / "result.json"
+    if asset == "model_card.md":
+        result = tmp_path / "model_card.md"
+        result.write_text("# card\n" + embed_metrics({"accuracy": 0.95, "f1": 0.8}) + "\n")
+    client = Github(auth=Auth.Token("test-token"), base_url=fake.url, retry=None,
+                    seconds_between_requests=0, seconds_between_writes=0)
+    rel = client.get_repo(REPO).create_git_release("churn-v5.0.0", name="v5", message="by hand")
+    rel.upload_asset(str(result), name=asset)
+    project.train({"accuracy": 0.945, "f1": 0.8})
+    project.train({"accuracy": 0.935, "f1": 0.8})
+    assert deploy() == 1  # 0.015 below the release's result.json
+    project.train({"accuracy": 0.945, "f1": 0.8})
+    assert deploy() == 0
+    assert releases(fake)[-1]["tag_name"] == "churn-v5.0.1"
+
+
+@pytest.mark.parametrize("times", [1, 3])
+def test_transient_upload_failures_are_retried(
+    project: Project, fake: FakeGitHub, times: int
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.fail_next("POST", UPLOADS, status=502, times=times)
+    assert deploy() == 0
+    [rel] = releases(fake)
+    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    assert rel["draft"] is False
+
+
+def test_failed_asset_upload_leaves_no_release(
+    project: Project, fake: FakeGitHub, gh_files: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    # The first asset goes up, the second fails on every attempt.
+    fake.fail_next("POST", UPLOADS, status=0, times=1)
+    fake.fail_next("POST", UPLOADS, status=503, times=4)
+    assert deploy() == 3
+    err = capsys.readouterr().err
+    assert "GitHub failed to upload result.json to release churn-v1.0.0 after 4 attempts" in err
+    assert releases(fake) == [] and fake.assets == {}
+    assert fake.requests_matching("DELETE", f"/repos/{REPO}/releases/*")
+    assert read_outputs(gh_files["output"])["deployed"] == "false"
+    # Nothing was ever public: the release stayed a draft until the assets were up.
+    assert not fake.requests_matching("PATCH", f"/repos/{REPO}/releases/*")
+    # The next run starts clean and succeeds.
+    assert deploy() == 0
+    assert [r["tag_name"] for r in releases(fake)] == ["churn-v1.0.0"]
+
+
+def test_failed_publish_leaves_no_release(project: Project, fake: FakeGitHub) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.fail_next("PATCH", f"/repos/{REPO}/releases/*", status=500, times=10)
+    assert deploy() == 3
+    assert releases(fake) == []
+
+
+def test_github_down_is_exit_3(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.fail_next("POST", f"/repos/{REPO}/releases", status=502, times=10)
+    assert deploy() == 3
+    assert "GitHub failed to create release churn-v1.0.0 after 4 attempts" in (
+        capsys.readouterr().err
+    )
+    assert releases(fake) == []
+
+
+def test_read_only_token_is_exit_3_without_retries(
+    project: Project, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.add_token("ro-token", "octocat", read_only=True)
+    monkeypatch.setenv("GITHUB_TOKEN", "ro-token")
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy() == 3
+    err = capsys.readouterr().err
+    assert "GitHub refused to create release churn-v1.0.0" in err and "contents: write" in err
+    assert len(fake.requests_matching("POST", f"/repos/{REPO}/releases")) == 1
+    assert "ro-token" not in err
+
+
+@pytest.mark.parametrize(("unset", "needle"),
+                         [("GITHUB_TOKEN", "needs a token"),
+                          ("GITHUB_REPOSITORY", "needs the repository")])
+def test_missing_github_settings_are_exit_2(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    unset: str, needle: str,
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    monkeypatch.delenv(unset)
+    assert deploy() == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_missing_model_file_is_exit_2_and_creates_nothing(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    (project.path / ".mlgate" / "model" / "model.joblib").unlink()
+    assert deploy() == 2
+    assert "the model file does not exist" in capsys.readouterr().err
+    assert releases(fake) == []
+
+
+def test_refused_gate_makes_no_github_calls(project: Project, fake: FakeGitHub) -> None:
+    project.repo.checkout("feature", new=True)
+    project.train({"accuracy": 0.95, "f1": 0.8}, push=False)
+    assert deploy() == 1
+    assert fake.requests == []
