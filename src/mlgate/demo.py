@@ -269,7 +269,6 @@ class Demo:
         from dvc.repo import Repo
 
         project = self.project
-        project.mkdir(parents=True)
         self.remote.mkdir(parents=True)
         git(project, "init", "-q", "-b", "main")
         csv, rows, columns = breast_cancer_csv()
@@ -348,7 +347,7 @@ class Demo:
                 on_done=lambda _i, result: self.say(f"  {format_step(result)}"),
             )
         out = checkout / ".mlgate"
-        comment = _read_text(out / "report.md")
+        comment = pr_comment(out, config.report) if (out / "report.md").exists() else None
         return Outcome(scenario, pipeline, checkout, out, comment, _read_json(out / "result.json"))
 
     def show(self, outcome: Outcome) -> None:
@@ -394,19 +393,28 @@ class Demo:
                     self.say(f"    .mlgate/{name}")
 
 
+def pr_comment(out: Path, report_config: dict[str, Any]) -> str:
+    """The body ``mlgate report`` posts on a PR: the hidden marker it finds the comment by,
+    then the report fitted to GitHub's comment limit (links need a repository: none here)."""
+    from mlgate.report import escape
+    from mlgate.report.render import COMMENT_LIMIT, DEFAULT_NOTE, Links, Renderer
+    from mlgate.result import read_result
+
+    name = str(report_config.get("name") or "mlgate")
+    template = report_config.get("template")
+    renderer = Renderer(Path(template) if template else None)
+    results = [read_result(out / "result.json")]
+    links = Links("https://github.com", None)
+    prefix = escape.marker(name) + "\n"
+    return renderer.fit(results, name, links, COMMENT_LIMIT - 1, DEFAULT_NOTE, prefix=prefix)
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return None
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -442,7 +450,8 @@ def run_demo(requested_dir: str | None, keep: bool, out: TextIO) -> int:
         demo.say(f"Directory: {base}")
         demo.say("")
         demo.say(f"main: the baseline, {BASELINE_MODEL.label()}")
-        with isolated(base, base):
+        demo.project.mkdir(parents=True)
+        with isolated(base, demo.project):
             demo.build_main()
         for scenario in SCENARIOS:
             expected = "should pass" if scenario.expect_pass else "should be blocked"

@@ -136,13 +136,26 @@ def describe_compare(result: dict[str, Any] | None) -> str | None:
     )
 
 
-def first_line_of(name: str, output: str) -> str | None:
-    """The step's own one-line summary: its first output line starting ``mlgate <name>``."""
-    prefix = f"mlgate {name}"
+def own_lines(name: str, output: str) -> list[str]:
+    """The step's own summary lines, ``mlgate <name>: ...`` or ``mlgate: <name>: ...``, without
+    the prefix; continuation lines (indented after the prefix) are left out."""
+    prefixes = (f"mlgate {name}:", f"mlgate {name} ", f"mlgate: {name}:")
+    found = []
     for line in output.splitlines():
-        if line.startswith(prefix):
-            return line[len(prefix) :].lstrip(" :").strip() or None
-    return None
+        for prefix in prefixes:
+            if line.startswith(prefix):
+                rest = line[len(prefix) :]
+                if not rest.startswith("  "):
+                    text = rest.lstrip(" :-—").strip()
+                    if text:
+                        found.append(text)
+                break
+    return found
+
+
+def first_line_of(name: str, output: str) -> str | None:
+    lines = own_lines(name, output)
+    return lines[0] if lines else None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -167,7 +180,11 @@ def describe(name: str, output: str, out: Path, root: Path) -> str:
             if report.exists()
             else (own or "reported")
         )
-    return own or {"pull": "pulled the data", "gate": "gate checked"}.get(name, name)
+    if name == "pull":
+        # The last summary line is the outcome (the first says where it pulls from).
+        lines = own_lines(name, output)
+        return lines[-1] if lines else "pulled the data"
+    return own or name
 
 
 def _display(path: Path, root: Path) -> str:
