@@ -177,6 +177,20 @@ def test_failed_asset_upload_leaves_no_release(
     assert [r["tag_name"] for r in releases(fake)] == ["churn-v1.0.0"]
 
 
+def test_a_stale_draft_from_a_killed_run_is_replaced(project: Project, fake: FakeGitHub) -> None:
+    from github import Auth, Github
+
+    client = Github(auth=Auth.Token("test-token"), base_url=fake.url, retry=None,
+                    seconds_between_requests=0, seconds_between_writes=0)
+    client.get_repo(REPO).create_git_release("churn-v1.0.0", name="half", message="x",
+                                             draft=True)
+    sha = project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy() == 0
+    [rel] = releases(fake)
+    assert (rel["tag_name"], rel["draft"], rel["target_commitish"]) == ("churn-v1.0.0", False, sha)
+    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+
+
 def test_failed_publish_leaves_no_release(project: Project, fake: FakeGitHub) -> None:
     project.train({"accuracy": 0.95, "f1": 0.8})
     fake.fail_next("PATCH", f"/repos/{REPO}/releases/*", status=500, times=10)

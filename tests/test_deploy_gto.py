@@ -87,6 +87,11 @@ def test_challenger_worse_than_deployed_model_is_refused(
     # --force overrides, and the card would say so.
     assert deploy("--force") == 0
     assert "churn@v1.0.1" in project.origin_tags()
+    message = project.repo.git("tag", "-l", "--format=%(contents)", "churn@v1.0.1")
+    assert "Forced deploy (--force) although:" in message
+    assert "does not beat the deployed model" in message
+    card = (project.path / ".mlgate" / "model_card.md").read_text()
+    assert "**Forced deploy**" in card and "failed (overridden by --force)" in card
 
 
 REJECT_ALL = "#!/bin/sh\necho 'tags are frozen' >&2\nexit 1\n"

@@ -163,8 +163,6 @@ class GitHubReleaseTarget:
         for release in self.releases():
             if release.draft or release.target_commitish != self.ctx.commit:
                 continue
-            if parse_version(self._version(release)) is None and not self.ctx.config.version:
-                continue
             return Deployed(
                 version=self._version(release), url=str(release.html_url), already=True,
                 detail=f"release {release.tag_name} exists for this commit",
