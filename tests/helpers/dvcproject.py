@@ -99,6 +99,30 @@ def make_dvc_project(
     return path
 
 
+def track_data(
+    root: Path,
+    rel: str,
+    data: pd.DataFrame | str | bytes,
+    *,
+    message: str | None = None,
+    push: bool = True,
+) -> str:
+    """Write ``rel``, ``dvc add`` it, commit (the ``.dvc`` file) and push; returns the commit.
+
+    Also how to change tracked data on a branch: write new contents and call it again.
+    """
+    from dvc.repo import Repo
+
+    write_data(root / rel, data)
+    with Repo(str(root)) as repo:
+        repo.add(str(root / rel))
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", message or f"Track {rel}")
+        if push:
+            repo.push()
+    return git(root, "rev-parse", "HEAD")
+
+
 def add_dvc_remote(
     root: Path, name: str, url: str, *, default: bool = False, **options: Any
 ) -> None:

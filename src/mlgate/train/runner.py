@@ -79,6 +79,7 @@ def run_builtin(
     """
     cfg = config if isinstance(config, TrainConfig) else parse_train_config(config, where)
     root = root.resolve()
+    _import_libraries()  # before the timed phases, so that they time the work alone
     phases = _Phases(log)
 
     with phases.phase("load") as info:
@@ -168,6 +169,14 @@ def run_builtin(
         timings=dict(phases.timings),
         meta=meta,
     )
+
+
+def _import_libraries() -> None:
+    import pandas  # noqa: F401
+    import sklearn.compose
+    import sklearn.ensemble
+    import sklearn.metrics
+    import sklearn.model_selection  # noqa: F401
 
 
 def _fmt(value: float) -> str:
