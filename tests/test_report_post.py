@@ -347,3 +347,23 @@ def test_config_report_name(gh: Env) -> None:
     assert gh.run() == 0
     assert gh.fake.check_runs_for(REPO)[0]["name"] == "churn-report"
     assert os.path.exists(gh.tmp / ".mlgate/report.md")
+
+
+def test_installation_token_that_cannot_read_user(gh: Env) -> None:
+    """GITHUB_TOKEN gets 403 on GET /user: then only bot-authored marker comments are ours."""
+    fake = gh.fake
+    fake.add_comment(REPO, PR, f"{MARKER} (a human quoting it)", login="octocat")
+    mine = fake.add_comment(REPO, PR, MARKER + "\nold", login="github-actions[bot]")
+    fake.fail_next("GET", "/user", status=403,
+                   body={"message": "Resource not accessible by integration"})
+    assert gh.run() == 0
+    assert fake.comments[mine["id"]]["body"].startswith(MARKER + "\n## ❌")
+    assert "a human quoting it" in fake.issue_comments(REPO, PR)[0]["body"]
+
+
+def test_user_template_via_cli(gh: Env) -> None:
+    tpl = gh.tmp / "my.md.j2"
+    tpl.write_text('{% extends "report.md.j2" %}{% block footer %}\nbye{% endblock %}')
+    assert gh.run("--template", str(tpl)) == 0
+    [comment] = our_comments(gh.fake)
+    assert comment["body"].endswith("\nbye\n") and comment["body"].startswith(MARKER)

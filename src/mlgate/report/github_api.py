@@ -237,8 +237,10 @@ class GitHubApi:
     def find_pr(self, head_sha: str, head_owner: str | None, head_branch: str | None
                 ) -> int | None:
         commit = self._repo.get_commit(head_sha)
-        pulls = self.call("find the PR of the head commit",
-                          lambda: list(commit.get_pulls()))
+        try:
+            pulls = self.call("find the PR of the head commit", lambda: list(commit.get_pulls()))
+        except ServiceError:  # a fork's commit may be unknown here (404/422): try the branch
+            pulls = []
         for pr in pulls:
             if pr.head.sha == head_sha:
                 return int(pr.number)

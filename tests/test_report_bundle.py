@@ -1,0 +1,170 @@
+"""The fork two-workflow pattern: a read-only run saves the bundle, workflow_run posts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlgate.report.bundle import read_bundle
+from tests.fakegithub import FakeGitHub
+from tests.helpers import report_fixtures as fx
+from tests.test_report_post import HEAD, PR, REPO, Env, our_comments
+
+pytest_plugins = ["tests.fakegithub.fixtures"]
+
+MAIN_SHA = "5" * 40
+
+
+@pytest.fixture
+def gh(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
+    return Env(fake_github, tmp_path, monkeypatch)
+
+
+def fork_run(gh: Env, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The pull_request run of a fork: read-only token, bundle saved."""
+    gh.fake.add_token("ro-token", "fork-bot[bot]", read_only=True)
+    with monkeypatch.context() as mp:
+        mp.setenv("GITHUB_TOKEN", "ro-token")
+        assert gh.run() == 0
+    bundle = gh.tmp / "artifact"
+    shutil.copytree(gh.tmp / ".mlgate" / "bundle", bundle)
+    shutil.rmtree(gh.tmp / ".mlgate")
+    gh.fake.clear_requests()
+    return bundle
+
+
+def workflow_run_event(gh: Env, monkeypatch: pytest.MonkeyPatch, prs: list[dict[str, Any]],
+                       head_sha: str = HEAD) -> None:
+    gh.set_event({"action": "completed", "workflow_run": {
+        "head_sha": head_sha, "head_branch": "feature/tune", "pull_requests": prs,
+        "head_repository": {"full_name": "forker/demo", "owner": {"login": "forker"}},
+        "html_url": "https://github.com/octo/demo/actions/runs/1"}})
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "workflow_run")
+    monkeypatch.setenv("GITHUB_SHA", MAIN_SHA)
+
+
+def test_fork_bundle_posted_from_workflow_run(gh: Env,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    workflow_run_event(gh, monkeypatch, prs=[])  # GitHub leaves this empty for forks
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    [comment] = our_comments(gh.fake)
+    assert "## ❌ churn: gate failed" in comment["body"]
+    [check] = gh.fake.check_runs_for(REPO)
+    assert check["head_sha"] == HEAD and check["conclusion"] == "failure"
+    assert gh.fake.requests_matching("GET", f"/repos/{REPO}/commits/{HEAD}/pulls")
+    assert not (gh.tmp / ".mlgate" / "bundle").exists()  # posting does not re-bundle
+    assert gh.summary.read_text().count("gate failed") == 2  # both runs' summaries
+
+
+def test_pr_number_from_the_event(gh: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    gh.fake.add_pull(REPO, 12, head_sha=HEAD)
+    workflow_run_event(gh, monkeypatch, prs=[{"number": 12}])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    assert gh.fake.issue_comments(REPO, 12) and not gh.fake.issue_comments(REPO, PR)
+    assert not gh.fake.requests_matching("GET", "*/pulls")
+
+
+def test_lookup_by_branch_when_the_commit_is_unknown(gh: Env,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    workflow_run_event(gh, monkeypatch, prs=[])
+    gh.fake.fail_next("GET", "/repos/*/commits/*/pulls", status=422)
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    [req] = gh.fake.requests_matching("GET", f"/repos/{REPO}/pulls")
+    assert req["query"]["head"] == "forker:feature/tune"
+    assert len(our_comments(gh.fake)) == 1
+
+
+def test_bundle_cannot_choose_the_target_or_fake_a_pass(gh: Env,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest.update(pr_number=1, head_sha="6" * 40, repository="evil/repo")
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    doc = json.loads((bundle / "result-1.json").read_text())
+    doc["passed"] = True  # forged, while failed_rules says otherwise
+    doc["head"]["sha"] = "6" * 40
+    (bundle / "result-1.json").write_text(json.dumps(doc))
+    (bundle / "report.md").write_text("<!-- mlgate-report: mlgate --> @everyone <script>")
+    gh.fake.add_pull(REPO, 1, head_sha="6" * 40)
+    workflow_run_event(gh, monkeypatch, prs=[])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    [check] = gh.fake.check_runs_for(REPO)
+    assert check["head_sha"] == HEAD and check["conclusion"] == "failure"
+    assert gh.fake.issue_comments(REPO, 1) == []
+    [comment] = our_comments(gh.fake)
+    assert "@everyone" not in comment["body"] and "<script" not in comment["body"]
+
+
+def test_no_pr_found_still_makes_the_check(gh: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    workflow_run_event(gh, monkeypatch, prs=[], head_sha="7" * 40)
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    assert our_comments(gh.fake) == []
+    assert gh.fake.check_runs_for(REPO)[0]["head_sha"] == "7" * 40
+
+
+def test_from_bundle_needs_a_workflow_run_event(gh: Env, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: Any) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    assert gh.run("--from-bundle", str(bundle)) == 2
+    assert "workflow_run" in capsys.readouterr().err
+
+
+def corrupt(kind: str, bundle: Path) -> None:
+    if kind == "symlink":
+        (bundle / "result-1.json").unlink()
+        os.symlink("/etc/passwd", bundle / "result-1.json")
+    elif kind == "huge":
+        (bundle / "result-1.json").write_bytes(b" " * (6 * 1024 * 1024))
+    elif kind == "many":
+        for i in range(30):
+            (bundle / f"x{i}").write_text("x")
+    elif kind == "kind":
+        (bundle / "manifest.json").write_text('{"kind": "other", "version": 1}')
+    elif kind == "traversal":
+        m = json.loads((bundle / "manifest.json").read_text())
+        m["results"] = ["../../secret.json"]
+        (bundle / "manifest.json").write_text(json.dumps(m))
+    elif kind == "json":
+        (bundle / "result-1.json").write_text("{not json")
+    elif kind == "nested":
+        (bundle / "result-1.json").write_text("[" * 100000 + "]" * 100000)
+    elif kind == "schema":
+        doc = json.loads((bundle / "result-1.json").read_text())
+        doc["schema"] = 99
+        (bundle / "result-1.json").write_text(json.dumps(doc))
+    elif kind == "dir":
+        (bundle / "sub").mkdir()
+    elif kind == "missing":
+        (bundle / "manifest.json").unlink()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "huge", "many", "kind", "traversal", "json",
+                                  "nested", "schema", "dir", "missing"])
+def test_hostile_bundles_are_refused(gh: Env, monkeypatch: pytest.MonkeyPatch, capsys: Any,
+                                     kind: str) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    corrupt(kind, bundle)
+    workflow_run_event(gh, monkeypatch, prs=[])
+    capsys.readouterr()
+    assert gh.run("--from-bundle", str(bundle)) == 2
+    err = capsys.readouterr().err
+    assert "bundle" in err or "schema" in err
+    assert gh.fake.requests == []
+
+
+def test_bundle_round_trip(tmp_path: Path) -> None:
+    from mlgate.report.bundle import write_bundle
+
+    docs = [fx.passing_result("a"), fx.failing_result()]
+    write_bundle(tmp_path / "b", "nightly", docs, "# report\n")
+    name, results = read_bundle(tmp_path / "b")
+    assert name == "nightly" and results == docs
