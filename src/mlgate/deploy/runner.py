@@ -79,16 +79,21 @@ def _failed_outputs(ctx: DeployContext) -> None:
     set_output("url", "", ctx.gh)
 
 
-def _refuse(ctx: DeployContext, reasons: list[str], headline: str, extra_md: str = "") -> None:
+_FORCE = (
+    "or pass --force to deploy anyway (recorded in the logs, the job summary and the model card)"
+)
+
+
+def _refuse(
+    ctx: DeployContext, reasons: list[str], headline: str, fix: str, extra_md: str = ""
+) -> None:
     bullets = "\n".join(f"- {r}" for r in reasons)
     append_summary(
         f"## mlgate deploy: refused ({ctx.name})\n\n{headline}\n\n{bullets}\n\n{extra_md}", ctx.gh
     )
     raise GateFailed(
         f"deploy refused: {headline}\n" + "\n".join(f"  - {r}" for r in reasons),
-        fix="merge a change whose gate passes, deploy from the base branch, "
-        "or pass --force to deploy anyway (recorded in the logs, the job summary and the "
-        "model card)",
+        fix=f"{fix}, {_FORCE}",
     )
 
 
@@ -103,7 +108,11 @@ def check_refusals(ctx: DeployContext, base: str, force: bool) -> list[str]:
     if not branch.ok:
         reasons.append(f"not on the base branch {base!r}: {branch.detail}")
     if reasons and not force:
-        _refuse(ctx, reasons, "the model ships only when the gate passed, from the base branch")
+        _refuse(
+            ctx, reasons, "the model ships only when the gate passed, from the base branch",
+            "deploy a commit whose gate passed (`mlgate compare` on it), on a push to "
+            f"{base!r} (set the base branch with --base or `base:` in mlgate.yaml)",
+        )
     for reason in reasons:
         _warn(f"--force: deploying although {reason}")
     return reasons
@@ -121,6 +130,8 @@ def challenge(
         if not force:
             _refuse(
                 ctx, decision.failed_rules, "the new model does not beat the deployed model",
+                "improve the model until it passes the thresholds against the deployed one "
+                "(shown above)",
                 decision_markdown(decision),
             )
         _warn("--force: deploying although the new model does not beat the deployed one")
