@@ -101,6 +101,12 @@ rc=$?
 set -e
 if [ "$step" != gate ]; then echo "::endgroup::"; fi
 
+# Job summaries are per step and only visible on github.com; MLGATE_SUMMARY_COPY keeps a copy
+# (for runs with act, where nothing shows them, and for the end-to-end tests).
+if [ -n "${MLGATE_SUMMARY_COPY:-}" ] && [ -s "${GITHUB_STEP_SUMMARY:-}" ]; then
+  cat "$GITHUB_STEP_SUMMARY" >>"$MLGATE_SUMMARY_COPY" || true
+fi
+
 case "$step" in
   train) if [ -f "$out/model/model.joblib" ]; then output model-path "$out/model/model.joblib"; fi ;;
   compare) if [ -f "$out/result.json" ]; then output result-path "$out/result.json"; fi ;;
