@@ -156,6 +156,22 @@ def test_transient_upload_failures_are_retried(
     assert rel["draft"] is False
 
 
+def test_rate_limits_are_waited_out_within_bounds(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.rate_limit_next("POST", f"/repos/{REPO}/releases", status=429, retry_after=0)
+    fake.rate_limit_next("POST", UPLOADS, status=403, retry_after=0)
+    assert deploy() == 0
+    assert asset_names(releases(fake)[0]) == ["model.joblib", "model_card.md", "result.json"]
+    # A limit that resets in an hour is not waited for.
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.rate_limit_next("POST", f"/repos/{REPO}/releases", reset_in=3600)
+    assert deploy() == 3
+    assert "rate limit" in capsys.readouterr().err
+    assert len(releases(fake)) == 1
+
+
 def test_failed_asset_upload_leaves_no_release(
     project: Project, fake: FakeGitHub, gh_files: dict[str, Path],
     capsys: pytest.CaptureFixture[str],

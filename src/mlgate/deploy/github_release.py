@@ -23,6 +23,7 @@ from mlgate.errors import ServiceError, UsageError
 T = TypeVar("T")
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)  # seconds before each retry
 TIMEOUT = 60
+MAX_RATE_LIMIT_WAIT = 60.0  # longer than this: give up rather than hold the runner
 CARD_ASSET = "model_card.md"
 RESULT_ASSET = "result.json"
 
@@ -36,13 +37,31 @@ def _status(err: Exception) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def _rate_limit_wait(err: Exception) -> float | None:
+    """Seconds to wait when GitHub rate-limited the call (403/429), else None."""
+    if _status(err) not in (403, 429):
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (getattr(err, "headers", None) or {}).items()}
+    if "retry-after" in headers:
+        try:
+            return max(float(headers["retry-after"]), 0.0)
+        except ValueError:
+            return 1.0
+    if headers.get("x-ratelimit-remaining") == "0":
+        try:
+            return max(float(headers.get("x-ratelimit-reset", "0")) - time.time(), 0.0) + 1.0
+        except ValueError:
+            return 1.0
+    return None
+
+
 def _transient(err: Exception) -> bool:
-    """5xx answers and network errors are worth a retry; 4xx are not."""
+    """5xx answers, rate limits and network errors are worth a retry; other 4xx are not."""
     from github import GithubException
 
     if isinstance(err, GithubException):
         status = _status(err)
-        return status is None or status >= 500
+        return status is None or status >= 500 or _rate_limit_wait(err) is not None
     import requests
 
     return isinstance(err, (requests.ConnectionError, requests.Timeout))
@@ -123,7 +142,15 @@ class GitHubReleaseTarget:
                         where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
                         fix="GitHub may be having an outage; re-run the job later",
                     ) from err
-                time.sleep(RETRY_DELAYS[attempt])
+                wait = _rate_limit_wait(err)
+                if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
+                    raise ServiceError(
+                        f"GitHub's rate limit stops us from trying to {what} again for "
+                        f"{wait:.0f} s: {_message(err)}",
+                        where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
+                        fix="re-run the job once the rate limit has reset",
+                    ) from err
+                time.sleep(RETRY_DELAYS[attempt] if wait is None else wait)
                 if before_retry is not None:
                     before_retry()
         raise AssertionError("unreachable")
