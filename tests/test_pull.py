@@ -356,3 +356,20 @@ def test_s3_unreachable_endpoint(s3_project: Path) -> None:
     with pytest.raises(ServiceError) as err:
         dvc_pull.pull(s3_project, remote="dead", log=lambda _m: None)
     assert "DVC remote 'dead' is unreachable" in err.value.message
+
+
+def test_allow_missing_skips_files_the_remote_does_not_have(tmp_path: Path) -> None:
+    root = make_dvc_project(
+        tmp_path / "proj", remote_dir=tmp_path / "remote", data_frame_or_csv_text=EXTRA_TEXT
+    )
+    track_data(root, "model/out.bin", b"not pushed", push=False)
+    drop_local_data(root, (DATA, "model/out.bin"))
+    with pytest.raises(ServiceError, match="missing from"):
+        dvc_pull.pull(root, log=lambda _m: None)
+    drop_local_data(root, (DATA, "model/out.bin"))
+    stats = dvc_pull.pull(root, allow_missing=True, log=lambda _m: None)
+    assert (stats.fetched, stats.added) == (1, [DATA])
+    assert not (root / "model/out.bin").exists()
+    assert resolve_options({"allow-missing": True}).allow_missing
+    with pytest.raises(UsageError):
+        resolve_options({"allow-missing": "yes"})

@@ -22,7 +22,7 @@ from typing import Any
 
 from mlgate.errors import ServiceError, UsageError
 
-PULL_KEYS = ("targets", "remote", "jobs")
+PULL_KEYS = ("targets", "remote", "jobs", "allow-missing")
 # When set, the DVC cache directory to use (e.g. a worktree reusing the main checkout's cache).
 CACHE_DIR_ENV = "MLGATE_DVC_CACHE_DIR"
 DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
@@ -35,6 +35,7 @@ class PullOptions:
     targets: list[str] = field(default_factory=list)
     remote: str | None = None
     jobs: int | None = None
+    allow_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def resolve_options(
     targets: list[str] | None = None,
     remote: str | None = None,
     jobs: int | None = None,
+    allow_missing: bool = False,
     where: str = "mlgate.yaml",
 ) -> PullOptions:
     """Merge ``mlgate.yaml`` ``pull:`` with the CLI flags (flags win) and validate both."""
@@ -109,10 +111,14 @@ def resolve_options(
         )
     if jobs is not None and jobs < 1:
         raise UsageError(f"must be at least 1, got {jobs}", where="--jobs")
+    conf_allow = section.get("allow-missing", False)
+    if not isinstance(conf_allow, bool):
+        raise UsageError("must be true or false", where=f"{where}: pull.allow-missing")
     return PullOptions(
         targets=list(targets) if targets else list(conf_targets or []),
         remote=remote or conf_remote,
         jobs=jobs if jobs is not None else conf_jobs,
+        allow_missing=allow_missing or conf_allow,
     )
 
 
@@ -217,7 +223,10 @@ def classify_failure(
     if any(word in text for word in _MISSING_WORDS):
         return ServiceError(
             f"some DVC-tracked files are missing from {label} (never pushed?)",
-            fix="run `dvc push` where the data was produced, then re-run the job",
+            fix="run `dvc push` where the data was produced, then re-run the job; if they "
+            "are outputs of dvc.yaml stages that training reproduces, pull with "
+            "--allow-missing (or `pull: {allow-missing: true}`) or name the inputs in "
+            "--targets",
         )
     return ServiceError(
         f"pulling from {label} failed: {exc}{suffix}",
@@ -322,10 +331,15 @@ def pull(
     remote: str | None = None,
     jobs: int | None = None,
     *,
+    allow_missing: bool = False,
     log: Log = print,
     target_source: str = "--targets",
 ) -> PullStats:
-    """``dvc pull`` in ``root``: fetch into the cache, then check out. Raises mlgate errors."""
+    """``dvc pull`` in ``root``: fetch into the cache, then check out. Raises mlgate errors.
+
+    ``allow_missing``: files missing from the remote (e.g. outputs of dvc.yaml stages that
+    ``mlgate train`` reproduces) are skipped instead of failing the pull.
+    """
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     root = root.resolve()
     ensure_dvc_repo(root)
@@ -360,7 +374,12 @@ def pull(
         log(f"pull: fetching {what} from {via}" + (f" with {jobs} jobs" if jobs else ""))
         with _capture_dvc_logs() as capture:
             try:
-                result = repo.pull(targets=targets or None, remote=remote, jobs=jobs)
+                result = repo.pull(
+                    targets=targets or None,
+                    remote=remote,
+                    jobs=jobs,
+                    allow_missing=allow_missing,
+                )
             except NoOutputOrStageError as err:
                 raise UsageError(
                     f"not tracked by DVC: {err}",

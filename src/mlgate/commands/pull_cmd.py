@@ -14,6 +14,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--remote", "-r", metavar="NAME", help="DVC remote to pull from")
     parser.add_argument("--jobs", "-j", type=int, metavar="N", help="parallel transfer jobs")
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="skip files missing from the remote (e.g. stage outputs) instead of failing",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,7 +28,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, root)
     where = str(config.path.name if config.path else "mlgate.yaml")
     options = dvc_pull.resolve_options(
-        config.pull, targets=args.targets, remote=args.remote, jobs=args.jobs, where=where
+        config.pull,
+        targets=args.targets,
+        remote=args.remote,
+        jobs=args.jobs,
+        allow_missing=args.allow_missing,
+        where=where,
     )
     source = "--targets" if args.targets else f"{where}: pull.targets"
     stats = dvc_pull.pull(
@@ -31,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         options.targets,
         options.remote,
         options.jobs,
+        allow_missing=options.allow_missing,
         log=_log,
         target_source=source,
     )

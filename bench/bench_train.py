@@ -1,0 +1,212 @@
+"""Benchmark: the built-in trainer against a plain scikit-learn script, and Parquet vs CSV.
+
+Run:  python bench/bench_train.py [--rows N] [--repeat N] [--workdir DIR]
+
+It writes a synthetic table (default 1,000,000 rows: 8 numeric columns with gaps, 2 text
+columns, a binary label) as CSV and Parquet, then in the same process and run:
+
+- times ``mlgate.train.run_builtin`` (load, split, fit, evaluate, save: the whole step) and a
+  plain hand-written script doing the same work with the same pipeline, estimator, split and
+  seed (pandas' default CSV reader, as a user would write it), alternating the two
+  (A B B A ...) and keeping each one's best time; prints mlgate's overhead in percent;
+- times loading the CSV (pyarrow parser, as mlgate does; pandas' default C parser) and the
+  Parquet file, and prints the ratios.
+
+Nothing here asserts a time; the figures go in the report. The two runs give the same
+metrics (checked), so they did the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CONFIG: dict[str, Any] = {"data": "data/train.csv", "target": "label", "seed": 42}
+
+
+def make_table(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    numeric = rng.normal(size=(rows, 8))
+    city = rng.choice([f"city_{i}" for i in range(20)], size=rows)
+    plan = rng.choice(["basic", "plus", "pro", "team", "enterprise"], size=rows)
+    logit = numeric[:, 0] - 0.5 * numeric[:, 1] + (plan == "pro") * 0.8 + (city == "city_3")
+    label = rng.random(rows) < 1 / (1 + np.exp(-logit))
+    frame = pd.DataFrame(numeric, columns=[f"x{i}" for i in range(8)])
+    frame["city"] = city
+    frame["plan"] = plan
+    frame["label"] = np.where(label, "churned", "stayed")
+    frame.loc[::50, "x2"] = np.nan
+    frame.loc[::70, "city"] = None
+    return frame
+
+
+def prepare(workdir: Path, rows: int) -> tuple[Path, Path]:
+    csv = workdir / "data" / "train.csv"
+    parquet = workdir / "data" / "train.parquet"
+    stamp = workdir / "data" / f".rows-{rows}"
+    if not stamp.exists():
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        frame = make_table(rows)
+        frame.to_csv(csv, index=False)
+        frame.to_parquet(parquet, index=False)
+        stamp.touch()
+        print(
+            f"wrote {rows:,} rows as CSV ({csv.stat().st_size / 2**20:.0f} MiB) and Parquet "
+            f"({parquet.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.1f}s"
+        )
+    return csv, parquet
+
+
+def plain_script(csv: Path, model_path: Path) -> dict[str, float]:
+    """What a user would write by hand for the same fit."""
+    import joblib
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        f1_score,
+        log_loss,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = pd.read_csv(csv)
+    x, y = frame.drop(columns=["label"]), frame["label"]
+    numeric = [c for c in x.columns if c.startswith("x")]
+    text = ["city", "plan"]
+    pre = ColumnTransformer(
+        [
+            (
+                "numeric",
+                Pipeline(
+                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                numeric,
+            ),
+            (
+                "categorical",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+                        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                    ]
+                ),
+                text,
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
+    model = Pipeline(
+        [("preprocess", pre), ("model", HistGradientBoostingClassifier(random_state=42))]
+    )
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.2, random_state=42, stratify=y
+    )
+    model.fit(x_train, y_train)
+    pred = model.predict(x_test)
+    proba = model.predict_proba(x_test)
+    pos = model.classes_[1]
+    metrics = {
+        "accuracy": accuracy_score(y_test, pred),
+        "balanced_accuracy": balanced_accuracy_score(y_test, pred),
+        "precision": precision_score(y_test, pred, pos_label=pos),
+        "recall": recall_score(y_test, pred, pos_label=pos),
+        "f1": f1_score(y_test, pred, pos_label=pos),
+        "roc_auc": roc_auc_score(y_test, proba[:, 1]),
+        "log_loss": log_loss(y_test, proba, labels=model.classes_),
+    }
+    joblib.dump(model, model_path)
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def mlgate_train(workdir: Path, data: str) -> tuple[dict[str, float], dict[str, float]]:
+    from mlgate.train import run_builtin
+
+    result = run_builtin(
+        {**CONFIG, "data": data}, workdir, workdir / ".mlgate", log=lambda _m: None
+    )
+    return result.metrics, result.timings
+
+
+def timed(func: Any, *args: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = func(*args)
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each variant (best kept)")
+    parser.add_argument("--workdir", type=Path, help="keep the data here between runs")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mlgate-bench-train-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    csv, parquet = prepare(workdir, args.rows)
+
+    # Warm the imports and the page cache so that neither variant pays them alone.
+    mlgate_train(workdir, "data/train.parquet")
+
+    plain_times: list[float] = []
+    mlgate_times: list[float] = []
+    phases: dict[str, float] = {}
+    order = ["plain", "mlgate", "mlgate", "plain"] * ((args.repeat + 1) // 2)
+    plain_metrics: dict[str, float] = {}
+    mlgate_metrics: dict[str, float] = {}
+    for which in order[: 2 * args.repeat]:
+        if which == "plain":
+            seconds, plain_metrics = timed(plain_script, csv, workdir / "plain.joblib")
+            plain_times.append(seconds)
+        else:
+            seconds, (mlgate_metrics, timings) = timed(mlgate_train, workdir, "data/train.csv")
+            if not mlgate_times or seconds < min(mlgate_times):
+                phases = timings
+            mlgate_times.append(seconds)
+        print(f"  {which:6s} {seconds:7.2f}s")
+    same = all(abs(plain_metrics[k] - mlgate_metrics[k]) < 1e-9 for k in plain_metrics)
+    best_plain, best_mlgate = min(plain_times), min(mlgate_times)
+    print(f"\nrows: {args.rows:,}   same metrics as the plain script: {same}")
+    print(f"plain scikit-learn script:  {best_plain:7.2f}s")
+    print(
+        f"mlgate built-in trainer:    {best_mlgate:7.2f}s   "
+        + "  ".join(f"{k} {v:.2f}s" for k, v in phases.items())
+    )
+    print(
+        f"mlgate / plain:             {best_mlgate / best_plain:7.3f}  "
+        f"(overhead {100 * (best_mlgate / best_plain - 1):+.1f} %, target < 10 %)"
+    )
+
+    from mlgate.train.data import load_table
+
+    def load_default_csv() -> pd.DataFrame:
+        return pd.read_csv(csv)
+
+    t_csv_arrow = min(timed(load_table, csv, "bench")[0] for _ in range(args.repeat))
+    t_csv_c = min(timed(load_default_csv)[0] for _ in range(args.repeat))
+    t_parquet = min(timed(load_table, parquet, "bench")[0] for _ in range(args.repeat))
+    print("\nloading the table:")
+    print(f"  Parquet                    {t_parquet:7.2f}s")
+    print(f"  CSV, pyarrow parser        {t_csv_arrow:7.2f}s   (mlgate's reader)")
+    print(f"  CSV, pandas C parser       {t_csv_c:7.2f}s")
+    print(f"  CSV (pyarrow) / Parquet:   {t_csv_arrow / t_parquet:7.2f}x")
+    print(f"  CSV (C) / CSV (pyarrow):   {t_csv_c / t_csv_arrow:7.2f}x")
+    if not same:
+        sys.exit("the two variants disagree on the metrics: they did not do the same work")
+
+
+if __name__ == "__main__":
+    main()
