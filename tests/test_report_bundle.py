@@ -168,3 +168,16 @@ def test_bundle_round_trip(tmp_path: Path) -> None:
     write_bundle(tmp_path / "b", "nightly", docs, "# report\n")
     name, results = read_bundle(tmp_path / "b")
     assert name == "nightly" and results == docs
+
+
+def test_bundle_cannot_name_the_check(gh: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork could name its bundle after another required check ("build") and pass it."""
+    bundle = fork_run(gh, monkeypatch)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["name"] = "build"
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    workflow_run_event(gh, monkeypatch, prs=[])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    assert [c["name"] for c in gh.fake.check_runs_for(REPO)] == ["mlgate"]
+    assert gh.run("--from-bundle", str(bundle), "--name", "nightly") == 0
+    assert [c["name"] for c in gh.fake.check_runs_for(REPO)] == ["mlgate", "nightly"]

@@ -367,3 +367,32 @@ def test_user_template_via_cli(gh: Env) -> None:
     assert gh.run("--template", str(tpl)) == 0
     [comment] = our_comments(gh.fake)
     assert comment["body"].endswith("\nbye\n") and comment["body"].startswith(MARKER)
+
+
+def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
+    """Two runs that both find no comment both post; the loser's extra is removed."""
+    import threading
+
+    from mlgate.github_env import GitHubEnv
+    from mlgate.report.publish import Request, publish
+
+    gh.fake.latency = 0.15  # both list before either posts
+    env = GitHubEnv.from_env()
+    errors: list[BaseException] = []
+
+    def one(doc: dict[str, Any]) -> None:
+        try:
+            with open(os.devnull, "w") as sink:
+                publish(Request([doc], "mlgate", gh.tmp / ".mlgate"), env, stdout=sink)
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=one, args=(d,))
+               for d in (fx.failing_result(), fx.passing_result())]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    assert len(gh.fake.requests_matching("POST", C)) == 2
+    assert len(our_comments(gh.fake)) == 1

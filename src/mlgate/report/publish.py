@@ -56,8 +56,9 @@ def load_request(args: Any, config: Any, out: Path) -> Request:
     template = args.template or report_cfg.get("template")
     from_bundle = bool(args.from_bundle)
     if from_bundle:
-        bundle_name, results = read_bundle(Path(args.from_bundle))
-        name = args.name or bundle_name or name
+        # The bundle's own name is ignored: an untrusted bundle must not pick the check run's
+        # name (it could impersonate another required check) or another report's marker.
+        _bundle_name, results = read_bundle(Path(args.from_bundle))
     elif args.merge:
         results = [read_result(Path(p)) for p in args.merge]
     else:
