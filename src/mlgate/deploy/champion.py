@@ -76,6 +76,11 @@ def _fmt(value: Any) -> str:
     return f"{number:.6g}"
 
 
+def md_escape(text: str) -> str:
+    """Repo text (metric names, messages) made safe for a Markdown table or list."""
+    return _cell(text)
+
+
 def _cell(text: str) -> str:
     return (
         text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

@@ -23,6 +23,7 @@ from mlgate.deploy.champion import (
     decide,
     decision_markdown,
     decision_text,
+    md_escape,
 )
 from mlgate.deploy.config import DeployConfig
 from mlgate.deploy.gitio import GitRepo
@@ -87,7 +88,7 @@ _FORCE = (
 def _refuse(
     ctx: DeployContext, reasons: list[str], headline: str, fix: str, extra_md: str = ""
 ) -> None:
-    bullets = "\n".join(f"- {r}" for r in reasons)
+    bullets = "\n".join(f"- {md_escape(r)}" for r in reasons)
     append_summary(
         f"## mlgate deploy: refused ({ctx.name})\n\n{headline}\n\n{bullets}\n\n{extra_md}", ctx.gh
     )
@@ -146,7 +147,9 @@ def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Out
     except MlgateError as err:
         _failed_outputs(ctx)
         if not isinstance(err, GateFailed):
-            append_summary(f"## mlgate deploy: failed ({ctx.name})\n\n{err.render()}\n", ctx.gh)
+            append_summary(
+                f"## mlgate deploy: failed ({ctx.name})\n\n{md_escape(err.render())}\n", ctx.gh
+            )
         raise
 
 
@@ -202,7 +205,8 @@ def _report(ctx: DeployContext, done: Deployed, forced: list[str]) -> None:
     if done.detail:
         lines.append(f"- {done.detail}")
     if forced:
-        lines += ["", "**Forced deploy** (`--force`) although:"] + [f"- {r}" for r in forced]
+        lines += ["", "**Forced deploy** (`--force`) although:"]
+        lines += [f"- {md_escape(r)}" for r in forced]
     append_summary("\n".join(lines) + "\n", ctx.gh)
 
 
