@@ -34,8 +34,9 @@ python=${MLGATE_PYTHON:-}
 if [ -z "$python" ]; then
   python=$(command -v python3 || command -v python || true)
 fi
-[ -n "$python" ] && command -v "$python" >/dev/null 2>&1 ||
+if [ -z "$python" ] || ! command -v "$python" >/dev/null 2>&1; then
   error "no Python interpreter found (input 'python': '${MLGATE_PYTHON:-}'). Fix: add actions/setup-python before this step or set 'python' to an interpreter path"
+fi
 
 # What is installed is identified by the package sources, not by the checkout's path.
 source_hash() {
