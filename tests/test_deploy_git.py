@@ -185,3 +185,17 @@ def test_on_github_only_a_push_to_the_base_branch_deploys(
     monkeypatch.setenv("GITHUB_REF", "refs/heads/main")
     assert deploy() == 0
     assert (tmp_path / "deployed.env").exists()
+
+
+def test_force_on_github_is_a_warning_annotation(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.train({"accuracy": 0.91, "f1": 0.8})
+    project.write_result(make_result({"accuracy": 0.7, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8}))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    assert deploy("--force") == 0
+    err = capsys.readouterr().err
+    warning = "::warning title=mlgate deploy::--force: deploying although"
+    assert f"{warning} the gate did not pass" in err
+    assert f"{warning} not on the base branch" in err

@@ -109,6 +109,17 @@ def test_next_version_and_champion_from_the_latest_release(
     assert read_outputs(gh_files["output"])["deployed"] == "false"
 
 
+def test_champion_check_can_be_turned_off(project: Project, fake: FakeGitHub) -> None:
+    project.train({"accuracy": 0.96, "f1": 0.8})
+    assert deploy() == 0
+    project.train({"accuracy": 0.952, "f1": 0.8})
+    project.train({"accuracy": 0.944, "f1": 0.8})
+    assert deploy() == 1
+    project.set_deploy({"target": "github-release", "champion": False})
+    assert deploy() == 0
+    assert [r["tag_name"] for r in releases(fake)] == ["churn-v1.0.0", "churn-v1.0.1"]
+
+
 def test_explicit_version_bump_and_prefix(project: Project, fake: FakeGitHub) -> None:
     project.set_deploy({"target": "github-release", "tag-prefix": "models/churn/v",
                         "bump": "minor"})
