@@ -383,14 +383,19 @@ class Demo:
     def files(self, kept: bool) -> None:
         self.say("")
         self.say("Files" + ("" if kept else " (deleted now; run with --keep or --dir DIR to keep)"))
-        self.say(f"  project (git repository, main + PR branches)  {self.project}")
-        self.say(f"  DVC remote (a local directory)                 {self.remote}")
+        self.say(f"  project (git repository: main, PR branches, notes)  {self.project}")
+        self.say(f"  DVC remote (a local directory)                       {self.remote}")
         for outcome in self.outcomes:
             self.say(f"  PR {outcome.scenario.number} checkout ({outcome.scenario.branch})")
             self.say(f"    {outcome.checkout}")
-            for name in ("report.md", "result.json", "model/model.joblib"):
-                if (outcome.out / name).exists():
-                    self.say(f"    .mlgate/{name}")
+            names = ("report.md", "result.json", "model/model.joblib")
+            found = [f".mlgate/{n}" for n in names if (outcome.out / n).exists()]
+            if found:
+                self.say(f"    {', '.join(found)}")
+        if kept and self.outcomes:
+            self.say("")
+            self.say("Try it by hand: the same pipeline, in a PR checkout")
+            self.say(f"  cd {self.outcomes[-1].checkout} && mlgate run")
 
 
 def pr_comment(out: Path, report_config: dict[str, Any]) -> str:
@@ -444,8 +449,8 @@ def run_demo(requested_dir: str | None, keep: bool, out: TextIO) -> int:
     demo = Demo(base, out)
     try:
         demo.say(
-            "mlgate demo: a throw-away project, two pull requests, the whole pipeline "
-            "(pull → train → compare → report → gate); no network, no GitHub."
+            "mlgate demo: a throw-away git + DVC project and two pull requests through the\n"
+            "whole pipeline (pull → train → compare → report → gate); no network, no GitHub."
         )
         demo.say(f"Directory: {base}")
         demo.say("")

@@ -231,24 +231,41 @@ def captured(echo: bool) -> Iterator[io.StringIO]:
             yield buffer
     finally:
         for handler, stream in swapped:
-            handler.setStream(stream)
+            _set_stream(handler, stream)
 
 
 def _swap_log_streams(out: Any, err: Any) -> list[tuple[logging.StreamHandler[Any], Any]]:
+    """Point console log handlers at ``out``/``err`` for a while. DVC's handlers keep the
+    streams of the moment DVC set up logging, which may be gone since (closed captures)."""
     swapped = []
-    stdout = {id(sys.stdout), id(sys.__stdout__)}
-    stderr = {id(sys.stderr), id(sys.__stderr__)}
+    std_out = {id(sys.stdout), id(sys.__stdout__)}
+    std_err = {id(sys.stderr), id(sys.__stderr__)}
     for name in ("", "dvc"):
         for handler in logging.getLogger(name).handlers:
-            if not isinstance(handler, logging.StreamHandler) or isinstance(
-                handler, logging.FileHandler
+            if type(handler) is logging.FileHandler or not isinstance(
+                handler, logging.StreamHandler
             ):
                 continue
-            if id(handler.stream) in stdout:
-                swapped.append((handler, handler.setStream(out)))
-            elif id(handler.stream) in stderr:
-                swapped.append((handler, handler.setStream(err)))
+            if name == "dvc":
+                target = err if handler.level >= logging.WARNING else out
+            elif id(handler.stream) in std_out:
+                target = out
+            elif id(handler.stream) in std_err:
+                target = err
+            else:
+                continue  # e.g. pytest's log capture: not a console
+            swapped.append((handler, _set_stream(handler, target)))
     return swapped
+
+
+def _set_stream(handler: logging.StreamHandler[Any], stream: Any) -> Any:
+    # Not handler.setStream(): it flushes the old stream, which may be closed.
+    handler.acquire()
+    try:
+        old, handler.stream = handler.stream, stream
+    finally:
+        handler.release()
+    return old
 
 
 def run_step(name: str, options: Options, *, echo: bool) -> StepResult:
