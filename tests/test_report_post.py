@@ -396,3 +396,19 @@ def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
     assert not errors
     assert len(gh.fake.requests_matching("POST", C)) == 2
     assert len(our_comments(gh.fake)) == 1
+
+
+def test_actions_token_update_takes_two_requests_plus_the_check(gh: Env,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """With the workflow's GITHUB_TOKEN (ghs_…), GET /user would be a 403: it is skipped."""
+    gh.fake.add_token("ghs_actions", "github-actions[bot]")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_actions")
+    gh.fake.add_comment(REPO, PR, f"{MARKER} quoted by a human", login="octocat")
+    assert gh.run() == 0
+    gh.write_result(fx.passing_result())
+    gh.fake.clear_requests()
+    assert gh.run() == 0
+    assert [m for m, _ in calls(gh.fake)] == ["GET", "PATCH", "POST"]
+    assert "quoted by a human" in gh.fake.issue_comments(REPO, PR)[0]["body"]
+    assert "gate passed" in our_comments(gh.fake)[1]["body"]

@@ -154,6 +154,10 @@ class GitHubApi:
     # ----- the token's user ----------------------------------------------------------------
     def own_login(self) -> str | None:
         """Login of the token's user; None when GitHub won't say (installation tokens)."""
+        if self._login is False and self._token.value.startswith("ghs_"):
+            # An installation token (the workflow's GITHUB_TOKEN): GitHub answers 403 to
+            # GET /user for these, so don't spend a request; its comments are a bot's.
+            self._login = None
         if self._login is False:
             try:
                 self._login = self.call("get the token's user", lambda: self._gh.get_user().login)

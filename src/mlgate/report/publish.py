@@ -11,7 +11,7 @@ from typing import Any
 from mlgate.errors import UsageError
 from mlgate.github_env import GitHubEnv, append_summary, set_output
 from mlgate.report import escape as esc
-from mlgate.report.bundle import read_bundle, write_bundle
+from mlgate.report.bundle import fail_closed, read_bundle, write_bundle
 from mlgate.report.render import (
     CHECK_SUMMARY_LIMIT,
     COMMENT_LIMIT,
@@ -63,6 +63,7 @@ def load_request(args: Any, config: Any, out: Path) -> Request:
         results = [read_result(Path(p)) for p in args.merge]
     else:
         results = [read_result(result_path(out, args.result))]
+    results = [fail_closed(r) for r in results]
     if not isinstance(name, str) or not name.strip():
         raise UsageError("the report name must be a non-empty string", where="--name")
     return Request(results, name.strip(), out, Path(template) if template else None,
@@ -113,6 +114,7 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
     if not req.from_bundle:
         write_bundle(req.out / BUNDLE_DIR, req.name, req.results, full)
 
+    print(f"mlgate: {check_title(req.results)}", file=stdout)
     target = _target(req, env)
     if not env.token:
         raise UsageError("no GitHub token: cannot post the comment and check run",
