@@ -412,3 +412,16 @@ def test_actions_token_update_takes_two_requests_plus_the_check(gh: Env,
     assert [m for m, _ in calls(gh.fake)] == ["GET", "PATCH", "POST"]
     assert "quoted by a human" in gh.fake.issue_comments(REPO, PR)[0]["body"]
     assert "gate passed" in our_comments(gh.fake)[1]["body"]
+
+
+def test_job_summary_is_cut_to_its_limit(gh: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlgate.report import publish as publish_mod
+
+    monkeypatch.setattr(publish_mod, "JOB_SUMMARY_LIMIT", 40_000)
+    metrics = [fx.metric(f"m{i:04d}", 1.0, 0.5, "regressed") for i in range(800)]
+    gh.write_result(fx.result(metrics))
+    assert gh.run() == 0
+    summary = gh.summary.read_text(encoding="utf-8")
+    assert len(summary.encode()) < 40_000
+    assert "more metrics not shown" in summary
+    assert len((gh.tmp / ".mlgate/report.md").read_bytes()) > 40_000

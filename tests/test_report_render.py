@@ -180,6 +180,16 @@ def test_bad_or_unsafe_templates_are_usage_errors(tmp_path: Path, body: str) -> 
     assert "evil.j2" in err.value.render()
 
 
+def test_user_template_can_include_its_own_partials(tmp_path: Path) -> None:
+    (tmp_path / "team.md.j2").write_text("Owned by {{ owner }}.\n", encoding="utf-8")
+    tpl = tmp_path / "report.md.j2"
+    tpl.write_text('{% extends "report.md.j2" %}{% block footer %}\n'
+                   '{% set owner = "team ML" %}{% include "team.md.j2" %}{% endblock %}',
+                   encoding="utf-8")
+    text = render([fx.passing_result()], renderer=Renderer(tpl))
+    assert text.endswith("Owned by team ML.\n")
+
+
 def test_missing_template_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read"):
         Renderer(tmp_path / "nope.j2")

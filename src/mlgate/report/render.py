@@ -271,7 +271,7 @@ def report_view(results: list[dict[str, Any]], name: str, links: Links, limits: 
 
 
 # ----- templates ---------------------------------------------------------------------------
-def _environment(user_template: str | None) -> Any:
+def _environment(user_template: str | None, user_dir: str | None) -> Any:
     from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -279,6 +279,8 @@ def _environment(user_template: str | None) -> Any:
     if user_template is not None:
         loaders.append(DictLoader({"user-template": user_template}))
     loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
+    if user_dir is not None:  # the user's partials ({% include %}), after the shipped names
+        loaders.append(FileSystemLoader(user_dir))
     env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders), autoescape=False, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, undefined=StrictUndefined,
@@ -288,9 +290,9 @@ def _environment(user_template: str | None) -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled(user_template: str | None) -> Any:
+def _compiled(user_template: str | None, user_dir: str | None = None) -> Any:
     """The compiled template (compiling takes ~50 ms; the sandbox keeps no state per render)."""
-    env = _environment(user_template)
+    env = _environment(user_template, user_dir)
     return env.get_template("user-template" if user_template is not None else DEFAULT_TEMPLATE)
 
 
@@ -309,7 +311,8 @@ class Renderer:
                                  fix="pass an existing file to --template") from err
         self._cache: dict[tuple[Any, ...], str] = {}
         try:
-            self._template = _compiled(text)
+            self._template = _compiled(
+                text, str(template_path.resolve().parent) if template_path else None)
         except Exception as err:
             raise self._error(err) from err
 
