@@ -122,6 +122,15 @@ def test_example_workflow_is_least_privilege(path: Path) -> None:
         assert not writes, "the fork half that runs untrusted code has a read-only token"
 
 
+def test_example_data_matches_its_dvc_file() -> None:
+    import hashlib
+
+    data = ROOT / "examples" / "churn" / "data" / "churn.csv"
+    out = load(data.with_name("churn.csv.dvc"))["outs"][0]
+    assert out["md5"] == hashlib.md5(data.read_bytes()).hexdigest()
+    assert out["size"] == data.stat().st_size
+
+
 # ----- the scripts --------------------------------------------------------------------------
 
 FAKE_MLGATE = """#!/usr/bin/env bash

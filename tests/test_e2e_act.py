@@ -9,7 +9,8 @@ DVC remote) goes through what a team sees on GitHub:
 3. a pull request that breaks a threshold -> failing check run, the gate fails the job; the
    same commit pushed to main is not deployed;
 4. a fork pull request (read-only token: 403 on writes) -> job summary and bundle, the job is
-   not failed by reporting; the ``workflow_run`` half posts the bundle.
+   not failed by reporting; the ``workflow_run`` half posts the bundle;
+5. a matrix of two models (examples/workflows/matrix.yml) -> one merged comment and check run.
 
 The workflows are the files in examples/churn/.github/workflows, unchanged except for one
 appended step that copies the job summary and .mlgate/ out of act's temporary workspace.
@@ -88,17 +89,25 @@ class World:
         return git(ws, "rev-parse", "HEAD")
 
     def act(
-        self, ws: Path, event_name: str, event: dict[str, Any], workflow: str, *, token: str = TOKEN
+        self,
+        ws: Path,
+        event_name: str,
+        event: dict[str, Any],
+        workflow: str | Path,
+        *,
+        token: str = TOKEN,
+        extra_args: tuple[str, ...] = (),
     ) -> ActResult:
         return self.runner.run(
             ws,
             event_name,
             event,
-            WORKFLOWS / workflow,
+            workflow if isinstance(workflow, Path) else WORKFLOWS / workflow,
             api_url=self.fake.url,
             token=token,
             # One venv for all runs (as `cache: true` would restore it): the first run installs.
             env={"DEPLOY_DIR": str(self.deploy_dir), "MLGATE_VENV": str(self.root / "venv")},
+            extra_args=extra_args,
         )
 
     def pr(
@@ -149,7 +158,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         origin = root / "origin.git"
         git(root, "init", "-q", "--bare", "-b", "main", str(origin))
         seed = root / "seed"
-        shutil.copytree(EXAMPLE, seed)
+        # What is committed in examples/churn, not what a local run left there.
+        skip = (".mlgate", "deployed", "metrics.json", "cache", "tmp", "config.local")
+        shutil.copytree(EXAMPLE, seed, ignore=shutil.ignore_patterns(*skip))
         git(seed, "init", "-q", "-b", "main")
         add_dvc_remote(seed, "storage", str(root / "dvc-remote"), default=True)
         from dvc.repo import Repo
@@ -242,7 +253,7 @@ def test_pr_that_improves_the_model_comments_and_passes(world: World, main_run: 
 
     head = event["pull_request"]["head"]["sha"]
     runs = check_runs(world, head)
-    assert [c.get("conclusion") for c in runs] == ["success"], runs
+    assert [(c.get("name"), c.get("conclusion")) for c in runs] == [("mlgate", "success")], runs
     assert "mlgate" in run.summary(), "the job summary has the report"
 
     # A new commit on the PR: the same comment is edited, not duplicated.
@@ -319,3 +330,53 @@ def test_fork_pr_writes_summary_and_bundle_and_the_report_half_posts_it(
     comments = world.fake.issue_comments(REPO, 3)
     assert len(comments) == 1 and "accuracy" in comments[0]["body"], posted.explain()
     assert [c.get("conclusion") for c in check_runs(world, head)] == ["success"]
+
+
+def test_matrix_of_models_posts_one_merged_comment(
+    world: World, main_run: ActResult, tmp_path: Path
+) -> None:
+    """examples/workflows/matrix.yml: one job per model, then `report --merge` of the results."""
+    from dvc.repo import Repo
+
+    from tests.helpers.dvcproject import add_dvc_remote, push
+
+    assert main_run.job_result == "success", "the shared venv is installed by the baseline run"
+    mono = tmp_path / "models-repo"
+    mono.mkdir()
+    git(mono, "init", "-q", "-b", "main")
+    Repo.init(str(mono)).close()
+    add_dvc_remote(mono, "storage", str(tmp_path / "dvc-remote"), default=True)
+    example = (EXAMPLE / "mlgate.yaml").read_text(encoding="utf-8")
+    for name, model in (("churn", STUMP), ("ltv", BETTER)):
+        model_dir = mono / "models" / name
+        (model_dir / "data").mkdir(parents=True)
+        shutil.copy2(EXAMPLE / "data" / "churn.csv", model_dir / "data" / "churn.csv")
+        config = with_model(example, model).replace("name: churn", f"name: {name}")
+        (model_dir / "mlgate.yaml").write_text(config, encoding="utf-8")
+        with Repo(str(mono)) as repo:
+            repo.add(str(model_dir / "data" / "churn.csv"))
+    push(mono)
+    git(mono, "add", "-A")
+    git(mono, "commit", "-q", "-m", "two models")
+    base = git(mono, "rev-parse", "HEAD")
+    git(mono, "checkout", "-q", "-b", "tune-ltv")
+    ltv = mono / "models" / "ltv" / "mlgate.yaml"
+    ltv.write_text(with_model(ltv.read_text(encoding="utf-8"), BETTER_2), encoding="utf-8")
+    git(mono, "commit", "-q", "-am", "ltv: less regularisation")
+    head = git(mono, "rev-parse", "HEAD")
+    for name in ("churn", "ltv"):  # as a fresh checkout: no data, no DVC cache
+        (mono / "models" / name / "data" / "churn.csv").unlink()
+    shutil.rmtree(mono / ".dvc" / "cache")
+    git(mono, "remote", "add", "github", f"https://github.com/{REPO}.git")
+
+    world.fake.add_pull(REPO, 5, head_sha=head, head_ref="tune-ltv", base_sha=base)
+    event = pull_request_event(5, REPO, head, base, head_ref="tune-ltv")
+    flow = EXAMPLE.parents[1] / "examples" / "workflows" / "matrix.yml"
+    run = world.act(mono, "pull_request", event, flow, extra_args=("--concurrent-jobs", "1"))
+    assert len(run.job_results) == 3, run.explain()
+    assert set(run.job_results.values()) == {"success"}, run.explain()
+    comments = world.fake.issue_comments(REPO, 5)
+    assert len(comments) == 1, run.explain()
+    assert "churn" in comments[0]["body"] and "ltv" in comments[0]["body"]
+    names = [(c.get("name"), c.get("conclusion")) for c in check_runs(world, head)]
+    assert names == [("mlgate-models", "success")], names

@@ -122,12 +122,24 @@ runs:
     - shell: bash
       env:
         NAME: ${{ inputs.name }}
+        PATTERN: ${{ inputs.pattern }}
         DEST: ${{ inputs.path }}
       run: |
         set -euo pipefail
         mkdir -p "$DEST"
-        cp -R "$E2E_ARTIFACTS/$NAME"/. "$DEST"/
-        echo "downloaded $NAME to $DEST"
+        if [ -n "$NAME" ]; then
+          cp -R "$E2E_ARTIFACTS/$NAME"/. "$DEST"/
+          echo "downloaded $NAME to $DEST"
+          exit 0
+        fi
+        # Like the real action without merge-multiple: one directory per artifact.
+        shopt -s nullglob
+        for dir in "$E2E_ARTIFACTS"/${PATTERN:-*}; do
+          name=$(basename "$dir")
+          mkdir -p "$DEST/$name"
+          cp -R "$dir"/. "$DEST/$name"/
+          echo "downloaded $name to $DEST/$name"
+        done
 """
 
 
@@ -179,6 +191,11 @@ class ActResult:
     seconds: float
     capture: Path
     raw: list[str] = field(default_factory=list)
+
+    @property
+    def job_results(self) -> dict[str, str]:
+        """{job name (with the matrix values, as act names it): result}."""
+        return {str(r.get("job")): str(r["jobResult"]) for r in self.records if "jobResult" in r}
 
     @property
     def job_result(self) -> str | None:
@@ -234,6 +251,7 @@ class ActRunner:
         api_url: str,
         token: str,
         env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
         timeout: float = 300,
     ) -> ActResult:
         binary = act_binary()
@@ -268,6 +286,7 @@ class ActRunner:
             cmd += ["--local-repository", f"{ref}={path}"]
         for key, value in (env or {}).items():
             cmd += ["--env", f"{key}={value}"]
+        cmd += list(extra_args)
         started = time.monotonic()
         proc = subprocess.run(
             cmd, cwd=project, capture_output=True, text=True, timeout=timeout,
