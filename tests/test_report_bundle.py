@@ -181,3 +181,25 @@ def test_bundle_cannot_name_the_check(gh: Env, monkeypatch: pytest.MonkeyPatch) 
     assert [c["name"] for c in gh.fake.check_runs_for(REPO)] == ["mlgate"]
     assert gh.run("--from-bundle", str(bundle), "--name", "nightly") == 0
     assert [c["name"] for c in gh.fake.check_runs_for(REPO)] == ["mlgate", "nightly"]
+
+
+def test_posting_workflow_without_write_permission_is_a_usage_error(
+        gh: Env, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    workflow_run_event(gh, monkeypatch, prs=[])
+    monkeypatch.setenv("GITHUB_TOKEN", "ro-token")
+    assert gh.run("--from-bundle", str(bundle)) == 2
+    assert "pull-requests: write" in capsys.readouterr().err
+
+
+def test_a_cut_report_points_to_the_pull_requests_run(gh: Env,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics = [fx.metric(f"metric_{i:05d}_{'z' * 40}", 1.0, 0.5, "regressed")
+               for i in range(2000)]
+    gh.write_result(fx.result(metrics))
+    bundle = fork_run(gh, monkeypatch)
+    workflow_run_event(gh, monkeypatch, prs=[])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    [comment] = our_comments(gh.fake)
+    assert "[the pull request's workflow run](https://github.com/octo/demo/actions/runs/1)" \
+        in comment["body"]

@@ -127,7 +127,7 @@ class GitHubApi:
         from github import RateLimitExceededException
 
         backoff = self.policy.backoff * 2**attempt
-        if "retry-after" in headers:  # secondary rate limit
+        if "retry-after" in headers and (status in (403, 429) or status >= 500):
             return _float(headers["retry-after"], backoff)
         limited = headers.get("x-ratelimit-remaining") == "0" or isinstance(
             err, RateLimitExceededException)

@@ -15,7 +15,6 @@ from mlgate.report.bundle import fail_closed, read_bundle, write_bundle
 from mlgate.report.render import (
     CHECK_SUMMARY_LIMIT,
     COMMENT_LIMIT,
-    DEFAULT_NOTE,
     JOB_SUMMARY_LIMIT,
     LEVELS,
     Links,
@@ -105,9 +104,7 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
     if env.token and os.environ.get("GITHUB_ACTIONS") == "true":
         print(f"::add-mask::{env.token}", file=stdout)
     url = run_url(env)
-    note = DEFAULT_NOTE if not url else (
-        f"The full report is in the job summary of [the workflow run]({url}) and in "
-        "`.mlgate/report.md`.")
+    note = _note(req, env, url)
     summary = full if len(full.encode()) <= JOB_SUMMARY_LIMIT - 4096 else renderer.fit(
         req.results, req.name, links, (JOB_SUMMARY_LIMIT - 4096) // 3, note)
     append_summary(summary, env)
@@ -149,6 +146,12 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
             print(f"mlgate: check run {req.name!r}: {outcome.check_run_url}", file=stdout)
         except Forbidden as err:
             outcome.forbidden.append(err.what)
+    if outcome.forbidden and req.from_bundle:
+        raise UsageError(
+            f"the token may not write ({'; '.join(outcome.forbidden)})",
+            where="GITHUB_TOKEN",
+            fix="give the workflow_run workflow `permissions: {pull-requests: write, "
+                "checks: write, actions: read}`")
     if outcome.forbidden:
         where = f" and saved the bundle in {req.out / BUNDLE_DIR}" if not req.from_bundle else ""
         print(f"::warning title=mlgate::the token may not write ({', '.join(outcome.forbidden)}"
@@ -156,6 +159,24 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
               "workflow_run workflow with `mlgate report --from-bundle` (see docs/report.md).",
               file=stdout)
     return outcome
+
+
+def _note(req: Request, env: GitHubEnv, url: str | None) -> str:
+    """Where a reader finds the full report when the comment had to be shortened."""
+    if req.from_bundle:
+        producer = (env.event().get("workflow_run") or {}).get("html_url")
+        prefix = f"{env.server_url}/{env.repository}/actions/runs/"
+        if isinstance(producer, str) and producer.startswith(prefix) and \
+                producer[len(prefix):].isdigit():
+            return (f"The full report is in the job summary of [the pull request's workflow "
+                    f"run]({producer}) and in its report bundle.")
+        return "The full report is in the job summary of the pull request's workflow run."
+    try:
+        path = req.out.resolve().relative_to(Path.cwd().resolve()) / REPORT_FILE
+    except ValueError:
+        path = req.out / REPORT_FILE
+    where = f"[the workflow run]({url})" if url else "the workflow run"
+    return f"The full report is in the job summary of {where} and in `{esc.clean(path)}`."
 
 
 def _target(req: Request, env: GitHubEnv) -> tuple[int | None, str | None]:
