@@ -217,6 +217,8 @@ def test_push_to_main_records_the_baseline_and_deploys(world: World, main_run: A
     for step in ("train", "compare", "report", "gate", "deploy"):
         assert run.step_result(step) == "success", f"{step}: {run.explain()}"
     assert run.outputs("gate").get("passed") == "true"
+    runs = check_runs(world, world.main_sha)
+    assert [c.get("conclusion") for c in runs] == ["success"], runs
 
     # The baseline store on origin has main's metrics, as trained in the job.
     note = notes_on_origin(world).get(world.main_sha)
@@ -249,6 +251,7 @@ def test_pr_that_improves_the_model_comments_and_passes(world: World, main_run: 
     for metric in ("accuracy", "f1", "roc_auc"):
         assert metric in body
     assert world.main_sha[:7] in body, "the report names the baseline commit"
+    assert re.search(r"\+0\.04\b", body), "accuracy: 0.70 (stump) -> 0.74, the diff is shown"
     assert TOKEN not in run.log(), "the token leaked into the log"
 
     head = event["pull_request"]["head"]["sha"]
