@@ -151,6 +151,8 @@ def test_escape_helpers() -> None:
     assert esc.number("Infinity") == "∞" and esc.signed(-0.5) == "-0.5"
     assert esc.signed(0.25) == "+0.25" and esc.percent(-0.021) == "-2.10%"
     assert esc.mermaid_label('a"b`c\n') == "a_b_c"
+    assert esc.md("fixes #12, GH-3, www.x.org") == \
+        "fixes \\#&#8203;12, GH-&#8203;3, www&#8203;.x.org"
 
 
 def test_user_template_overrides_blocks(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _MD_PUNCT = re.compile(r"([\\`*_\[\]~|#!])")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _ZERO_WIDTH_SPACE = "&#8203;"
+_WWW = re.compile(r"(?i)\bwww\.")
+_REFERENCE = re.compile(r"(?i)(\\#|\bGH-)(?=\d)")
 _SHA = re.compile(r"[0-9a-f]{7,64}")
 MARKER_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -36,8 +38,11 @@ def md(text: object, limit: int = 300) -> str:
     s = _MD_PUNCT.sub(r"\\\1", s)
     # GitHub ignores a backslash before '@'; a zero-width space breaks the mention instead.
     s = _MENTION.sub("@" + _ZERO_WIDTH_SPACE, s)
-    # "://" would be autolinked; "#123"/"GH-1" references are harmless and kept.
-    return s.replace("://", ":&#8203;//")
+    # No autolinks ("://", "www.") and no issue references ("#12", "GH-12"), which would add
+    # "mentioned this" events to other issues.
+    s = s.replace("://", ":&#8203;//")
+    s = _WWW.sub(lambda m: m.group(0)[:-1] + "&#8203;.", s)
+    return _REFERENCE.sub(lambda m: m.group(0) + _ZERO_WIDTH_SPACE, s)
 
 
 def mermaid_label(text: object, limit: int = 40) -> str:
