@@ -233,3 +233,38 @@ def test_hard_cut_closes_what_it_opened() -> None:
 
 def test_astral_characters_count_double() -> None:
     assert utf16_len("😀") == 2 and utf16_len("é") == 1
+
+
+OUR_TAGS = re.compile(r"</?(details|summary|sub)>|<br>")
+
+
+def test_random_hostile_text_never_escapes() -> None:
+    import random
+
+    rng = random.Random(1234)
+    alphabet = [*"ab|\\`*_[]()<>!@#&;:/-\n\r\t ~.", "-->", "<!--", "```", "www.", "GH-1",
+                "@x", "#9", "\u202e", "😀", "http://"]
+    for _ in range(60):
+        def text() -> str:
+            return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 25)))
+
+        doc = fx.result([fx.metric(text(), 1.0, 2.0, "improved",
+                                   rules=[fx.rule("min", text(), "failed", text())],
+                                   passed=False),
+                         fx.metric(text(), 1, 1, "unchanged")],
+                        name=text(), ref=text(), subject=text(), failed_rules=[text()],
+                        params=[{"name": text(), "file": text(), "baseline": text(),
+                                 "current": text(), "status": "modified"}],
+                        data=[{"path": text(), "status": "added"}], note=text())
+        out = render([doc], name=text())
+        prose = re.sub(r"```mermaid\n.*?\n```", "", out, flags=re.S).replace("&#8203;", "\u200b")
+        assert_tables_intact(prose)
+        assert "```" not in prose
+        assert not OUR_TAGS.sub("", prose).count("<"), prose
+        assert not re.search(r"@[A-Za-z0-9]", prose)
+        bad = re.search(r"(?<!\\)#\d|GH-\d|www\.", prose)
+        assert not bad, prose[max(0, bad.start() - 60):bad.end() + 20]
+        links = re.findall(r"(?<!\\)\]\(([^)]*)\)", prose)
+        assert all(u.startswith("https://github.com/octo/demo/commit/") for u in links), links
+        assert prose.count("://") == len(links)
+        assert "\u202e" not in out

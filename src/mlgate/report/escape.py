@@ -19,8 +19,8 @@ _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _MD_PUNCT = re.compile(r"([\\`*_\[\]~|#!])")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _ZERO_WIDTH_SPACE = "&#8203;"
-_WWW = re.compile(r"(?i)\bwww\.")
-_REFERENCE = re.compile(r"(?i)(\\#|\bGH-)(?=\d)")
+_WWW = re.compile(r"(?i)www\.")
+_REFERENCE = re.compile(r"(?i)(\\#|GH-)(?=\d)")
 _SHA = re.compile(r"[0-9a-f]{7,64}")
 MARKER_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
