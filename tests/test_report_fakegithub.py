@@ -88,6 +88,12 @@ def test_errors(fake_github: FakeGitHub) -> None:
                {"body": "x" * 65537})[0] == 422
     assert raw(fake, "POST", "/repos/octo/demo/issues/1/comments",
                {"body": "x" * 65536})[0] == 201
+    req = urllib.request.Request(fake.url + "/repos/octo/demo/issues/1/comments",
+                                 data=b"{oops", method="POST",
+                                 headers={"Authorization": "token test-token"})
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        urllib.request.urlopen(req, timeout=5)
+    assert bad.value.code == 400
     fake.add_token("ro", "fork-bot", read_only=True)
     status, _, body = raw(fake, "POST", "/repos/octo/demo/issues/1/comments", {"body": "x"},
                           token="ro")

@@ -20,6 +20,7 @@ from typing import Any
 COMMENT_MAX = 65536
 CHECK_SUMMARY_MAX = 65535
 DEFAULT_PER_PAGE = 30
+_INVALID_JSON = "<invalid json>"
 MAX_PER_PAGE = 100
 
 
@@ -336,7 +337,7 @@ class FakeGitHub:
             try:
                 payload = json.loads(body)
             except ValueError:
-                payload = "<invalid json>"
+                payload = _INVALID_JSON
         entry = {"method": method, "path": path, "query": query, "json": payload,
                  "headers": headers, "time": time.time(), "status": None}
         with self._lock:
@@ -396,6 +397,8 @@ class FakeGitHub:
             token, login = "", ""  # public downloads need no token
         else:
             token, login = self._auth(headers)
+        if payload == _INVALID_JSON:
+            raise HttpError(400, "Problems parsing JSON")
         for verb, pattern, handler in self._routes():
             if verb != method:
                 continue
