@@ -383,3 +383,48 @@ def test_matrix_of_models_posts_one_merged_comment(
     assert "churn" in comments[0]["body"] and "ltv" in comments[0]["body"]
     names = [(c.get("name"), c.get("conclusion")) for c in check_runs(world, head)]
     assert names == [("mlgate-models", "success")], names
+
+
+SETUP_FLOW = """\
+name: setup only
+on: push
+permissions:
+  contents: read
+jobs:
+  setup:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - id: setup
+        uses: mlgate/mlgate/actions/setup@v1
+        with:
+          cache: "true"
+      - id: onpath
+        name: mlgate is on PATH for later steps
+        run: mlgate --version
+      - id: gate
+        uses: mlgate/mlgate/actions/gate@v1
+        with:
+          result: result.json
+"""
+
+
+def test_setup_with_cache_feeds_actions_cache_and_later_steps_reuse_it(
+    world: World, tmp_path: Path
+) -> None:
+    ws = world.workspace()
+    (ws / "result.json").write_bytes((EXAMPLE.parents[1] / "docs" / "examples" / "result.json")
+                                     .read_bytes())  # fmt: skip
+    flow = tmp_path / "setup.yml"
+    flow.write_text(SETUP_FLOW, encoding="utf-8")
+    record = world.runner.work / "artifacts" / "actions-cache.txt"
+    record.unlink(missing_ok=True)
+    run = world.act(ws, "push", push_event(REPO, "0" * 40, world.main_sha), flow)
+    # docs/examples/result.json is a failed gate: the gate step fails, after the setup worked.
+    assert run.step_result("setup") == "success", run.explain()
+    assert run.step_result("onpath") == "success", run.explain()
+    assert run.step_result("gate") == "failure", run.explain()
+    assert run.outputs("gate").get("passed") == "false"
+    cache = dict(line.split("=", 1) for line in record.read_text("utf-8").splitlines())
+    assert cache["path"] == str(world.root / "venv") == run.outputs("setup")["venv"]
+    assert cache["key"].startswith("mlgate-venv-") and cache["key"].endswith("-core")

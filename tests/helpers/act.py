@@ -64,7 +64,7 @@ def make_action_repo(dest: Path) -> Path:
 
 _CACHE_STUB = """\
 name: cache (test stub)
-description: Does nothing; the tests never cache.
+description: Restores nothing; records its inputs in $E2E_ARTIFACTS/actions-cache.txt.
 inputs:
   path: {description: paths, required: false}
   key: {description: key, required: false}
@@ -74,7 +74,15 @@ runs:
   using: composite
   steps:
     - shell: bash
-      run: echo "actions/cache stub - nothing restored"
+      env:
+        CACHE_PATH: ${{ inputs.path }}
+        CACHE_KEY: ${{ inputs.key }}
+      run: |
+        set -euo pipefail
+        mkdir -p "$E2E_ARTIFACTS"
+        printf 'path=%s\\nkey=%s\\n' "$CACHE_PATH" "$CACHE_KEY" \\
+          >> "$E2E_ARTIFACTS/actions-cache.txt"
+        echo "actions/cache stub - nothing restored"
 """
 
 _UPLOAD_STUB = """\
