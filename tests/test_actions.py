@@ -207,6 +207,24 @@ def test_run_step_compare_passes_thresholds_verbatim(tmp_path: Path, fake_mlgate
     assert "result-path" not in outputs  # the fake wrote no result.json
 
 
+def test_run_step_pull_auto_skips_a_repository_without_dvc(
+    tmp_path: Path, fake_mlgate: Path
+) -> None:
+    proc, args, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="auto")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to pull" in proc.stdout and args == []
+
+    (tmp_path / "work" / ".dvc").mkdir(parents=True)
+    (tmp_path / "work" / "sub").mkdir()
+    proc, args, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="auto")
+    assert proc.returncode == 0 and args == ["pull"]
+    proc, args, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="auto", WORKING_DIRECTORY="sub")
+    assert args == ["pull"], "a DVC repository above the working directory counts"
+
+    proc, _, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="maybe")
+    assert proc.returncode == 2 and "input 'pull' must be auto, true or false" in proc.stdout
+
+
 def test_run_step_rejects_a_bad_boolean(tmp_path: Path, fake_mlgate: Path) -> None:
     proc, args, _ = run_step(tmp_path, fake_mlgate, "report", DRY_RUN="yes")
     assert proc.returncode == 2

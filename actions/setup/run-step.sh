@@ -43,6 +43,19 @@ case "$out" in /*) ;; *) out=$PWD/$out ;; esac
 
 case "$step" in
   pull)
+    case "${IN_PULL:-true}" in
+      true) ;;
+      auto)
+        # Only a repository that uses DVC has data to pull: a .dvc directory here or above.
+        dir=$PWD
+        while [ "$dir" != / ] && [ ! -d "$dir/.dvc" ]; do dir=$(dirname "$dir"); done
+        if [ ! -d "$dir/.dvc" ]; then
+          echo "no DVC repository here (no .dvc directory): nothing to pull"
+          exit 0
+        fi
+        ;;
+      *) fail "input 'pull' must be auto, true or false, got '$IN_PULL'" ;;
+    esac
     read -ra targets <<<"$(words "${IN_TARGETS:-}")"
     if [ ${#targets[@]} -gt 0 ]; then args+=(--targets "${targets[@]}"); fi
     if [ -n "${IN_REMOTE:-}" ]; then args+=(--remote "$IN_REMOTE"); fi
