@@ -19,6 +19,7 @@ from mlgate.pipeline import (
     Options,
     PipelineResult,
     StepResult,
+    captured,
     describe,
     describe_compare,
     describe_train,
@@ -209,6 +210,7 @@ def test_a_failing_step_stops_the_pipeline_with_its_exit_code_and_is_named(
     assert not (repo.path / ".mlgate" / "result.json").exists()
 
 
+@pytest.mark.slow  # the first import of scikit-learn and pandas
 def test_train_failure_stops_before_compare(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -311,13 +313,14 @@ def test_dvc_project_runs_every_step(
         "  metrics: [accuracy, roc_auc]\n"
         "thresholds:\n  accuracy: {min: 0.8, tolerance: 0.02}\n"
     )
-    root = make_dvc_project(
-        tmp_path / "proj",
-        remote_dir=tmp_path / "remote",
-        data_frame_or_csv_text=breast_cancer_frame(300),
-        config_yaml=train,
-        extra_files={".gitignore": "/.mlgate/\n"},
-    )
+    with captured(echo=False):  # DVC logs to the streams of the test it was set up in
+        root = make_dvc_project(
+            tmp_path / "proj",
+            remote_dir=tmp_path / "remote",
+            data_frame_or_csv_text=breast_cancer_frame(300),
+            config_yaml=train,
+            extra_files={".gitignore": "/.mlgate/\n"},
+        )
     monkeypatch.chdir(root)
     assert main(["train"]) == 0
     git(root, "add", "metrics.json")
@@ -353,3 +356,31 @@ def test_run_step_turns_an_error_into_a_failed_result(
     assert result.status == FAILED
     assert result.exit_code == 2
     assert isinstance(result.error, UsageError)
+
+
+def test_a_pull_failure_stops_everything_with_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from tests.helpers.dvcproject import breast_cancer_frame, drop_local_data, make_dvc_project
+
+    with captured(echo=False):  # DVC logs to the streams of the test it was set up in
+        root = make_dvc_project(
+            tmp_path / "proj",
+            remote_dir=tmp_path / "remote",
+            data_frame_or_csv_text=breast_cancer_frame(50),
+            config_yaml="train:\n  data: data/train.csv\n  target: target\n",
+        )
+    drop_local_data(root)
+    shutil.rmtree(tmp_path / "remote")  # the data was never (or no longer) in the remote
+    (tmp_path / "remote").mkdir()
+    monkeypatch.chdir(root)
+    code = main(["run"])
+    out, err = capsys.readouterr()
+    assert code == 3, out + err
+    assert "step `pull` failed" in err and "missing" in err
+    assert "stopped at step `pull` (exit 3)" in out
+    for name in ("train", "compare", "report", "gate"):
+        assert f"  {name:<8} not run" in out
+    assert not (root / "metrics.json").exists()
