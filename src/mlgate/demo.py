@@ -332,7 +332,7 @@ class Demo:
         (checkout / "mlgate.yaml").write_text(config_yaml(scenario.model), encoding="utf-8")
         git(checkout, "commit", "-q", "-am", scenario.title, date=_commit_date(scenario.number))
         self.say(
-            f"  change    mlgate.yaml train.model: {BASELINE_MODEL.label()} → "
+            f"  change    mlgate.yaml train: {BASELINE_MODEL.label()} → "
             f"{scenario.model.label()}"
         )
         self.say(f"  checkout  {checkout} (a fresh checkout, as CI makes: no data, no DVC cache)")
