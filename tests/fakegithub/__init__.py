@@ -20,11 +20,15 @@ repo ``octo/demo`` exists. Without a fixture: ``with FakeGitHub() as fake: ...``
 Seeding: ``add_token(token, login, read_only=False)`` (a read-only token gets 403
 "Resource not accessible by integration" on every write, like a fork PR's token),
 ``add_repo("o/r")``, ``add_pull(repo, n, head_sha=, head_ref=, base_ref=, base_sha=)``,
-``add_comment(repo, issue, body, login="octocat")``, ``add_user(login)``.
+``add_comment(repo, issue, body, login="octocat")``, ``add_user(login)``,
+``add_ref(repo, "refs/...", sha)``, ``add_branch(repo, name, sha)``, ``add_tag(repo, name, sha)``.
+The fake has no git objects: any 40-hex sha counts as a commit, and each repo's default branch
+gets the made-up sha ``fake_sha(f"{repo}:{branch}")``.
 
 State (dicts keyed by id, JSON as GitHub returns it via the helpers): ``fake.comments``,
-``fake.check_runs``, ``fake.releases``, ``fake.assets`` (+ ``fake.asset_data`` bytes);
-helpers ``issue_comments(repo, n)``, ``check_runs_for(repo)``, ``releases_for(repo)``,
+``fake.check_runs``, ``fake.releases``, ``fake.assets`` (+ ``fake.asset_data`` bytes),
+``fake.refs`` ({(repo, "refs/tags/x"): sha}); helpers ``issue_comments(repo, n)``,
+``check_runs_for(repo)``, ``releases_for(repo)``, ``tags_for(repo)`` ({tag: sha}),
 ``snapshot()``.
 
 Request log: ``fake.requests`` is a list of dicts {method, path, query (dict), json (parsed
@@ -49,9 +53,17 @@ GET/PATCH/DELETE .../releases/{id}, GET .../releases/{id}/assets, upload via the
 ``upload_url`` ({url}/uploads/repos/{o}/{r}/releases/{id}/assets{?name,label}, raw body, 422
 on a duplicate name), GET/DELETE /repos/{o}/{r}/releases/assets/{id} (GET with ``Accept:
 application/octet-stream`` returns the bytes), GET /{o}/{r}/releases/download/{tag}/{name}
-(``browser_download_url``). Errors: 401 "Bad credentials" (missing/unknown token), 404 (unknown
-repo or object), 422 (empty comment body or over 65,536 chars, check-run summary over 65,535,
-missing name/head_sha, duplicate release tag or asset name).
+(``browser_download_url``). Git refs: GET /repos/{o}/{r}/git/ref/{ref} (one ref, e.g.
+``tags/v1``, or 404), GET .../git/refs and .../git/matching-refs/{prefix} (lists, paginated,
+[] when none match), GET .../git/refs/{ref} (the older form: the ref, else the list of refs
+it prefixes, else 404), POST .../git/refs {ref, sha} (422 "Reference already exists"), PATCH
+and DELETE .../git/refs/{ref} (422 "Reference does not exist"). Publishing a release (POST
+without draft, or PATCH to draft false) creates refs/tags/<tag_name> at target_commitish (a
+sha, else a branch's or tag's sha; 422 when it names none) unless the tag exists, which is
+then kept as it is; deleting a release keeps its tag, as on GitHub. Errors: 401 "Bad
+credentials" (missing/unknown token), 404 (unknown repo or object), 422 (empty comment body or
+over 65,536 chars, check-run summary over 65,535, missing name/head_sha, duplicate release tag
+or asset name, see above for refs).
 
 Out of process (e.g. for ``act``)::
 
@@ -59,12 +71,12 @@ Out of process (e.g. for ``act``)::
         [--token T --login L --repo o/r] [--seed seed.json] [--read-only-token T]
 
 prints ``FAKEGITHUB_URL=http://127.0.0.1:PORT`` on stdout once listening, serves until killed,
-and rewrites the JSON state file (repos, comments, check_runs, releases, requests) after every
+and rewrites the JSON state file (repos, comments, check_runs, releases, refs, requests) after every
 request. URLs in responses use the request's Host header, so a client in a container that
 reaches the server under another address gets working links. Control endpoints (no auth):
 GET /_fake/state, POST /_fake/fail {method, path, status, times}, POST /_fake/seed {tokens:
 {token: login | {login, read_only}}, repos: [..], pulls: [{repo, number, head_sha, ...}],
-comments: [{repo, issue, body, login}]}.
+comments: [{repo, issue, body, login}], refs: [{repo, ref, sha}]}.
 """
 
 from tests.fakegithub.server import FakeGitHub, seed

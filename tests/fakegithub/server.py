@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import itertools
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 COMMENT_MAX = 65536
 CHECK_SUMMARY_MAX = 65535
 DEFAULT_PER_PAGE = 30
+_SHA = re.compile(r"[0-9a-f]{40}")
 _INVALID_JSON = "<invalid json>"
 MAX_PER_PAGE = 100
 
@@ -56,6 +58,11 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def fake_sha(text: str) -> str:
+    """A stable made-up commit sha (the fake has no git objects)."""
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -85,6 +92,7 @@ class FakeGitHub:
         self.releases: dict[int, dict[str, Any]] = {}
         self.assets: dict[int, dict[str, Any]] = {}
         self.asset_data: dict[int, bytes] = {}
+        self.refs: dict[tuple[str, str], str] = {}  # (repo, "refs/tags/x") -> commit sha
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
@@ -105,7 +113,7 @@ class FakeGitHub:
 
     @property
     def url(self) -> str:
-        host = self._httpd.server_address[0]
+        host = str(self._httpd.server_address[0])
         host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         return f"http://{host}:{self.port}"
 
@@ -173,6 +181,8 @@ class FakeGitHub:
                     "owner": self.add_user(owner), "private": False,
                     "default_branch": default_branch, "fork": False,
                 }
+                self.refs[(full_name, f"refs/heads/{default_branch}")] = fake_sha(
+                    f"{full_name}:{default_branch}")
             self._dump()
             return self.repos[full_name]
 
@@ -193,6 +203,19 @@ class FakeGitHub:
             }
             self._dump()
             return self.pulls[(repo, number)]
+
+    def add_ref(self, repo: str, ref: str, sha: str) -> None:
+        """Create or move ``ref`` (a full name: ``refs/heads/x``, ``refs/tags/v1``)."""
+        with self._lock:
+            self.add_repo(repo)
+            self.refs[(repo, ref)] = sha
+            self._dump()
+
+    def add_branch(self, repo: str, name: str, sha: str) -> None:
+        self.add_ref(repo, f"refs/heads/{name}", sha)
+
+    def add_tag(self, repo: str, name: str, sha: str) -> None:
+        self.add_ref(repo, f"refs/tags/{name}", sha)
 
     def add_comment(self, repo: str, issue: int, body: str, *, login: str = "octocat",
                     dump: bool = True) -> dict[str, Any]:
@@ -264,6 +287,12 @@ class FakeGitHub:
             return [self._release_json(r, "") for r in self.releases.values()
                     if r["repo"] == repo]
 
+    def tags_for(self, repo: str) -> dict[str, str]:
+        """{tag name: commit sha} of the repo's lightweight tags."""
+        with self._lock:
+            return {ref[len("refs/tags/"):]: sha for (r, ref), sha in sorted(self.refs.items())
+                    if r == repo and ref.startswith("refs/tags/")}
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -275,6 +304,8 @@ class FakeGitHub:
                 "check_runs": list(self.check_runs.values()),
                 "releases": [self._release_json(r, self.url) | {"repo": r["repo"]}
                              for r in self.releases.values()],
+                "refs": [{"repo": repo, "ref": ref, "sha": sha}
+                         for (repo, ref), sha in sorted(self.refs.items())],
                 "requests": list(self.requests),
             }
 
@@ -310,6 +341,15 @@ class FakeGitHub:
         out["browser_download_url"] = (
             f"{base}/{a['repo']}/releases/download/{rel.get('tag_name', '')}/{a['name']}")
         return out
+
+    @staticmethod
+    def _ref_json(repo: str, ref: str, sha: str, base: str) -> dict[str, Any]:
+        return {
+            "ref": ref, "node_id": f"REF_{fake_sha(repo + ref)[:16]}",
+            "url": f"{base}/repos/{repo}/git/{ref}",
+            "object": {"sha": sha, "type": "commit",
+                       "url": f"{base}/repos/{repo}/git/commits/{sha}"},
+        }
 
     def _release_json(self, r: dict[str, Any], base: str) -> dict[str, Any]:
         repo, rid = r["repo"], r["id"]
@@ -439,6 +479,13 @@ class FakeGitHub:
             ("DELETE", r + r"/releases/(?P<id>\d+)", self._delete_release),
             ("GET", r + r"/releases/(?P<id>\d+)/assets", self._list_assets),
             ("POST", r"/uploads" + r + r"/releases/(?P<id>\d+)/assets", self._upload_asset),
+            ("GET", r + r"/git/ref/(?P<ref>.+)", self._get_ref),
+            ("GET", r + r"/git/refs", self._list_refs),
+            ("GET", r + r"/git/refs/(?P<ref>.+)", self._get_ref_legacy),
+            ("GET", r + r"/git/matching-refs(?:/(?P<ref>.+))?", self._list_refs),
+            ("POST", r + r"/git/refs", self._create_ref),
+            ("PATCH", r + r"/git/refs/(?P<ref>.+)", self._update_ref),
+            ("DELETE", r + r"/git/refs/(?P<ref>.+)", self._delete_ref),
             ("GET", r"/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/(?P<tag>[^/]+)/"
                     r"(?P<name>[^/]+)", self._download_by_name),
         ]
@@ -715,18 +762,38 @@ class FakeGitHub:
             raise HttpError(422, "Validation Failed", [{"resource": "Release",
                                                         "code": "already_exists",
                                                         "field": "tag_name"}])
-        rid = self.next_id()
         draft = bool(payload.get("draft", False))
+        commitish = payload.get("target_commitish") or self.repos[repo]["default_branch"]
+        if not draft:
+            self._tag_release(repo, tag, commitish)
+        rid = self.next_id()
         self.releases[rid] = {
             "id": rid, "node_id": f"RE_{rid}", "repo": repo, "tag_name": tag,
-            "target_commitish": payload.get("target_commitish") or
-            self.repos[repo]["default_branch"],
+            "target_commitish": commitish,
             "name": payload.get("name") or tag, "body": payload.get("body") or "",
             "draft": draft, "prerelease": bool(payload.get("prerelease", False)),
             "created_at": _now(), "published_at": None if draft else _now(),
             "author": self.users[login],
         }
         return Response(201, self._release_json(self.releases[rid], base))
+
+    def _commit_of(self, repo: str, commitish: str) -> str | None:
+        if _SHA.fullmatch(commitish):
+            return commitish  # any sha is taken as a commit: the fake has no git objects
+        for ref in (f"refs/heads/{commitish}", f"refs/tags/{commitish}"):
+            if (repo, ref) in self.refs:
+                return self.refs[(repo, ref)]
+        return None
+
+    def _tag_release(self, repo: str, tag: str, commitish: str) -> None:
+        """Publishing creates the tag at target_commitish unless it exists (then it is kept)."""
+        if (repo, f"refs/tags/{tag}") in self.refs:
+            return
+        sha = self._commit_of(repo, commitish)
+        if sha is None:
+            raise HttpError(422, "Validation Failed", [{"resource": "Release", "code": "invalid",
+                                                        "field": "target_commitish"}])
+        self.refs[(repo, f"refs/tags/{tag}")] = sha
 
     def _latest_release(self, m: re.Match[str], base: str, **_: Any) -> Response:
         repo = self._repo(m["owner"], m["repo"])
@@ -753,9 +820,13 @@ class FakeGitHub:
         self._writable(token)
         if not isinstance(payload, dict):
             raise HttpError(422, "Invalid request.")
+        updated = dict(rel)
         for key in ("tag_name", "target_commitish", "name", "body", "draft", "prerelease"):
             if key in payload:
-                rel[key] = payload[key]
+                updated[key] = payload[key]
+        if not updated["draft"]:
+            self._tag_release(rel["repo"], updated["tag_name"], updated["target_commitish"])
+        rel.update(updated)
         if not rel["draft"] and not rel["published_at"]:
             rel["published_at"] = _now()
         return Response(200, self._release_json(rel, base))
@@ -832,9 +903,88 @@ class FakeGitHub:
                                 {"content-type": "application/octet-stream"})
         raise HttpError(404, "Not Found")
 
+    # --- git refs
+    @staticmethod
+    def _ref_name(m: re.Match[str]) -> str:
+        return "refs/" + urllib.parse.unquote(m["ref"] or "")
+
+    def _get_ref(self, m: re.Match[str], base: str, **_: Any) -> Response:
+        repo = self._repo(m["owner"], m["repo"])
+        ref = self._ref_name(m)
+        if (repo, ref) not in self.refs:
+            raise HttpError(404, "Not Found")
+        return Response(200, self._ref_json(repo, ref, self.refs[(repo, ref)], base))
+
+    def _get_ref_legacy(self, m: re.Match[str], base: str, **_: Any) -> Response:
+        """GET .../git/refs/{ref}: the ref itself, else the refs it is a prefix of (a list)."""
+        repo = self._repo(m["owner"], m["repo"])
+        ref = self._ref_name(m)
+        if (repo, ref) in self.refs:
+            return Response(200, self._ref_json(repo, ref, self.refs[(repo, ref)], base))
+        items = [self._ref_json(repo, name, sha, base)
+                 for (r, name), sha in sorted(self.refs.items())
+                 if r == repo and name.startswith(ref)]
+        if not items:
+            raise HttpError(404, "Not Found")
+        return Response(200, items)
+
+    def _list_refs(self, m: re.Match[str], query: dict[str, str], base: str,
+                   **_: Any) -> Response:
+        """GET .../git/matching-refs/{prefix} (and .../git/refs): [] when nothing matches."""
+        repo = self._repo(m["owner"], m["repo"])
+        prefix = self._ref_name(m) if m.groupdict().get("ref") else "refs/"
+        items = [self._ref_json(repo, name, sha, base)
+                 for (r, name), sha in sorted(self.refs.items())
+                 if r == repo and name.startswith(prefix)]
+        chunk, hdrs = self._paginate(items, query, base, m.group(0))
+        return Response(200, chunk, hdrs)
+
+    def _create_ref(self, m: re.Match[str], payload: Any, base: str, token: str,
+                    **_: Any) -> Response:
+        repo = self._repo(m["owner"], m["repo"])
+        self._writable(token)
+        p = payload if isinstance(payload, dict) else {}
+        ref, sha = p.get("ref"), p.get("sha")
+        if not isinstance(ref, str) or not isinstance(sha, str):
+            raise HttpError(422, "Invalid request.\n\n\"ref\", \"sha\" weren't supplied.")
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise HttpError(422, "Reference name must start with 'refs/' and have at least two "
+                                 "slashes.")
+        if not _SHA.fullmatch(sha):
+            raise HttpError(422, "Object does not exist")
+        if (repo, ref) in self.refs:
+            raise HttpError(422, "Reference already exists")
+        self.refs[(repo, ref)] = sha
+        data = self._ref_json(repo, ref, sha, base)
+        return Response(201, data, {"location": data["url"]})
+
+    def _update_ref(self, m: re.Match[str], payload: Any, base: str, token: str,
+                    **_: Any) -> Response:
+        repo = self._repo(m["owner"], m["repo"])
+        self._writable(token)
+        ref = self._ref_name(m)
+        sha = payload.get("sha") if isinstance(payload, dict) else None
+        if not isinstance(sha, str):
+            raise HttpError(422, "Invalid request.\n\n\"sha\" wasn't supplied.")
+        if (repo, ref) not in self.refs:
+            raise HttpError(422, "Reference does not exist")
+        if not _SHA.fullmatch(sha):
+            raise HttpError(422, "Object does not exist")
+        self.refs[(repo, ref)] = sha  # no history here, so every update counts as a force
+        return Response(200, self._ref_json(repo, ref, sha, base))
+
+    def _delete_ref(self, m: re.Match[str], token: str, **_: Any) -> Response:
+        repo = self._repo(m["owner"], m["repo"])
+        self._writable(token)
+        ref = self._ref_name(m)
+        if (repo, ref) not in self.refs:
+            raise HttpError(422, "Reference does not exist")
+        del self.refs[(repo, ref)]
+        return Response(204)
+
 
 def seed(fake: FakeGitHub, data: dict[str, Any]) -> None:
-    """Seed from a JSON-able dict: tokens, repos, pulls, comments (see the package doc)."""
+    """Seed from a JSON-able dict: tokens, repos, pulls, comments, refs (see the package doc)."""
     for token, spec in (data.get("tokens") or {}).items():
         if isinstance(spec, dict):
             fake.add_token(token, spec["login"], read_only=bool(spec.get("read_only")))
@@ -847,6 +997,8 @@ def seed(fake: FakeGitHub, data: dict[str, Any]) -> None:
         fake.add_pull(pr.pop("repo"), int(pr.pop("number")), **pr)
     for c in data.get("comments") or []:
         fake.add_comment(c["repo"], int(c["issue"]), c["body"], login=c.get("login", "octocat"))
+    for r in data.get("refs") or []:
+        fake.add_ref(r["repo"], r["ref"], r["sha"])
 
 
 def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
