@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "main-branch baseline, report on the PR and gate deployment.",
     )
     parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     for name, module in COMMANDS.items():
         doc = (module.__doc__ or "").strip().splitlines()
         help_text = doc[0] if doc else name
