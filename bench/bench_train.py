@@ -12,6 +12,9 @@ columns, a binary label) as CSV and Parquet, then in the same process and run:
 - times loading the CSV (pyarrow parser, as mlgate does; pandas' default C parser) and the
   Parquet file, and prints the ratios.
 
+Fits run on one thread by default (``--threads 0`` for all cores): on a busy machine, OpenMP's
+spin-waiting makes multi-threaded fit times swing far more than the difference measured here.
+
 Nothing here asserts a time; the figures go in the report. The two runs give the same
 metrics (checked), so they did the same work.
 """
@@ -153,7 +156,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each variant (best kept)")
     parser.add_argument("--workdir", type=Path, help="keep the data here between runs")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="OpenMP/BLAS threads (0: all cores). One thread by default: on a busy 2-core "
+        "machine OpenMP's spin-waiting makes multi-threaded fits swing by several times, "
+        "which would drown the difference being measured",
+    )
     args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    if args.threads > 0:
+        threadpool_limits(limits=args.threads)
+        print(f"threads: {args.threads}")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mlgate-bench-train-"))
     workdir.mkdir(parents=True, exist_ok=True)
     csv, parquet = prepare(workdir, args.rows)

@@ -318,3 +318,32 @@ def test_pull_then_train_in_a_dvc_project(
     assert main(["pull"]) == 0
     assert main(["train"]) == 0
     assert json.loads((root / "metrics.json").read_text())["accuracy"] > 0.8
+
+
+def test_label_codes_and_boolean_targets(tmp_path: Path) -> None:
+    from mlgate.train.scoring import label_codes
+
+    assert list(label_codes(pd.Series(["b", "a", "z"]), ["a", "b"])) == [1, 0, -1]
+    assert list(label_codes(pd.Series([True, False]), [np.False_, np.True_])) == [1, 0]
+    frame = breast_cancer_frame(200).assign(target=lambda f: f["target"] == 1)
+    _write(tmp_path, "d.parquet", frame)
+    result = _train(tmp_path, {"data": "d.parquet", "target": "target", "metrics": ["f1"]})
+    assert result.meta["classes"] == [False, True]
+    assert result.metrics["f1"] > 0.8
+
+
+def test_pure_metric_helpers() -> None:
+    from mlgate.train.scoring import encode_value, mean_scores, score_classification
+
+    assert mean_scores([{"a": 1.0, "b": math.nan}, {"a": 0.5, "b": 2.0}]) == {"a": 0.75, "b": 2.0}
+    assert math.isnan(mean_scores([{"a": math.nan}])["a"])
+    assert [encode_value(v) for v in (0.5, math.nan, math.inf, -math.inf)] == [
+        0.5,
+        "NaN",
+        "Infinity",
+        "-Infinity",
+    ]
+    # One class only in the evaluated rows: ROC AUC is undefined, not a crash.
+    proba = np.array([[0.2, 0.8], [0.4, 0.6]])
+    got = score_classification(("roc_auc", "accuracy"), [1, 1], [1, 0], [0, 1], proba, None)
+    assert math.isnan(got["roc_auc"]) and got["accuracy"] == 0.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, UsageError
 
 Log = Callable[[str], None]
 
@@ -61,7 +62,16 @@ def dvc_command() -> list[str]:
     if beside.exists():
         return [str(beside)]
     found = shutil.which("dvc")
-    return [found] if found else [sys.executable, "-m", "dvc"]
+    if found:
+        return [found]
+    if importlib.util.find_spec("dvc") is None:
+        raise UsageError(
+            "dvc.yaml is there (so training runs `dvc repro`) but DVC is not installed",
+            where="dvc.yaml",
+            fix="install mlgate with the dvc extra (`pip install 'mlgate[dvc]'`), or add a "
+            "`train:` section to mlgate.yaml",
+        )
+    return [sys.executable, "-m", "dvc"]
 
 
 def run_dvc_repro(root: Path, out: Path, *, log: Log) -> float:

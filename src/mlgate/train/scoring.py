@@ -96,16 +96,43 @@ def score(
     y_true: Any,
 ) -> dict[str, float]:
     """Predict with a fitted model and compute ``names``."""
-    y_pred = model.predict(x)
+    estimator, features = _preprocessed(model, x)
+    y_pred = estimator.predict(features)
     if task != CLASSIFICATION:
         return score_regression(names, y_true, y_pred)
-    classes = list(model.classes_)
+    classes = list(estimator.classes_)
     want_proba = any(n in names for n in NEEDS_PROBA + NEEDS_SCORES)
-    proba = model.predict_proba(x) if want_proba and hasattr(model, "predict_proba") else None
+    has_proba = hasattr(estimator, "predict_proba")
+    proba = estimator.predict_proba(features) if want_proba and has_proba else None
     decision = None
-    if proba is None and "roc_auc" in names and hasattr(model, "decision_function"):
-        decision = model.decision_function(x)
-    return score_classification(names, y_true, y_pred, classes, proba, decision)
+    if proba is None and "roc_auc" in names and hasattr(estimator, "decision_function"):
+        decision = estimator.decision_function(features)
+    # Integer class indices instead of the labels: scikit-learn's metrics sort and compare
+    # the labels many times, which on text labels costs seconds per million rows.
+    return score_classification(
+        names,
+        label_codes(y_true, classes),
+        label_codes(y_pred, classes),
+        list(range(len(classes))),
+        proba,
+        decision,
+    )
+
+
+def _preprocessed(model: Any, x: Any) -> tuple[Any, Any]:
+    """The final estimator and ``x`` through the pipeline's other steps: transformed once,
+    though the estimator is asked for both predictions and probabilities."""
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) < 2:
+        return model, x
+    return model[-1], model[:-1].transform(x)
+
+
+def label_codes(labels: Any, classes: list[Any]) -> Any:
+    """Each label's index in ``classes``; -1 for a label the model never saw."""
+    import pandas as pd
+
+    return pd.Index(classes).get_indexer(pd.Index(labels))
 
 
 def unavailable_metrics(names: tuple[str, ...], estimator: Any) -> list[str]:
