@@ -279,3 +279,83 @@ def test_refused_gate_makes_no_github_calls(project: Project, fake: FakeGitHub) 
     project.train({"accuracy": 0.95, "f1": 0.8}, push=False)
     assert deploy() == 1
     assert fake.requests == []
+
+
+def test_a_deploy_leaves_exactly_its_tag_on_the_head_commit(
+    project: Project, fake: FakeGitHub
+) -> None:
+    first = project.train({"accuracy": 0.95, "f1": 0.8})
+    assert first == project.repo.git("rev-parse", "HEAD").strip()
+    assert deploy() == 0
+    # Probed before the draft (404: no tag yet), made by the publish.
+    [probe] = fake.requests_matching("GET", f"/repos/{REPO}/git/ref/tags/churn-v1.0.0")
+    assert probe["status"] == 404
+    assert fake.requests.index(probe) < fake.requests.index(
+        fake.requests_matching("POST", f"/repos/{REPO}/releases")[0])
+    assert fake.tags_for(REPO) == {"churn-v1.0.0": first}
+    second = project.train({"accuracy": 0.96, "f1": 0.8})
+    assert deploy() == 0
+    assert fake.tags_for(REPO) == {"churn-v1.0.0": first, "churn-v1.0.1": second}
+    assert not fake.requests_matching("DELETE", f"/repos/{REPO}/git/refs/*")
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["published-answer-lost", "refused"])
+def test_failed_publish_after_the_uploads_leaves_no_release_draft_or_tag(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str], after: bool
+) -> None:
+    sha = project.train({"accuracy": 0.95, "f1": 0.8})
+    # after=True: GitHub publishes (and tags) every time, but the answer is a 500.
+    fake.fail_next("PATCH", f"/repos/{REPO}/releases/*", status=500, times=4, after=after)
+    assert deploy() == 3
+    assert "GitHub failed to publish release churn-v1.0.0 after 4 attempts" in (
+        capsys.readouterr().err)
+    uploads = fake.requests_matching("POST", UPLOADS)
+    patches = fake.requests_matching("PATCH", f"/repos/{REPO}/releases/*")
+    assert [r["status"] for r in uploads] == [201, 201, 201] and len(patches) == 4
+    assert fake.requests.index(uploads[-1]) < fake.requests.index(patches[0])
+    assert fake.releases == {} and fake.assets == {}
+    assert fake.tags_for(REPO) == {}
+    deleted = fake.requests_matching("DELETE", f"/repos/{REPO}/git/refs/tags/churn-v1.0.0")
+    assert [r["status"] for r in deleted] == ([204] if after else [])
+    # The next run starts clean.
+    assert deploy() == 0
+    assert fake.tags_for(REPO) == {"churn-v1.0.0": sha}
+
+
+def test_failed_publish_keeps_a_tag_that_existed_before(
+    project: Project, fake: FakeGitHub
+) -> None:
+    sha = project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.add_tag(REPO, "churn-v1.0.0", sha)  # pushed by hand, no release
+    fake.fail_next("PATCH", f"/repos/{REPO}/releases/*", status=500, times=4, after=True)
+    assert deploy() == 3
+    assert fake.releases == {}
+    assert fake.tags_for(REPO) == {"churn-v1.0.0": sha}
+    assert not fake.requests_matching("DELETE", f"/repos/{REPO}/git/refs/*")
+    assert deploy() == 0
+    [rel] = releases(fake)
+    assert (rel["tag_name"], rel["draft"]) == ("churn-v1.0.0", False)
+    assert fake.tags_for(REPO) == {"churn-v1.0.0": sha}
+
+
+def test_a_tag_on_another_commit_is_refused_before_any_write(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.add_tag(REPO, "churn-v1.0.0", "e" * 40)
+    assert deploy() == 2
+    err = capsys.readouterr().err
+    assert "tag churn-v1.0.0 already exists on commit eeeeeeeeeeee" in err
+    assert fake.releases == {} and fake.tags_for(REPO) == {"churn-v1.0.0": "e" * 40}
+    assert [r["method"] for r in fake.requests if r["method"] != "GET"] == []
+    # Another version goes through.
+    assert deploy("--version", "1.0.1") == 0
+    assert sorted(fake.tags_for(REPO)) == ["churn-v1.0.0", "churn-v1.0.1"]
+
+
+def test_a_failed_tag_probe_is_retried(project: Project, fake: FakeGitHub) -> None:
+    sha = project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.fail_next("GET", f"/repos/{REPO}/git/ref/tags/*", status=502, times=2)
+    assert deploy() == 0
+    assert len(fake.requests_matching("GET", f"/repos/{REPO}/git/ref/tags/*")) == 3
+    assert fake.tags_for(REPO) == {"churn-v1.0.0": sha}

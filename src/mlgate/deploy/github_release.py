@@ -3,7 +3,9 @@
 The release is made as a draft first, its assets are uploaded, and only then is it published
 (which is when GitHub creates the tag, on the HEAD commit). When anything fails on the way, the
 draft (and, if publishing got as far as creating it, the tag) is deleted: a release never exists
-without its assets. Calls that fail with a 5xx or a connection error are retried a few times.
+without its assets; a tag that existed before is never deleted, and one on another commit stops
+the deploy before anything is written (publishing would attach the release to it). Calls that
+fail with a 5xx or a connection error are retried a few times.
 """
 
 from __future__ import annotations
@@ -274,7 +276,17 @@ class GitHubReleaseTarget:
                     )
                 # A draft left by a run that was killed: start again from scratch.
                 self._call(f"delete the stale draft {tag}", release.delete_release)
-        tag_existed = self._tag_exists(tag)
+        tag_commit = self._tag_commit(tag)
+        if tag_commit is not None and tag_commit != self.ctx.commit:
+            # Publishing would attach the release to this tag, not to the commit deployed.
+            raise UsageError(
+                f"tag {tag} already exists on commit {tag_commit[:12]}, not on "
+                f"{self.ctx.commit[:12]}",
+                where="deploy.version",
+                fix=f"delete the tag (`git push origin :refs/tags/{tag}`) if it is stale, "
+                "or choose another version with --version",
+            )
+        tag_existed = tag_commit is not None
         release = self._create_draft(tag, card)
         publishing = False
         try:
@@ -322,17 +334,20 @@ class GitHubReleaseTarget:
 
         self._call(f"upload {name} to release {release.tag_name}", upload, drop_partial)
 
-    def _tag_exists(self, tag: str) -> bool:
+    def _tag_commit(self, tag: str) -> str | None:
+        """The commit the tag points at (through an annotated tag), None when there is none."""
         from github import GithubException
 
-        def probe() -> bool:
+        def probe() -> str | None:
             try:
-                self.repo().get_git_ref(f"tags/{tag}")
+                target = self.repo().get_git_ref(f"tags/{tag}").object
             except GithubException as err:
                 if _status(err) == 404:
-                    return False
+                    return None
                 raise
-            return True
+            if target.type == "tag":
+                target = self.repo().get_git_tag(target.sha).object
+            return str(target.sha)
 
         return self._call(f"read tag {tag}", probe)
 
