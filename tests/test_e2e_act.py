@@ -286,6 +286,8 @@ def test_pr_that_breaks_a_threshold_fails_and_is_not_deployed(
     run = world.act(ws, "pull_request", event, "pr.yml")
     assert run.job_result == "failure", run.explain()
     assert run.step_result("mlgate") == "failure"
+    assert run.step_result("mlgate", "report") == "success", "reported before the gate"
+    assert run.step_result("mlgate", "gate") == "failure", "the gate step fails the job"
     assert run.outputs("mlgate").get("passed") == "false", run.explain()
     assert "roc_auc" in run.outputs("mlgate").get("failed-rules", "")
     head = event["pull_request"]["head"]["sha"]

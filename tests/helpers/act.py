@@ -210,11 +210,13 @@ class ActResult:
         results = [r["jobResult"] for r in self.records if "jobResult" in r]
         return results[-1] if results else None
 
-    def step_result(self, step_id: str) -> str | None:
-        """success/failure of a top-level step's main stage; None when it did not run."""
+    def step_result(self, step_id: str, *inner: str) -> str | None:
+        """success/failure of a step's main stage (``inner``: a step inside a composite
+        action, by id); None when it did not run."""
+        path = [step_id, *inner]
         for record in self.records:
             if (
-                record.get("stepID") == [step_id]
+                record.get("stepID") == path
                 and record.get("stage") == "Main"
                 and "stepResult" in record
             ):
