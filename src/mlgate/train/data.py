@@ -75,19 +75,14 @@ def resolve_data_path(root: Path, rel: str, where: str) -> Path:
 
 
 def load_table(path: Path, where: str, *, root: Path | None = None) -> pd.DataFrame:
-    """Read CSV (pyarrow's parser when it copes, else pandas') or Parquet into a DataFrame."""
+    """Read CSV (pandas' C parser) or Parquet into a DataFrame."""
     import pandas as pd
 
     fmt = data_format(path.name)
-    sep = "\t" if ".tsv" in path.name.lower() else ","
     try:
         if fmt == "parquet":
             return pd.read_parquet(path)
-        try:
-            # The pyarrow parser is multi-threaded and several times faster on big files.
-            return pd.read_csv(path, sep=sep, engine="pyarrow")
-        except Exception:  # fall back to the more tolerant C parser
-            return pd.read_csv(path, sep=sep)
+        return pd.read_csv(path, sep="\t" if ".tsv" in path.name.lower() else ",")
     except Exception as err:  # anything unreadable is a data problem
         fix = f"check that the file is valid {fmt.upper()}"
         if (
