@@ -373,3 +373,10 @@ def test_allow_missing_skips_files_the_remote_does_not_have(tmp_path: Path) -> N
     assert resolve_options({"allow-missing": True}).allow_missing
     with pytest.raises(UsageError):
         resolve_options({"allow-missing": "yes"})
+
+
+def test_pulled_workspace_needs_no_remote(project: Path, tmp_path: Path) -> None:
+    dvc_pull.pull(project, log=lambda _m: None)
+    shutil.rmtree(tmp_path / "remote")
+    stats = dvc_pull.pull(project, log=lambda _m: None)
+    assert (stats.fetched, stats.added) == (0, [])

@@ -366,7 +366,7 @@ def pull(
         raise UsageError(f"DVC cannot open the repository: {err}", where=str(root)) from err
     with repo, _chdir(root):
         remote_name, url = _remote_url(repo, remote)
-        _check_remote(repo, remote, remote_name, url)
+        _check_remote(repo, remote)
         cache_dir = Path(repo.cache.local.path)
         before = _cache_files(cache_dir)
         what = ", ".join(targets) if targets else "all DVC-tracked data"
@@ -399,9 +399,15 @@ def pull(
                     where=".dvc/config",
                     fix="add a default remote (`dvc remote add -d NAME URL`) or pass --remote",
                 ) from err
-            except (FileTransferError, CheckoutError) as err:
-                raise classify_failure(err, capture.records, remote_name) from err
-            except DvcException as err:
+            except (FileTransferError, CheckoutError, DvcException) as err:
+                missing = _missing_local_remote(url)
+                if missing:
+                    raise ServiceError(
+                        f"DVC remote '{remote_name}' is unreachable: directory {missing} "
+                        "does not exist",
+                        fix="mount or create the remote directory, or fix its url in "
+                        ".dvc/config (`dvc remote modify NAME url ...`)",
+                    ) from err
                 raise classify_failure(err, capture.records, remote_name) from err
         after = _cache_files(cache_dir)
     new_bytes = sum(size for path, size in after.items() if path not in before)
@@ -422,8 +428,16 @@ def _remote_names(repo: Any) -> str:
     return ", ".join(names) if names else "(none configured)"
 
 
-def _check_remote(repo: Any, given: str | None, name: str | None, url: str | None) -> None:
-    """Fail early, with a clear message, on a remote that cannot work at all."""
+def _missing_local_remote(url: str | None) -> str | None:
+    """The remote's directory when it is a local path that does not exist (DVC itself only
+    reports the files as missing). DVC's config gives local URLs as absolute paths."""
+    if not url or "://" in url or url.startswith("remote:"):
+        return None
+    return None if Path(url).is_dir() else url
+
+
+def _check_remote(repo: Any, given: str | None) -> None:
+    """Fail early on a remote name that .dvc/config does not have."""
     from dvc.config import RemoteNotFoundError
 
     if given and given not in repo.config.get("remote", {}):
@@ -432,13 +446,3 @@ def _check_remote(repo: Any, given: str | None, name: str | None, url: str | Non
             where="--remote / pull.remote",
             fix=f"use one of the remotes in .dvc/config: {_remote_names(repo)}",
         )
-    if url and "://" not in url and not url.startswith("remote:"):
-        path = Path(url)
-        if not path.is_absolute():
-            path = Path(repo.dvc_dir) / path  # DVC resolves local remotes against .dvc/
-        if not path.is_dir():
-            raise ServiceError(
-                f"DVC remote '{name}' is unreachable: directory {url} does not exist",
-                fix="mount or create the remote directory, or fix its url in .dvc/config "
-                "(`dvc remote modify NAME url ...`)",
-            )
