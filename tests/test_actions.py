@@ -190,6 +190,18 @@ def test_run_step_maps_inputs_to_cli_arguments(tmp_path: Path, fake_mlgate: Path
     assert "::group::mlgate pull" in proc.stdout
 
 
+def test_run_step_deploy_maps_its_inputs(tmp_path: Path, fake_mlgate: Path) -> None:
+    proc, args, _ = run_step(
+        tmp_path, fake_mlgate, "deploy", TARGET="gto", FORCE="false", VERSION="2.0.0",
+        BASE="release", STAGE="staging", COMMAND="./ship.sh --fast",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert args == [
+        "deploy", "--target", "gto", "--version", "2.0.0", "--base", "release",
+        "--stage", "staging", "--command", "./ship.sh --fast",
+    ]  # fmt: skip
+
+
 def test_run_step_compare_passes_thresholds_verbatim(tmp_path: Path, fake_mlgate: Path) -> None:
     yaml_text = 'accuracy: {min: 0.9}\n"*": {tolerance: "5%"}'
     proc, args, outputs = run_step(

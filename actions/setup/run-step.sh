@@ -102,6 +102,10 @@ case "$step" in
     if [ -n "${IN_TARGET:-}" ]; then args+=(--target "$IN_TARGET"); fi
     if [ -n "${IN_RESULT:-}" ]; then args+=(--result "$IN_RESULT"); fi
     if [ -n "${IN_FORCE:-}" ] && flag force "$IN_FORCE"; then args+=(--force); fi
+    if [ -n "${IN_VERSION:-}" ]; then args+=(--version "$IN_VERSION"); fi
+    if [ -n "${IN_BASE:-}" ]; then args+=(--base "$IN_BASE"); fi
+    if [ -n "${IN_STAGE:-}" ]; then args+=(--stage "$IN_STAGE"); fi
+    if [ -n "${IN_COMMAND:-}" ]; then args+=(--command "$IN_COMMAND"); fi
     ;;
   *) fail "unknown step '$step'" ;;
 esac
