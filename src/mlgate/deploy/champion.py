@@ -65,7 +65,8 @@ def decide(challenger: dict[str, float], champion: Champion | None, rules: list[
     return Decision(champion, passed, list(outcome["failed_rules"]), outcome["metrics"], note)
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A metric value for Markdown and logs: 6 significant digits, NaN/∞ spelled out."""
     number = decode(value)
     if number is None:
         return "—"
@@ -76,15 +77,12 @@ def _fmt(value: Any) -> str:
     return f"{number:.6g}"
 
 
-def md_escape(text: str) -> str:
-    """Repo text (metric names, messages) made safe for a Markdown table or list."""
-    return _cell(text)
-
-
-def _cell(text: str) -> str:
+def md_escape(value: Any) -> str:
+    """Repo text (metric names, messages, params) made safe for a Markdown table or list."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return (
         text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-        .replace("@", "@\u200b").replace("\n", " ")
+        .replace("@", "@\u200b").replace("\r", " ").replace("\n", " ")
     )
 
 
@@ -102,21 +100,22 @@ def decision_markdown(decision: Decision, forced: bool = False) -> str:
     verdict = "passed"
     if not decision.passed:
         verdict = "failed (overridden by --force)" if forced else "failed"
-    lines = [f"**Champion/challenger: {verdict}** — {_cell(decision.note)}"]
+    lines = [f"**Champion/challenger: {verdict}** — {md_escape(decision.note)}"]
     champion = decision.champion
     if champion is not None and decision.rows:
         commit = f", commit `{champion.commit[:12]}`" if champion.commit else ""
         lines += [
             "",
-            f"Deployed model: {_cell(champion.label)}{commit}",
+            f"Deployed model: {md_escape(champion.label)}{commit}",
             "",
             "| metric | deployed | new | Δ | status | rule |",
             "|---|---:|---:|---:|---|---|",
         ]
         for row in decision.rows:
             lines.append(
-                f"| {_cell(row['name'])} | {_fmt(row['baseline'])} | {_fmt(row['current'])} "
-                f"| {_fmt(row['delta'])} | {row['status']} | {_cell(_rule_text(row))} |"
+                f"| {md_escape(row['name'])} | {format_value(row['baseline'])} "
+                f"| {format_value(row['current'])} | {format_value(row['delta'])} "
+                f"| {row['status']} | {md_escape(_rule_text(row))} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -126,8 +125,8 @@ def decision_text(decision: Decision) -> str:
     lines = [f"champion/challenger: {'PASSED' if decision.passed else 'FAILED'}: {decision.note}"]
     for row in decision.rows:
         lines.append(
-            f"  {row['name']}: deployed {_fmt(row['baseline'])}, new {_fmt(row['current'])} "
-            f"({row['status']})"
+            f"  {row['name']}: deployed {format_value(row['baseline'])}, "
+            f"new {format_value(row['current'])} ({row['status']})"
         )
     lines += [f"  - failed: {rule}" for rule in decision.failed_rules]
     return "\n".join(lines)

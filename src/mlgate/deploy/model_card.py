@@ -6,16 +6,20 @@ same inputs always render the same page (tests compare it with a golden file).
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from mlgate.compare import decode
-from mlgate.deploy.champion import Decision, challenger_metrics, decision_markdown, embed_metrics
+from mlgate.deploy.champion import (
+    Decision,
+    challenger_metrics,
+    decision_markdown,
+    embed_metrics,
+    format_value,
+    md_escape,
+)
 
 
 @dataclass
@@ -30,25 +34,6 @@ class CardInput:
     forced: list[str] = field(default_factory=list)
     commit_url: str | None = None
     mlgate_version: str = ""
-
-
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return (
-        text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-        .replace("@", "@\u200b").replace("\r", " ").replace("\n", " ")
-    )
-
-
-def _num(value: Any) -> str:
-    number = decode(value)
-    if number is None:
-        return "—"
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "∞" if number > 0 else "-∞"
-    return f"{number:.6g}"
 
 
 def _fence(text: str, lang: str) -> str:
@@ -67,9 +52,9 @@ def _metrics_section(card: CardInput) -> list[str]:
     lines += ["| metric | value | baseline | Δ | direction |", "|---|---:|---:|---:|---|"]
     for row in sorted(rows, key=lambda r: str(r["name"])):
         lines.append(
-            f"| {_cell(str(row['name']))} | {_num(row.get('current'))} | "
-            f"{_num(row.get('baseline'))} | {_num(row.get('delta'))} | "
-            f"{_cell(str(row.get('direction') or ''))} |"
+            f"| {md_escape(str(row['name']))} | {format_value(row.get('current'))} | "
+            f"{format_value(row.get('baseline'))} | {format_value(row.get('delta'))} | "
+            f"{md_escape(str(row.get('direction') or ''))} |"
         )
     return [*lines, ""]
 
@@ -88,13 +73,13 @@ def _gate_section(card: CardInput) -> list[str]:
     ]
     if baseline.get("found") and baseline.get("sha"):
         lines.append(
-            f"- Compared with: `{_cell(str(baseline['sha'])[:12])}` "
-            f"({_cell(str(baseline.get('source') or 'baseline'))})"
+            f"- Compared with: `{md_escape(str(baseline['sha'])[:12])}` "
+            f"({md_escape(str(baseline.get('source') or 'baseline'))})"
         )
     else:
         lines.append("- Compared with: no baseline")
     for rule in result.get("failed_rules", []):
-        lines.append(f"  - failed: {_cell(str(rule))}")
+        lines.append(f"  - failed: {md_escape(str(rule))}")
     return [*lines, ""]
 
 
@@ -106,23 +91,23 @@ def _model_section(model: dict[str, Any] | None) -> list[str]:
     for label, key in (("Estimator", "estimator"), ("Task", "task"), ("Target", "target"),
                        ("Trained at", "created_at"), ("Trained with mlgate", "mlgate_version")):
         if model.get(key) is not None:
-            lines.append(f"- {label}: `{_cell(str(model[key]))}`")
+            lines.append(f"- {label}: `{md_escape(str(model[key]))}`")
     data = model.get("data") or {}
     if isinstance(data, dict) and data:
         lines += ["", "### Data", ""]
         for label, key in (("Path", "path"), ("SHA-256", "sha256"), ("Rows", "rows")):
             if data.get(key) is not None:
-                lines.append(f"- {label}: `{_cell(str(data[key]))}`")
+                lines.append(f"- {label}: `{md_escape(str(data[key]))}`")
         columns = data.get("columns")
         if isinstance(columns, list):
-            shown = ", ".join(f"`{_cell(str(c))}`" for c in columns[:50])
+            shown = ", ".join(f"`{md_escape(str(c))}`" for c in columns[:50])
             more = f" and {len(columns) - 50} more" if len(columns) > 50 else ""
             lines.append(f"- Columns ({len(columns)}): {shown}{more}")
     params = model.get("params")
     if isinstance(params, dict) and params:
         lines += ["", "### Parameters", "", "| parameter | value |", "|---|---|"]
         for key in sorted(params):
-            lines.append(f"| {_cell(str(key))} | `{_cell(params[key])}` |")
+            lines.append(f"| {md_escape(str(key))} | `{md_escape(params[key])}` |")
     config = model.get("train_config")
     if config:
         text = yaml.safe_dump(config, sort_keys=False, default_flow_style=False, allow_unicode=True)
@@ -133,18 +118,18 @@ def _model_section(model: dict[str, Any] | None) -> list[str]:
 def render_model_card(card: CardInput) -> str:
     commit = f"[`{card.commit[:12]}`]({card.commit_url})" if card.commit_url else f"`{card.commit}`"
     lines = [
-        f"# Model card: {_cell(card.name)} {_cell(card.version)}",
+        f"# Model card: {md_escape(card.name)} {md_escape(card.version)}",
         "",
-        f"- Version: `{_cell(card.version)}`",
+        f"- Version: `{md_escape(card.version)}`",
         f"- Commit: {commit}",
-        f"- Deployed to: {_cell(card.target)}",
+        f"- Deployed to: {md_escape(card.target)}",
     ]
     if card.mlgate_version:
-        lines.append(f"- Deployed with: mlgate {_cell(card.mlgate_version)}")
+        lines.append(f"- Deployed with: mlgate {md_escape(card.mlgate_version)}")
     lines.append("")
     if card.forced:
         lines += ["> [!WARNING]", "> **Forced deploy** (`--force`): deployed although"]
-        lines += [f"> - {_cell(reason)}" for reason in card.forced]
+        lines += [f"> - {md_escape(reason)}" for reason in card.forced]
         lines.append("")
     lines += _metrics_section(card)
     lines += _gate_section(card)
