@@ -46,6 +46,7 @@ MODEL_JSON_KEYS = {
 @pytest.fixture(autouse=True)
 def _one_thread() -> Iterator[None]:
     """OpenMP spin-waits make tiny fits slow on a busy 2-core machine (pytest -n 2)."""
+    import sklearn.ensemble  # noqa: F401 - load OpenMP first: only loaded libraries are limited
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):

@@ -16,6 +16,7 @@ from tests.helpers.dvcproject import breast_cancer_frame
 
 @pytest.fixture(autouse=True)
 def _one_thread() -> Iterator[None]:
+    import sklearn.ensemble  # noqa: F401 - load OpenMP first: only loaded libraries are limited
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):

@@ -116,3 +116,27 @@ def test_train_section_wins_over_dvc_yaml(
     out = capfd.readouterr().out
     assert "dvc repro" not in out
     assert set(json.loads((dvc_stage_project / "metrics.json").read_text())) == {"accuracy"}
+
+
+@pytest.mark.slow
+def test_builtin_trainer_is_reproducible_across_processes(tmp_path: Path) -> None:
+    """Two separate `mlgate train` processes (all threads, as in CI) give identical files."""
+    import subprocess
+
+    breast_cancer_frame(300).to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "mlgate.yaml").write_text(
+        "train:\n  data: data.csv\n  target: target\n  params: {max_iter: 60}\n"
+    )
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [PY, "-m", "mlgate", "train"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        runs.append((tmp_path / "metrics.json").read_text())
+    assert runs[0] == runs[1]
+    assert json.loads(runs[0])["accuracy"] > 0.8
