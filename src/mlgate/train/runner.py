@@ -48,8 +48,11 @@ class _Phases:
         self.timings: dict[str, float] = {}
 
     @contextmanager
-    def phase(self, name: str) -> Iterator[dict[str, str]]:
-        """Time a phase; the body may set ``info["done"]`` to say what it did."""
+    def phase(self, name: str, starting: str | None = None) -> Iterator[dict[str, str]]:
+        """Time a phase; the body may set ``info["done"]`` to say what it did. ``starting`` is
+        logged first, for the phases that can take long (so the log shows what is running)."""
+        if starting:
+            self.log(f"train: {name}: {starting}...")
         info: dict[str, str] = {}
         start = time.perf_counter()
         yield info
@@ -288,9 +291,10 @@ def _holdout(
         info["done"] = f"{len(y_train)} train / {len(y_test)} test rows" + (
             ", stratified" if stratify is not None else ""
         )
-    with phases.phase("fit") as info:
+    what = f"{type(pipeline[-1]).__name__} on {len(y_train)} rows"
+    with phases.phase("fit", starting=f"fitting {what}") as info:
         _fit(pipeline, x_train, y_train, cfg)
-        info["done"] = f"{type(pipeline[-1]).__name__} on {len(y_train)} rows"
+        info["done"] = what
     with phases.phase("evaluate") as info:
         metrics = score(task, names, pipeline, x_test, y_test)
         info["done"] = f"{len(metrics)} metrics on {len(y_test)} test rows"
@@ -327,13 +331,13 @@ def _cross_validate(
     results = []
     for i, (train_idx, test_idx) in enumerate(splits, start=1):
         fold_model = clone(pipeline)
-        with phases.phase("fit") as info:
+        with phases.phase("fit", starting=f"fitting fold {i}/{folds}") as info:
             _fit(fold_model, x.iloc[train_idx], y.iloc[train_idx], cfg)
             info["done"] = f"fold {i}/{folds} on {len(train_idx)} rows"
         with phases.phase("evaluate") as info:
             results.append(score(task, names, fold_model, x.iloc[test_idx], y.iloc[test_idx]))
             info["done"] = f"fold {i}/{folds} on {len(test_idx)} rows"
-    with phases.phase("fit") as info:
+    with phases.phase("fit", starting="fitting the final model on all rows") as info:
         _fit(pipeline, x, y, cfg)
         info["done"] = f"final model on all {len(y)} rows"
     return mean_scores(results), pipeline
