@@ -380,3 +380,13 @@ def test_pulled_workspace_needs_no_remote(project: Path, tmp_path: Path) -> None
     shutil.rmtree(tmp_path / "remote")
     stats = dvc_pull.pull(project, log=lambda _m: None)
     assert (stats.fetched, stats.added) == (0, [])
+
+
+def test_progress_lines_while_fetching(project: Path) -> None:
+    logs: list[str] = []
+    stats = dvc_pull.pull(project, log=logs.append, progress_every=0.01)
+    assert stats.fetched == 2
+    assert logs[0].startswith("pull: fetching all DVC-tracked data from remote 'storage'")
+    progress = [line for line in logs if "in the cache so far" in line]
+    assert progress, logs
+    assert progress[-1].startswith("pull: ... ")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ PULL_KEYS = ("targets", "remote", "jobs", "allow-missing")
 # When set, the DVC cache directory to use (e.g. a worktree reusing the main checkout's cache).
 CACHE_DIR_ENV = "MLGATE_DVC_CACHE_DIR"
 DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
+# DVC draws progress bars only on a terminal; in CI mlgate logs a line this often instead.
+PROGRESS_EVERY = 15.0
 
 Log = Callable[[str], None]
 
@@ -295,6 +298,30 @@ def _cache_files(cache_dir: Path) -> dict[str, int]:
     return files
 
 
+@contextlib.contextmanager
+def _progress(cache_dir: Path, before: dict[str, int], log: Log, every: float) -> Iterator[None]:
+    """While DVC fetches, log every ``every`` seconds how much has reached the cache."""
+    stop = threading.Event()
+    start = time.monotonic()
+
+    def report() -> None:
+        while not stop.wait(every):
+            now = _cache_files(cache_dir)
+            new = [size for path, size in now.items() if path not in before]
+            log(
+                f"pull: ... {len(new)} files ({human_bytes(sum(new))}) in the cache so far, "
+                f"{time.monotonic() - start:.0f}s"
+            )
+
+    thread = threading.Thread(target=report, name="mlgate-pull-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _rel(paths: list[str], root: Path) -> list[str]:
     out = []
     for p in paths:
@@ -334,6 +361,7 @@ def pull(
     allow_missing: bool = False,
     log: Log = print,
     target_source: str = "--targets",
+    progress_every: float = PROGRESS_EVERY,
 ) -> PullStats:
     """``dvc pull`` in ``root``: fetch into the cache, then check out. Raises mlgate errors.
 
@@ -372,7 +400,7 @@ def pull(
         what = ", ".join(targets) if targets else "all DVC-tracked data"
         via = f"remote '{remote_name}' ({url})" if remote_name else "the default remote"
         log(f"pull: fetching {what} from {via}" + (f" with {jobs} jobs" if jobs else ""))
-        with _capture_dvc_logs() as capture:
+        with _capture_dvc_logs() as capture, _progress(cache_dir, before, log, progress_every):
             try:
                 result = repo.pull(
                     targets=targets or None,
