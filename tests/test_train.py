@@ -344,3 +344,14 @@ def test_pure_metric_helpers() -> None:
     proba = np.array([[0.2, 0.8], [0.4, 0.6]])
     got = score_classification(("roc_auc", "accuracy"), [1, 1], [1, 0], [0, 1], proba, None)
     assert math.isnan(got["roc_auc"]) and got["accuracy"] == 0.5
+
+
+def test_id_like_text_column_is_capped(tmp_path: Path) -> None:
+    frame = mixed_frame().assign(customer=lambda f: [f"c{i:05d}" for i in range(len(f))])
+    _write(tmp_path, "d.csv", frame)
+    result = _train(tmp_path, {"data": "d.csv", "target": "label", "metrics": ["accuracy"]})
+    encoder = joblib.load(result.model_path)["preprocess"].named_transformers_["categorical"]
+    widths = [len(c) for c in encoder["onehot"].categories_]
+    assert widths[-1] == 240  # every training row's ID was seen ...
+    infrequent = encoder["onehot"].infrequent_categories_[-1]
+    assert widths[-1] - len(infrequent) + 1 == 100  # ... but it makes 100 columns

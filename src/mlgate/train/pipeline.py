@@ -9,6 +9,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MISSING_CATEGORY = "__missing__"
+# One-hot columns per categorical feature; rarer categories share one "infrequent" column, so
+# that an ID-like text column cannot blow the (dense) feature matrix up to rows x rows.
+MAX_CATEGORIES = 100
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,11 @@ def build_pipeline(estimator: Any, columns: Columns) -> Any:
                         ),
                         (
                             "onehot",
-                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            OneHotEncoder(
+                                handle_unknown="ignore",
+                                sparse_output=False,
+                                max_categories=MAX_CATEGORIES,
+                            ),
                         ),
                     ]
                 ),
