@@ -401,17 +401,15 @@ class Demo:
 def pr_comment(out: Path, report_config: dict[str, Any]) -> str:
     """The body ``mlgate report`` posts on a PR: the hidden marker it finds the comment by,
     then the report fitted to GitHub's comment limit (links need a repository: none here)."""
-    from mlgate.report import escape
-    from mlgate.report.render import COMMENT_LIMIT, DEFAULT_NOTE, Links, Renderer
+    from mlgate.report.publish import comment_body
+    from mlgate.report.render import DEFAULT_NOTE, Links, Renderer
     from mlgate.result import read_result
 
     name = str(report_config.get("name") or "mlgate")
     template = report_config.get("template")
     renderer = Renderer(Path(template) if template else None)
     results = [read_result(out / "result.json")]
-    links = Links("https://github.com", None)
-    prefix = escape.marker(name) + "\n"
-    return renderer.fit(results, name, links, COMMENT_LIMIT - 1, DEFAULT_NOTE, prefix=prefix)
+    return comment_body(renderer, results, name, Links("https://github.com", None), DEFAULT_NOTE)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

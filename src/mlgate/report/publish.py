@@ -87,6 +87,15 @@ def check_title(results: list[dict[str, Any]]) -> str:
     return esc.clean(f"{r.get('name', 'model')}: {text}", 120)
 
 
+def comment_body(
+    renderer: Renderer, results: list[dict[str, Any]], name: str, links: Links, note: str
+) -> str:
+    """What the sticky comment holds: the hidden marker it is found by, then the report fitted
+    to GitHub's comment limit."""
+    prefix = esc.marker(name) + "\n"
+    return renderer.fit(results, name, links, COMMENT_LIMIT - 1, note, prefix=prefix)
+
+
 def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
     stdout = stdout or sys.stdout
     renderer = Renderer(req.template)
@@ -127,8 +136,7 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
         number = _lookup_pr(api, env)
     marker = esc.marker(req.name)
     if number is not None:
-        body = renderer.fit(req.results, req.name, links, COMMENT_LIMIT - 1, note,
-                            prefix=marker + "\n")
+        body = comment_body(renderer, req.results, req.name, links, note)
         try:
             res = api.sync_comment(number, marker, body)
             outcome.comment_url, outcome.comment_action = res.url, res.action
