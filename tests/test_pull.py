@@ -159,6 +159,20 @@ def test_cli_pull_logs_what_was_fetched(
     assert f"pull:   {DATA}" in out
 
 
+def test_cli_pull_from_a_subdirectory(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Like `dvc pull`: a monorepo subproject's directory works, targets relative to it."""
+    sub = project / "models" / "churn"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    assert main(["pull", "--targets", f"../../{EXTRA}"]) == 0
+    assert (project / EXTRA).exists() and not (project / DATA).exists()
+    assert main(["pull"]) == 0
+    assert (project / DATA).exists()
+    assert f"pull:   {DATA}" in capsys.readouterr().out
+
+
 def test_cli_config_targets_and_flag_override(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -325,7 +325,8 @@ def _progress(cache_dir: Path, before: dict[str, int], log: Log, every: float) -
 def _rel(paths: list[str], root: Path) -> list[str]:
     out = []
     for p in paths:
-        full = Path(p) if os.path.isabs(p) else (Path.cwd() / p)
+        # DVC ran with the repository root as its working directory.
+        full = Path(p) if os.path.isabs(p) else (root / p)
         try:
             out.append(full.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
@@ -340,6 +341,25 @@ def _remote_url(repo: Any, name: str | None) -> tuple[str | None, str | None]:
         return None, None
     conf = remotes.get(name) or {}
     return name, conf.get("url")
+
+
+def find_root(start: Path) -> Path:
+    """The DVC repository containing ``start``: the nearest directory upwards with ``.dvc``,
+    not looking past the git work tree's top. ``start`` itself when there is none."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".dvc").is_dir():
+            return folder
+        if (folder / ".git").exists():
+            break
+    return start
+
+
+def targets_from(cwd: Path, root: Path, targets: list[str]) -> list[str]:
+    """Targets given relative to ``cwd``, made relative to the DVC root (where DVC runs)."""
+    if cwd.resolve() == root:
+        return targets
+    return [os.path.relpath((cwd / t).resolve(), root) for t in targets]
 
 
 def ensure_dvc_repo(root: Path) -> None:

@@ -24,8 +24,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlgate import dvc_pull
 
-    root = Path.cwd()
-    config = load_config(args.config, root)
+    cwd = Path.cwd()
+    config = load_config(args.config, cwd)
+    # Like `dvc pull`, work from any directory of the repository (a monorepo's subproject).
+    root = dvc_pull.find_root(cwd)
     where = str(config.path.name if config.path else "mlgate.yaml")
     options = dvc_pull.resolve_options(
         config.pull,
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     source = "--targets" if args.targets else f"{where}: pull.targets"
     stats = dvc_pull.pull(
         root,
-        options.targets,
+        dvc_pull.targets_from(cwd, root, options.targets),
         options.remote,
         options.jobs,
         allow_missing=options.allow_missing,
