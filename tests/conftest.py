@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,22 @@ def _isolated_env(
         "INPUT_GITHUB_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _dvc_logs_to_this_tests_streams() -> None:
+    """`import dvc` binds DVC's log handlers to sys.stdout/stderr as they are at that moment.
+    In a test those are pytest's capture files of that test, closed when it ends, and every
+    later DVC log call in the same worker would then fail ("I/O operation on closed file").
+    Point them at the current test's streams instead."""
+    if "dvc.logger" not in sys.modules:
+        return
+    for name in ("dvc", "dvc_objects", "dvc_data"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                err = handler.level >= logging.WARNING
+                # Not setStream(): it flushes the old stream, which may be closed.
+                handler.stream = sys.stderr if err else sys.stdout
 
 
 @pytest.fixture
