@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,20 +46,32 @@ def _isolated_env(
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(autouse=True)
-def _dvc_logs_to_this_tests_streams() -> None:
-    """`import dvc` binds DVC's log handlers to sys.stdout/stderr as they are at that moment.
-    In a test those are pytest's capture files of that test, closed when it ends, and every
-    later DVC log call in the same worker would then fail ("I/O operation on closed file").
-    Point them at the current test's streams instead."""
-    if "dvc.logger" not in sys.modules:
+class _CurrentStream:
+    """Writes to whatever ``sys.stdout``/``sys.stderr`` is when it is written to."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(getattr(sys, self._name), attr)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _dvc_logs_follow_the_current_streams() -> None:
+    """`import dvc` binds DVC's log handlers to sys.stdout/stderr as they are at that moment:
+    in a test, pytest's capture files of that test, closed when it ends, after which every DVC
+    log call in the same worker fails ("I/O operation on closed file"). Import it once here
+    and make its handlers write to the current streams instead."""
+    try:
+        import dvc.logger  # noqa: F401
+    except ImportError:
         return
     for name in ("dvc", "dvc_objects", "dvc_data"):
         for handler in logging.getLogger(name).handlers:
             if isinstance(handler, logging.StreamHandler):
                 err = handler.level >= logging.WARNING
                 # Not setStream(): it flushes the old stream, which may be closed.
-                handler.stream = sys.stderr if err else sys.stdout
+                handler.stream = _CurrentStream("stderr" if err else "stdout")
 
 
 @pytest.fixture
