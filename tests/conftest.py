@@ -75,5 +75,14 @@ def _dvc_logs_follow_the_current_streams() -> None:
 
 
 @pytest.fixture
+def gh_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """$GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY as files of this test, as on Actions."""
+    files = {"output": tmp_path / "gh_output", "summary": tmp_path / "gh_summary.md"}
+    monkeypatch.setenv("GITHUB_OUTPUT", str(files["output"]))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files["summary"]))
+    return files
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")

@@ -11,14 +11,6 @@ from mlgate.cli import main
 from tests.helpers.deployproj import Project, make_result, read_outputs
 
 
-@pytest.fixture
-def gh_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    files = {"output": tmp_path / "gh_output", "summary": tmp_path / "gh_summary.md"}
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files["output"]))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files["summary"]))
-    return files
-
-
 def env_command(out: Path) -> str:
     return f"env | grep '^MLGATE_' | sort > '{out}'"
 

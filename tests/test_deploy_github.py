@@ -21,14 +21,6 @@ UPLOADS = f"/uploads/repos/{REPO}/releases/*/assets"
 
 
 @pytest.fixture
-def gh_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    files = {"output": tmp_path / "gh_output", "summary": tmp_path / "gh_summary.md"}
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files["output"]))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files["summary"]))
-    return files
-
-
-@pytest.fixture
 def fake(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
     for key, value in fake_github.env().items():
         monkeypatch.setenv(key, value)

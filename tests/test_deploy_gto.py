@@ -12,14 +12,6 @@ from tests.helpers.deployproj import Project, read_outputs
 
 
 @pytest.fixture
-def gh_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    files = {"output": tmp_path / "gh_output", "summary": tmp_path / "gh_summary.md"}
-    monkeypatch.setenv("GITHUB_OUTPUT", str(files["output"]))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files["summary"]))
-    return files
-
-
-@pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     proj = Project(tmp_path, deploy={"target": "gto", "stage": "prod"})
     monkeypatch.chdir(proj.path)
