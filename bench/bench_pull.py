@@ -105,7 +105,7 @@ def main() -> None:
     mlgate = [str(BIN / "mlgate"), "pull"]
     dvc = [str(BIN / "dvc"), "pull"]
 
-    from mlgate.dvc_pull import pull
+    from mlgate.adapters.dvc import pull
 
     drop(root)
     start = time.perf_counter()

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.helpers import report_fixtures as fx  # noqa: E402
 
-from mlgate.github_env import GitHubEnv  # noqa: E402
+from mlgate.adapters.actions import GitHubEnv  # noqa: E402
 from mlgate.report import escape as esc  # noqa: E402
 from mlgate.report.publish import Request, publish  # noqa: E402
 

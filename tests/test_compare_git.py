@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from mlgate.cli import main
-from mlgate.result import SCHEMA_PATH
+from mlgate.core.result import SCHEMA_PATH
 from tests.helpers.gitrepo import GitRepo
 
 GOLDEN = Path(__file__).parent / "golden"

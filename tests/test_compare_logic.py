@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from mlgate.compare import Comparison, decode, diff, encode, status_of
+from mlgate.core.compare import Comparison, decode, diff, encode, status_of
+from mlgate.core.thresholds import infer_direction, parse_rules, rule_for
 from mlgate.errors import UsageError
-from mlgate.thresholds import infer_direction, parse_rules, rule_for
 
 
 def run(current, baseline, thresholds=None, require=False):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgate import demo
 from mlgate.cli import main
 from mlgate.config import parse_config
+from mlgate.services import demo
 from mlgate.yamlio import parse_text
 
 MARKER = "<!-- mlgate-report: mlgate -->"

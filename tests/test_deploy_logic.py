@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.adapters.actions import GitHubEnv
+from mlgate.core.thresholds import parse_rules
 from mlgate.deploy.champion import (
     Champion,
     challenger_metrics,
@@ -22,8 +24,6 @@ from mlgate.deploy.guard import gate_refusals, github_branch_check
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.deploy.version import next_version, normalize_version, versions_with_prefix
 from mlgate.errors import UsageError
-from mlgate.github_env import GitHubEnv
-from mlgate.thresholds import parse_rules
 from tests.helpers.deployproj import MODEL_META, THRESHOLDS, make_result
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgate import dvc_pull
+from mlgate.adapters import dvc as dvc_pull
+from mlgate.adapters.dvc import DvcLogRecord, PullStats, classify_failure, resolve_options
 from mlgate.cli import main
-from mlgate.dvc_pull import DvcLogRecord, PullStats, classify_failure, resolve_options
 from mlgate.errors import ServiceError, UsageError
 from tests.helpers.dvcproject import (
     add_dvc_remote,

@@ -336,7 +336,7 @@ def test_missing_result_is_a_usage_error(gh: Env, capsys: Any) -> None:
 
 
 def test_api_object_repr_hides_the_token(fake_github: FakeGitHub) -> None:
-    from mlgate.report.github_api import GitHubApi
+    from mlgate.adapters.github import GitHubApi
 
     api = GitHubApi(fake_github.url, "ghs_hidden", REPO)
     assert "ghs_hidden" not in repr(api) and "ghs_hidden" not in str(vars(api))
@@ -373,7 +373,7 @@ def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
     """Two runs that both find no comment both post; the loser's extra is removed."""
     import threading
 
-    from mlgate.github_env import GitHubEnv
+    from mlgate.adapters.actions import GitHubEnv
     from mlgate.report.publish import Request, publish
 
     gh.fake.latency = 0.15  # both list before either posts

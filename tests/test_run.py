@@ -10,7 +10,7 @@ import pytest
 from mlgate.cli import main
 from mlgate.config import Config
 from mlgate.errors import UsageError
-from mlgate.pipeline import (
+from mlgate.services.pipeline import (
     FAILED,
     GATE_FAILED,
     NOT_RUN,
@@ -349,7 +349,7 @@ def test_dvc_project_runs_every_step(
 def test_run_step_turns_an_error_into_a_failed_result(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlgate.pipeline import run_command
+    from mlgate.services.pipeline import run_command
 
     monkeypatch.chdir(repo.path)
     result = run_command(["gate"], echo=False)  # no result.json: the gate fails closed

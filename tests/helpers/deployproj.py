@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from mlgate.compare import Comparison, diff
-from mlgate.result import build_result, write_json
-from mlgate.thresholds import parse_rules
+from mlgate.core.compare import Comparison, diff
+from mlgate.core.result import build_result, write_json
+from mlgate.core.thresholds import parse_rules
 from tests.helpers.gitrepo import GitRepo
 
 THRESHOLDS: dict[str, Any] = {"accuracy": {"min": 0.8, "tolerance": 0.01}, "*": {"tolerance": "5%"}}

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlgate.adapters.actions import GitHubEnv
 from mlgate.deploy.champion import Champion
 from mlgate.deploy.config import DeployConfig
 from mlgate.deploy.gitio import GitRepo
-from mlgate.github_env import GitHubEnv
 
 
 @dataclass

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlgate.compare import Comparison, decode, diff, encode
-from mlgate.thresholds import Rule
+from mlgate.core.compare import Comparison, decode, diff, encode
+from mlgate.core.thresholds import Rule
 
 _EMBED = re.compile(r"<!--\s*mlgate-metrics:\s*(\{.*?\})\s*-->", re.DOTALL)
 

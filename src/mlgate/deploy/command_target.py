@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-from mlgate.compare import encode
+from mlgate.core.compare import encode
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics
 from mlgate.errors import ServiceError

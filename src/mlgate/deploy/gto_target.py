@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from mlgate.core.metrics import discover_metrics_files, load_metrics
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics, embed_metrics, extract_metrics
 from mlgate.deploy.gitio import GitError
 from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
 from mlgate.errors import ServiceError, UsageError
-from mlgate.metrics import discover_metrics_files, load_metrics
 
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.adapters.actions import GitHubEnv
 from mlgate.deploy.gitio import GitRepo
-from mlgate.github_env import GitHubEnv
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
+from mlgate.core.thresholds import Rule
 from mlgate.deploy.base import DeployContext, Deployed, Target
 from mlgate.deploy.champion import (
     Decision,
@@ -30,8 +32,6 @@ from mlgate.deploy.gitio import GitRepo
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.errors import GateFailed, MlgateError, UsageError
-from mlgate.github_env import GitHubEnv, append_summary, set_output
-from mlgate.thresholds import Rule
 
 
 @dataclass

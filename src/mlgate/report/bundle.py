@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.core.result import validate, write_json
 from mlgate.errors import UsageError
-from mlgate.result import validate, write_json
 
 KIND = "mlgate-report-bundle"
 VERSION = 1

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
 from mlgate.errors import UsageError
-from mlgate.github_env import GitHubEnv, append_summary, set_output
 from mlgate.report import escape as esc
 from mlgate.report.bundle import fail_closed, read_bundle, write_bundle
 from mlgate.report.render import (
@@ -48,7 +48,7 @@ class Outcome:
 
 
 def load_request(args: Any, config: Any, out: Path) -> Request:
-    from mlgate.result import read_result, result_path
+    from mlgate.core.result import read_result, result_path
 
     report_cfg = config.report or {}
     name = args.name or report_cfg.get("name") or "mlgate"
@@ -128,7 +128,7 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
                          fix="pass `github-token: ${{ github.token }}` (or set GITHUB_TOKEN) "
                              "with permissions pull-requests: write and checks: write")
     assert env.repository
-    from mlgate.report.github_api import Forbidden, GitHubApi
+    from mlgate.adapters.github import Forbidden, GitHubApi
 
     api = GitHubApi(env.api_url, env.token, env.repository, policy_from_env())
     number, head_sha = target
@@ -234,7 +234,7 @@ def _lookup_pr(api: Any, env: GitHubEnv) -> int | None:
 
 def policy_from_env() -> Any:
     """Retry settings; MLGATE_GITHUB_BACKOFF/ATTEMPTS/TIMEOUT tune them (tests use 0 backoff)."""
-    from mlgate.report.github_api import RetryPolicy
+    from mlgate.adapters.github import RetryPolicy
 
     def num(name: str, default: float) -> float:
         try:

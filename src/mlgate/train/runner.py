@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.core.metrics import DEFAULT_METRICS_FILE
 from mlgate.errors import UsageError
-from mlgate.metrics import DEFAULT_METRICS_FILE
 from mlgate.train import data as data_io
 from mlgate.train.config import (
     CLASSIFICATION,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.result import write_json
+from mlgate.core.result import write_json
 from mlgate.train.scoring import encode_value
 
 MODEL_DIR = "model"

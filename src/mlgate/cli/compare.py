@@ -6,16 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from mlgate.baseline import Baseline, find_baseline
-from mlgate.changes import data_diff, params_diff, params_files, read_params, tracked_data
-from mlgate.compare import Comparison, diff
+from mlgate.adapters.actions import GitHubEnv, set_output
+from mlgate.adapters.git import Git
 from mlgate.config import Config, load_config, out_dir
+from mlgate.core.baseline import Baseline, find_baseline
+from mlgate.core.changes import data_diff, params_diff, params_files, read_params, tracked_data
+from mlgate.core.compare import Comparison, diff
+from mlgate.core.metrics import Metric, discover_metrics_files, load_metrics
+from mlgate.core.result import build_result, result_path, write_json
+from mlgate.core.thresholds import load_thresholds_arg, parse_rules
 from mlgate.errors import UsageError
-from mlgate.github_env import GitHubEnv, set_output
-from mlgate.gitutil import Git
-from mlgate.metrics import Metric, discover_metrics_files, load_metrics
-from mlgate.result import build_result, result_path, write_json
-from mlgate.thresholds import load_thresholds_arg, parse_rules
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +104,7 @@ def compare(root: Path, config: Config, args: argparse.Namespace, gh: GitHubEnv)
             remote=args.remote,
         )
         if config.baseline == "retrain" and baseline.merge_base:
-            from mlgate.retrain import retrain_metrics
+            from mlgate.services.retrain import retrain_metrics
 
             metrics = retrain_metrics(git, baseline.merge_base, files, args.config)
             baseline = Baseline(

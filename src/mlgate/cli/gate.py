@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mlgate.adapters.actions import set_output
 from mlgate.config import out_dir
+from mlgate.core.result import read_result, result_path
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, MlgateError
-from mlgate.github_env import set_output
-from mlgate.result import read_result, result_path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -19,6 +19,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate.demo import run_demo
+    from mlgate.services.demo import run_demo
 
     return run_demo(args.dir, args.keep, sys.stdout)

@@ -17,7 +17,7 @@ from mlgate.errors import UsageError
 
 SCHEMA_VERSION = 1
 RESULT_FILE = "result.json"
-SCHEMA_PATH = Path(__file__).parent / "schema" / "result-v1.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "result-v1.schema.json"
 
 
 def build_result(

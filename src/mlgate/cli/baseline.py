@@ -6,13 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from mlgate.baseline import NOTES_REF, fetch_notes, push_notes, read_note, write_note
-from mlgate.commands.compare_cmd import working_tree_reader
-from mlgate.compare import encode
+from mlgate.adapters.git import Git
+from mlgate.cli.compare import working_tree_reader
 from mlgate.config import load_config
+from mlgate.core.baseline import NOTES_REF, fetch_notes, push_notes, read_note, write_note
+from mlgate.core.compare import encode
+from mlgate.core.metrics import discover_metrics_files, load_metrics
 from mlgate.errors import UsageError
-from mlgate.gitutil import Git
-from mlgate.metrics import discover_metrics_files, load_metrics
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -14,29 +14,29 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from mlgate import __version__
-from mlgate.commands import (
-    baseline_cmd,
-    compare_cmd,
-    demo_cmd,
-    deploy_cmd,
-    gate_cmd,
-    pull_cmd,
-    report_cmd,
-    run_cmd,
-    train_cmd,
+from mlgate.cli import (
+    baseline,
+    compare,
+    demo,
+    deploy,
+    gate,
+    pull,
+    report,
+    run,
+    train,
 )
 from mlgate.errors import EXIT_SERVICE, MlgateError
 
 COMMANDS: dict[str, ModuleType] = {
-    "pull": pull_cmd,
-    "train": train_cmd,
-    "compare": compare_cmd,
-    "report": report_cmd,
-    "gate": gate_cmd,
-    "deploy": deploy_cmd,
-    "baseline": baseline_cmd,
-    "run": run_cmd,
-    "demo": demo_cmd,
+    "pull": pull,
+    "train": train,
+    "compare": compare,
+    "report": report,
+    "gate": gate,
+    "deploy": deploy,
+    "baseline": baseline,
+    "run": run,
+    "demo": demo,
 }
 
 

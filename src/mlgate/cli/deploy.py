@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mlgate.adapters.actions import GitHubEnv
 from mlgate.config import load_config, out_dir
+from mlgate.core.result import read_result, result_path
+from mlgate.core.thresholds import parse_rules
 from mlgate.deploy.config import TARGETS, parse_deploy_config
-from mlgate.github_env import GitHubEnv
-from mlgate.result import read_result, result_path
-from mlgate.thresholds import parse_rules
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

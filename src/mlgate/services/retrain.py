@@ -9,9 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mlgate.adapters.git import Git
+from mlgate.core.metrics import Metric, load_metrics
 from mlgate.errors import ServiceError
-from mlgate.gitutil import Git
-from mlgate.metrics import Metric, load_metrics
 
 
 def retrain_metrics(git: Git, sha: str, files: list[str], config_path: str | None) -> list[Metric]:

@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mlgate import __version__
+from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
+from mlgate.core.metrics import Metric, load_metrics
 from mlgate.errors import UsageError
-from mlgate.gitutil import SHALLOW_FIX, Git, push_failed
-from mlgate.metrics import Metric, load_metrics
 
 NOTES_REF = "refs/notes/mlgate"
 NOTES_SHORT = "mlgate"
@@ -224,6 +224,6 @@ def find_baseline(
 
 
 def _decode_store_metrics(raw: dict[str, Any], where: str) -> dict[str, float]:
-    from mlgate.metrics import flatten
+    from mlgate.core.metrics import flatten
 
     return flatten(raw, where)

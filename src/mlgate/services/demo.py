@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from mlgate.config import load_config
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, UsageError
-from mlgate.pipeline import (
+from mlgate.services.pipeline import (
     FAILED,
     GATE_FAILED,
     GATE_PASSED,
@@ -401,9 +401,9 @@ class Demo:
 def pr_comment(out: Path, report_config: dict[str, Any]) -> str:
     """The body ``mlgate report`` posts on a PR: the hidden marker it finds the comment by,
     then the report fitted to GitHub's comment limit (links need a repository: none here)."""
+    from mlgate.core.result import read_result
     from mlgate.report.publish import comment_body
     from mlgate.report.render import DEFAULT_NOTE, Links, Renderer
-    from mlgate.result import read_result
 
     name = str(report_config.get("name") or "mlgate")
     template = report_config.get("template")

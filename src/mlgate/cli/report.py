@@ -17,9 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlgate.adapters.actions import GitHubEnv
     from mlgate.config import load_config, out_dir
     from mlgate.errors import UsageError
-    from mlgate.github_env import GitHubEnv
     from mlgate.report.publish import load_request, publish
 
     if args.from_bundle and (args.merge or args.result):

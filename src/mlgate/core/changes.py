@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgate.core.metrics import Reader
 from mlgate.errors import MlgateError
-from mlgate.metrics import Reader
 from mlgate.yamlio import parse_text
 
 DEFAULT_PARAMS_FILE = "params.yaml"

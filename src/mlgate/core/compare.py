@@ -1,6 +1,6 @@
 """The pure comparison: baseline and current metrics + rules -> per-metric diff and verdict.
 
-No I/O here; ``mlgate.commands.compare_cmd`` gathers the inputs (git, files) and writes the
+No I/O here; ``mlgate.cli.compare`` gathers the inputs (git, files) and writes the
 result. See docs/result-schema.md for the shape of what :func:`diff` returns.
 """
 
@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgate.core.thresholds import Rule, infer_direction, rule_for
 from mlgate.errors import UsageError
-from mlgate.thresholds import Rule, infer_direction, rule_for
 
 STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
 # Relative changes below this are treated as float noise, not a change.

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from mlgate.config import load_config
-from mlgate.pipeline import (
+from mlgate.services.pipeline import (
     FAILED,
     STEPS,
     Options,

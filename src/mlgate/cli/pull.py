@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate import dvc_pull
+    from mlgate.adapters import dvc as dvc_pull
 
     cwd = Path.cwd()
     config = load_config(args.config, cwd)
