@@ -111,6 +111,22 @@ def test_missing_result_is_exit_2(project: Project, capsys: pytest.CaptureFixtur
     assert "result file not found" in capsys.readouterr().err
 
 
+def test_failed_git_command_is_exit_2_with_the_command_and_gits_message(project: Project) -> None:
+    """Deploy's git reads go through the one git adapter; a failure is in the error tree."""
+    from mlgate.adapters.git import Git
+    from mlgate.errors import EXIT_USAGE, GitError, UsageError
+
+    with pytest.raises(GitError) as info:
+        Git(project.path).tags_at("no-such-commit")
+    err = info.value
+    assert isinstance(err, UsageError) and err.exit_code == EXIT_USAGE
+    assert err.command == "git tag --points-at no-such-commit"
+    assert "no-such-commit" in err.stderr
+    assert err.render().startswith(
+        f"{project.path}: `git tag --points-at no-such-commit` failed: {err.stderr.strip()}"
+    )
+
+
 def test_unknown_deploy_key_is_exit_2(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     project.train({"accuracy": 0.91, "f1": 0.8})
     project.set_deploy({"target": "command", "command": "true", "stagee": "prod"})

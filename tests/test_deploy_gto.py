@@ -120,6 +120,28 @@ def test_rejected_push_leaves_no_tags(
     assert read_outputs(gh_files["output"])["deployed"] == "false"
 
 
+@pytest.mark.parametrize("locked", ["churn@v1.0.0", "churn#prod#1"],
+                         ids=["version-tag", "stage-tag"])
+def test_failed_tag_creation_is_a_clean_error_and_leaves_no_tags(
+    project: Project, capsys: pytest.CaptureFixture[str], gh_files: dict[str, Path], locked: str,
+) -> None:
+    """Git cannot write a tag: exit 3 with git's reason, not "internal error"; no tag is kept
+    (with the stage tag locked, the version tag was created first and is deleted again)."""
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    lock = project.lock_tag(locked)
+    assert deploy() == 3
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    assert "git tag: creating the git tags for version 1.0.0 failed" in err
+    assert f"{locked}.lock" in err
+    assert "no other git process holds a lock" in err
+    assert project.local_tags() == [] == project.origin_tags()
+    assert read_outputs(gh_files["output"])["deployed"] == "false"
+    lock.unlink()
+    assert deploy() == 0
+    assert project.origin_tags() == ["churn#prod#1", "churn@v1.0.0"]
+
+
 def test_champion_from_committed_metrics_and_remote_tags(project: Project) -> None:
     """A version registered by hand (plain gto, no metrics in the tag, only on the remote)."""
     import gto.api

@@ -6,6 +6,8 @@ Exit codes: 0 success / gate passed, 1 gate failed, 2 bad input or usage,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
@@ -48,3 +50,18 @@ class GateFailed(MlgateError):
     """A gate or deploy refusal (exit 1)."""
 
     exit_code = EXIT_GATE_FAILED
+
+
+class GitError(UsageError):
+    """A git command failed on the repository (exit 2): the command and git's own message.
+
+    Failures of a git remote (fetch, push) are raised as ``ServiceError`` instead (exit 3).
+    """
+
+    def __init__(
+        self, args: Sequence[str], stderr: str, *, where: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.command = "git " + " ".join(args)
+        self.stderr = stderr
+        super().__init__(f"`{self.command}` failed: {stderr.strip()}", where=where, fix=fix)

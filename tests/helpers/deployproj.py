@@ -114,6 +114,13 @@ class Project:
                              text=True, check=True).stdout
         return sorted(t for t in out.splitlines() if t)
 
+    def lock_tag(self, tag: str) -> Path:
+        """Hold git's lock on ``refs/tags/<tag>`` (as a running or crashed git would)."""
+        lock = self.path / ".git" / "refs" / "tags" / f"{tag}.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.write_text("")
+        return lock
+
     def local_tags(self) -> list[str]:
         return sorted(t for t in self.repo.git("tag", "--list").splitlines() if t)
 

@@ -1,11 +1,18 @@
-"""Thin wrappers around the git CLI, with errors users can act on."""
+"""The git command line: the one module of mlgate that runs git.
+
+``run_git`` is the single runner; ``Git`` is a repository checkout with the operations compare,
+baseline, retrain, deploy, training and the demo need. A failed command surfaces as
+``mlgate.errors.GitError`` (exit 2, with the command and git's message); failures of the remote
+(fetch, push) are ``ServiceError`` (exit 3).
+"""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlgate.errors import ServiceError, UsageError
+from mlgate.errors import GitError, ServiceError, UsageError
 
 SHALLOW_FIX = (
     "fetch the full history: in the workflow set `fetch-depth: 0` on actions/checkout, e.g.\n"
@@ -13,36 +20,53 @@ SHALLOW_FIX = (
     "    with:\n"
     "      fetch-depth: 0"
 )
+PUSH_FIX = (
+    "check that the token may push (workflow `permissions: contents: write`) "
+    "and that the remote exists"
+)
+
+
+def run_git(
+    root: Path,
+    args: Sequence[str],
+    *,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git args`` in ``root`` and return the result whatever the exit status."""
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            input=input,
+            check=False,
+            env=dict(env) if env is not None else None,
+        )
+    except FileNotFoundError as err:
+        raise UsageError("git is not installed", fix="install git and retry") from err
 
 
 class Git:
-    def __init__(self, root: Path) -> None:
+    """A git checkout at ``root``; ``env`` replaces the environment git runs with."""
+
+    def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = root
+        self.env = env
 
     def run(
         self, *args: str, check: bool = True, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        try:
-            proc = subprocess.run(
-                ["git", *args],
-                cwd=self.root,
-                capture_output=True,
-                text=True,
-                input=input,
-                check=False,
-                env=None,
-            )
-        except FileNotFoundError as err:
-            raise UsageError("git is not installed", fix="install git and retry") from err
+        proc = run_git(self.root, args, input=input, env=self.env)
         if check and proc.returncode != 0:
-            raise UsageError(
-                f"`git {' '.join(args)}` failed: {proc.stderr.strip() or proc.stdout.strip()}",
-                where=str(self.root),
-            )
+            raise GitError(args, proc.stderr.strip() or proc.stdout.strip(), where=str(self.root))
         return proc
 
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.strip()
+
+    # -- the repository --------------------------------------------------------------------------
 
     def is_repo(self) -> bool:
         return self.run("rev-parse", "--git-dir", check=False).returncode == 0
@@ -55,6 +79,17 @@ class Git:
                 fix="run mlgate from the root of your git checkout",
             )
 
+    def head(self) -> str:
+        """The checked-out commit; a usage error when there is none."""
+        sha = self.rev("HEAD")
+        if sha is None:
+            raise UsageError(
+                "not a git repository with a commit checked out",
+                where=str(self.root),
+                fix="run mlgate deploy from the root of the repository checkout",
+            )
+        return sha
+
     def rev(self, ref: str) -> str | None:
         proc = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         return proc.stdout.strip() if proc.returncode == 0 else None
@@ -62,16 +97,23 @@ class Git:
     def is_shallow(self) -> bool:
         return self.out("rev-parse", "--is-shallow-repository") == "true"
 
-    def has_remote(self, remote: str) -> bool:
-        return remote in self.out("remote").split()
+    def current_branch(self) -> str | None:
+        proc = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return proc.stdout.strip() or None
 
-    def fetch(self, remote: str, *refspecs: str, extra: tuple[str, ...] = ()) -> bool:
-        proc = self.run("fetch", "--quiet", "--no-tags", *extra, remote, *refspecs, check=False)
-        return proc.returncode == 0
+    def user_identity(self) -> tuple[str | None, str | None]:
+        name = self.run("config", "user.name", check=False).stdout.strip() or None
+        email = self.run("config", "user.email", check=False).stdout.strip() or None
+        return name, email
+
+    # -- history and content -----------------------------------------------------------------
 
     def merge_base(self, a: str, b: str) -> str | None:
         proc = self.run("merge-base", a, b, check=False)
         return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        return self.run("merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
 
     def show(self, sha: str, path: str) -> str | None:
         """The text of ``path`` at commit ``sha``, or None when it does not exist there."""
@@ -87,14 +129,53 @@ class Git:
     def subject(self, sha: str) -> str:
         return self.out("log", "-1", "--format=%s", sha)
 
-    def current_branch(self) -> str | None:
-        proc = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
-        return proc.stdout.strip() or None
+    # -- tags --------------------------------------------------------------------------------
+
+    def tags(self, pattern: str) -> list[str]:
+        return [t for t in self.out("tag", "--list", pattern).splitlines() if t]
+
+    def tags_at(self, commit: str) -> list[str]:
+        return [t for t in self.out("tag", "--points-at", commit).splitlines() if t]
+
+    def tag_message(self, tag: str) -> str:
+        return self.out("tag", "--list", "--format=%(contents)", tag)
+
+    def delete_tags(self, tags: list[str]) -> None:
+        if tags:
+            self.run("tag", "--delete", *tags, check=False)
+
+    # -- remotes -----------------------------------------------------------------------------
+
+    def has_remote(self, remote: str) -> bool:
+        return remote in self.out("remote").split()
+
+    def remote_url(self, remote: str) -> str:
+        proc = self.run("remote", "get-url", remote, check=False)
+        if proc.returncode != 0:
+            raise UsageError(
+                f"git remote {remote!r} does not exist",
+                where="deploy.remote",
+                fix="add the remote (`git remote add`) or set `deploy: {remote: NAME}`",
+            )
+        return proc.stdout.strip()
+
+    def fetch(self, remote: str, *refspecs: str, extra: tuple[str, ...] = ()) -> bool:
+        proc = self.run("fetch", "--quiet", "--no-tags", *extra, remote, *refspecs, check=False)
+        return proc.returncode == 0
+
+    def fetch_tags(self, remote: str) -> None:
+        proc = self.run("fetch", "--quiet", "--tags", remote, check=False)
+        if proc.returncode != 0:
+            raise ServiceError(
+                f"could not fetch tags from git remote {remote!r}: {proc.stderr.strip()}",
+                fix="check the remote URL and the credentials of the checkout",
+            )
 
 
-def push_failed(remote: str, what: str, stderr: str) -> ServiceError:
+def push_failed(
+    remote: str, what: str, stderr: str, *, where: str | None = None, fix: str = PUSH_FIX
+) -> ServiceError:
+    """A push rejected or not reached: the remote's fault or the token's (exit 3)."""
     return ServiceError(
-        f"pushing {what} to {remote!r} failed: {stderr.strip()}",
-        fix="check that the token may push (workflow `permissions: contents: write`) "
-        "and that the remote exists",
+        f"pushing {what} to {remote!r} failed: {stderr.strip()}", where=where, fix=fix
     )

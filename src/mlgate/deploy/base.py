@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlgate.adapters.actions import GitHubEnv
+from mlgate.adapters.git import Git
 from mlgate.deploy.champion import Champion
 from mlgate.deploy.config import DeployConfig
-from mlgate.deploy.gitio import GitRepo
 
 
 @dataclass
@@ -24,7 +24,7 @@ class DeployContext:
     model_path: Path
     model_meta: dict[str, Any] | None
     gh: GitHubEnv
-    git: GitRepo
+    git: Git
     metrics_files: list[str] = field(default_factory=list)  # mlgate.yaml metrics:
     env: dict[str, str] = field(default_factory=dict)
     forced: list[str] = field(default_factory=list)  # why --force was needed, if it was

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from mlgate.adapters.git import push_failed
 from mlgate.core.metrics import discover_metrics_files, load_metrics
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics, embed_metrics, extract_metrics
-from mlgate.deploy.gitio import GitError
 from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
 from mlgate.errors import ServiceError, UsageError
 
@@ -160,6 +160,7 @@ class GtoTarget:
     def _create_tags(self, version: str, register: bool) -> list[str]:
         import gto.api
         from gto.exceptions import GTOException
+        from scmrepo.exceptions import SCMError
 
         author, email = self._identity()
         metrics = embed_metrics(challenger_metrics(self.ctx.result))
@@ -184,16 +185,30 @@ class GtoTarget:
             created.append(str(event.tag))
         except GTOException as err:
             raise UsageError(f"gto refused: {err}", where="deploy (gto)") from err
+        except (SCMError, OSError) as err:
+            raise tag_failed(version, err) from err
         return created
 
     def _push(self, tags: list[str]) -> None:
-        try:
-            self.git.run("push", "--atomic", self.remote, *[f"refs/tags/{t}" for t in tags])
-        except GitError as err:
-            raise ServiceError(
-                f"pushing the tags {', '.join(tags)} to {self.remote!r} failed: "
-                f"{err.stderr.strip()}",
-                where="git push",
+        refs = [f"refs/tags/{t}" for t in tags]
+        proc = self.git.run("push", "--atomic", self.remote, *refs, check=False)
+        if proc.returncode != 0:
+            raise push_failed(
+                self.remote, f"the tags {', '.join(tags)}", proc.stderr, where="git push",
                 fix="check the remote's permissions (the workflow needs `contents: write`); "
                 "no tag was left behind, re-run the deploy",
-            ) from err
+            )
+
+
+def tag_failed(version: str, err: Exception) -> ServiceError:
+    """Git could not write a tag (a held ref lock, a read-only repository, ...)."""
+    detail = str(err).strip()
+    if err.__cause__ is not None:  # scmrepo says "Failed to create tag"; git's reason is the cause
+        detail = f"{detail}: {str(err.__cause__).strip()}"
+    return ServiceError(
+        f"creating the git tags for version {version} failed: {detail}",
+        where="git tag",
+        fix="check that the repository is writable and that no other git process holds a lock "
+        "(remove a stale `.lock` file under .git/refs/tags); no tag was left behind, "
+        "re-run the deploy",
+    )

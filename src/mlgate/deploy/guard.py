@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.adapters.actions import GitHubEnv
-from mlgate.deploy.gitio import GitRepo
+from mlgate.adapters.git import Git
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,12 @@ def github_branch_check(gh: GitHubEnv, base: str) -> BranchCheck:
     return BranchCheck(True, f"push to {want}")
 
 
-def local_branch_check(git: GitRepo, head: str, base: str, remote: str = "origin") -> BranchCheck:
+def local_branch_check(git: Git, head: str, base: str, remote: str = "origin") -> BranchCheck:
     """Outside Actions: HEAD is the tip of, or contained in, the local or remote base branch."""
     tips = {
         ref: sha
         for ref in (f"refs/heads/{base}", f"refs/remotes/{remote}/{base}")
-        if (sha := git.resolve(ref)) is not None
+        if (sha := git.rev(ref)) is not None
     }
     if not tips:
         return BranchCheck(
@@ -67,7 +67,7 @@ def on_github(gh: GitHubEnv, env: dict[str, str]) -> bool:
 
 
 def branch_check(
-    gh: GitHubEnv, env: dict[str, str], git: GitRepo, head: str, base: str, remote: str
+    gh: GitHubEnv, env: dict[str, str], git: Git, head: str, base: str, remote: str
 ) -> BranchCheck:
     if on_github(gh, env):
         return github_branch_check(gh, base)

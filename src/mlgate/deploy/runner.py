@@ -17,6 +17,7 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
+from mlgate.adapters.git import Git
 from mlgate.core.thresholds import Rule
 from mlgate.deploy.base import DeployContext, Deployed, Target
 from mlgate.deploy.champion import (
@@ -28,7 +29,6 @@ from mlgate.deploy.champion import (
     md_escape,
 )
 from mlgate.deploy.config import DeployConfig
-from mlgate.deploy.gitio import GitRepo
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.errors import GateFailed, MlgateError, UsageError
@@ -214,7 +214,7 @@ def build_context(
     root: Path, out: Path, name: str, config: DeployConfig, result: dict[str, Any],
     result_path: Path, metrics_files: list[str], gh: GitHubEnv,
 ) -> DeployContext:
-    git = GitRepo(root)
+    git = Git(root)
     model_path = Path(config.model_path)
     if not model_path.is_absolute():
         model_path = root / model_path

@@ -18,13 +18,13 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from mlgate.adapters.git import Git
 from mlgate.config import load_config
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, UsageError
 from mlgate.services.pipeline import (
@@ -196,15 +196,7 @@ def git(root: Path, *args: str, date: str | None = None) -> str:
     env = dict(os.environ)
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, env=env, check=False
-        )
-    except FileNotFoundError as err:
-        raise UsageError("git is not installed", fix="install git and retry") from err
-    if proc.returncode != 0:
-        raise UsageError(f"`git {' '.join(args)}` failed: {proc.stderr.strip()}", where=str(root))
-    return proc.stdout.strip()
+    return Git(root, env=env).out(*args)
 
 
 def require_extras() -> None:

@@ -7,14 +7,15 @@ pipeline, loadable with joblib and scikit-learn alone) and ``<out>/model/model.j
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.adapters.git import Git
 from mlgate.core.result import write_json
+from mlgate.errors import UsageError
 from mlgate.train.scoring import encode_value
 
 MODEL_DIR = "model"
@@ -46,13 +47,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def git_commit(root: Path) -> str | None:
+    """The checked-out commit, None outside a git repository or without git."""
     try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False
-        )
-    except OSError:
+        return Git(root).rev("HEAD")
+    except (UsageError, OSError):  # git is not installed, or root is no directory
         return None
-    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
 
 
 def save_model(model: Any, meta: dict[str, Any], model_dir: Path) -> tuple[Path, Path]:
