@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from mlgate.cli import main
-from mlgate.deploy import github_release
 from mlgate.deploy.champion import embed_metrics, extract_metrics
 from tests.fakegithub import FakeGitHub
 from tests.helpers.deployproj import Project, read_outputs
@@ -24,7 +23,7 @@ UPLOADS = f"/uploads/repos/{REPO}/releases/*/assets"
 def fake(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
     for key, value in fake_github.env().items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(github_release, "RETRY_DELAYS", (0.0, 0.0, 0.0))
+    monkeypatch.setenv("MLGATE_GITHUB_BACKOFF", "0")  # the one retry policy, without waits
     return fake_github
 
 
@@ -351,3 +350,16 @@ def test_a_failed_tag_probe_is_retried(project: Project, fake: FakeGitHub) -> No
     assert deploy() == 0
     assert len(fake.requests_matching("GET", f"/repos/{REPO}/git/ref/tags/*")) == 3
     assert fake.tags_for(REPO) == {"churn-v1.0.0": sha}
+
+
+def test_a_rejected_token_is_exit_2_like_in_the_report(
+    project: Project, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The one retry policy of the GitHub adapter: a 401 is bad input, not a GitHub failure.
+    monkeypatch.setenv("GITHUB_TOKEN", "wrong-token")
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    assert deploy() == 2
+    err = capsys.readouterr().err
+    assert "GitHub rejected the token" in err and "wrong-token" not in err
+    assert releases(fake) == []

@@ -222,7 +222,7 @@ def test_retries_exhausted_exit_3_after_writing_the_summary(gh: Env, capsys: Any
     assert "::add-mask::ghs_SECRET123" in captured.out
     rest = captured.out.replace("::add-mask::ghs_SECRET123", "") + captured.err
     assert "ghs_SECRET123" not in rest
-    assert "failed after 4 attempt(s)" in captured.err
+    assert "failed to list comments of #7 after 4 attempts" in captured.err
     assert len(gh.fake.requests) == 4
     assert "gate failed" in gh.summary.read_text()
 

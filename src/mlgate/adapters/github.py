@@ -1,32 +1,45 @@
-"""Talk to the GitHub REST API with PyGithub: the sticky comment, the check run, PR lookup.
+"""The one GitHub REST API client: the only module that builds a PyGithub ``Github``.
 
+Both users go through :class:`GitHubApi`: the report (sticky comment, check run, PR lookup)
+and the ``github-release`` deploy target (its repository handle, tags, assets).
+
+One retry policy for every request (:class:`RetryPolicy`, tuned by ``MLGATE_GITHUB_*``):
 PyGithub's own throttling and urllib3 retries are off; :meth:`GitHubApi.call` retries every
 request (PATCH and POST included) on 5xx, rate limits and network errors with a bounded
-backoff, and every request has a timeout, so a run never hangs. Error texts are scrubbed of
+backoff, within an overall deadline per call, and every request has a timeout, so a run never
+hangs. Failures reach the user as :class:`~mlgate.errors.UsageError` (the token was rejected)
+or :class:`~mlgate.errors.ServiceError` (GitHub failed or refused), their texts scrubbed of
 the token.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mlgate.errors import ServiceError, UsageError
+from mlgate.errors import MlgateError, ServiceError, UsageError
 
 T = TypeVar("T")
 PER_PAGE = 100
 MAX_PAGES = 100  # 10,000 comments: far past any real PR, but bounded
+OUTAGE_FIX = "GitHub may be having an outage (https://www.githubstatus.com); re-run the job later"
 
 
-class Forbidden(Exception):
-    """403 without a rate limit: a fork PR's read-only token, or missing permissions."""
+class Forbidden(ServiceError):
+    """403 without a rate limit: a fork PR's read-only token, or missing permissions.
 
-    def __init__(self, what: str, message: str) -> None:
-        super().__init__(f"{what}: {message}")
+    Exit 3 like any GitHub failure, unless the caller handles it (the report falls back to the
+    job summary and the bundle for fork pull requests)."""
+
+    def __init__(self, what: str, detail: str, fix: str | None = None) -> None:
+        super().__init__(f"GitHub refused to {what}: {detail}", where="GITHUB_TOKEN",
+                         fix=fix or "give the token the permissions this step needs "
+                                    "(`permissions:` in the workflow)")
         self.what = what
-        self.message = message
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,25 @@ class RetryPolicy:
     max_wait: float = 30.0  # a single wait longer than this (e.g. a primary rate limit
     # resetting in an hour) is not worth it: give up and exit 3
     timeout: float = 20.0  # per request, seconds
+    deadline: float = 120.0  # per call, attempts and waits included: no retry past it
+
+
+def policy_from_env(env: Mapping[str, str] | None = None) -> RetryPolicy:
+    """The policy, with MLGATE_GITHUB_ATTEMPTS/BACKOFF/TIMEOUT/DEADLINE when set (tests use 0
+    backoff)."""
+    env = os.environ if env is None else env
+    default = RetryPolicy()
+
+    def num(name: str, value: float) -> float:
+        try:
+            return float(env.get(name, value))
+        except ValueError as err:
+            raise UsageError(f"{name} must be a number", where=name) from err
+
+    return RetryPolicy(attempts=max(1, int(num("MLGATE_GITHUB_ATTEMPTS", default.attempts))),
+                       backoff=num("MLGATE_GITHUB_BACKOFF", default.backoff),
+                       timeout=num("MLGATE_GITHUB_TIMEOUT", default.timeout),
+                       deadline=num("MLGATE_GITHUB_DEADLINE", default.deadline))
 
 
 @dataclass
@@ -63,93 +95,236 @@ class Secret:
         return "Secret(***)"
 
 
+# ----- what a failed attempt means ------------------------------------------------------------
+@dataclass(frozen=True)
+class Failure:
+    """One failed attempt: what GitHub (or the network) said and how long to wait before the
+    next attempt; ``wait`` None means another attempt would not help."""
+
+    detail: str
+    wait: float | None
+    status: int = 0  # HTTP status; 0 for network errors
+    rate_limited: bool = False
+
+
+def classify(err: Exception, attempt: int, policy: RetryPolicy, now: float) -> Failure | None:
+    """What ``err`` from attempt number ``attempt`` (1-based) means; None when it is neither an
+    HTTP answer nor a network error (a bug: let it through). ``now`` is epoch seconds."""
+    from github import GithubException
+
+    backoff = policy.backoff * 2 ** (attempt - 1)
+    if isinstance(err, GithubException):
+        return _http_failure(err, backoff, now)
+    network = _network_error_kinds()
+    if isinstance(err, network[0]):
+        return Failure(f"{type(err).__name__}: {err}", backoff)
+    if isinstance(err, network[1]):  # a bad URL, a bad header: the same next time
+        return Failure(f"{type(err).__name__}: {err}", None)
+    return None
+
+
+def _http_failure(err: Exception, backoff: float, now: float) -> Failure:
+    from github import RateLimitExceededException
+
+    status = _status(err)
+    headers = {str(k).lower(): str(v) for k, v in (getattr(err, "headers", None) or {}).items()}
+    detail = f"HTTP {status}: {_message(err)}"
+    if "retry-after" in headers and (status in (403, 429) or status >= 500):
+        wait = max(_float(headers["retry-after"], backoff), 0.0)
+        return Failure(detail, wait, status, rate_limited=status in (403, 429))
+    limited = headers.get("x-ratelimit-remaining") == "0" or isinstance(
+        err, RateLimitExceededException)
+    if status in (403, 429) and limited:
+        reset = _float(headers.get("x-ratelimit-reset", ""), 0.0)
+        return Failure(detail, max(reset - now, backoff) if reset else backoff, status, True)
+    if status == 429 or status >= 500 or status == 0:
+        return Failure(detail, backoff, status)
+    return Failure(detail, None, status)
+
+
+def _network_error_kinds() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """(worth a retry, not worth one): connection and timeout errors vs other request errors."""
+    import requests
+    import urllib3
+
+    transient = (requests.ConnectionError, requests.Timeout,
+                 requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
+                 ConnectionError, TimeoutError)
+    return transient, (requests.RequestException,)
+
+
+def _status(err: Exception) -> int:
+    status = getattr(err, "status", None)
+    return status if isinstance(status, int) else 0
+
+
+def _message(err: Any) -> str:
+    data = getattr(err, "data", None)
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return str(data["message"])[:300]
+    return str(data)[:300] if data else ""
+
+
+def _float(text: str, default: float) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return default
+
+
 class GitHubApi:
+    """One repository on one GitHub (or GitHub Enterprise) API, under one retry policy.
+
+    ``lazy``: PyGithub's lazy objects (the report's default: a handle makes no request until
+    used); the release target reads objects when it gets them. ``permissions`` names what the
+    caller needs, for the fix of a 403."""
+
     def __init__(self, api_url: str, token: str, repository: str,
                  policy: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, *,
+                 lazy: bool = True, permissions: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         from github import Auth, Github
 
         self.policy = policy or RetryPolicy()
         self._token = Secret(token)
         self._sleep = sleep
+        self._clock = clock
+        self.api_url = api_url
         self.repository = repository
+        self.permissions = permissions
         self._gh = Github(
             auth=Auth.Token(token), base_url=api_url, timeout=max(1, int(self.policy.timeout)),
             retry=None, seconds_between_requests=0, seconds_between_writes=0,
-            per_page=PER_PAGE, lazy=True,
+            per_page=PER_PAGE, lazy=lazy,
         )
-        self._repo = self._gh.get_repo(repository)
+        self._repo: Any = None
         self._login: str | bool | None = False  # False: not asked yet; None: unknown
 
     def __repr__(self) -> str:
         return f"GitHubApi(repository={self.repository!r}, token=***)"
 
-    # ----- retries -----------------------------------------------------------------------
-    def call(self, what: str, fn: Callable[[], T]) -> T:
-        from github import GithubException
+    def repo(self) -> Any:
+        """The PyGithub ``Repository`` (read on first use unless lazy)."""
+        if self._repo is None:
+            self._repo = self.call("read the repository",
+                                   lambda: self._gh.get_repo(self.repository))
+        return self._repo
 
-        last = ""
-        for attempt in range(self.policy.attempts):
-            wait: float
+    # ----- the retry policy ----------------------------------------------------------------
+    def call(self, what: str, fn: Callable[[], T],
+             before_retry: Callable[[], object] | None = None) -> T:
+        """``fn()`` under the retry policy; ``what`` completes "GitHub failed to ...".
+
+        ``before_retry`` runs before each new attempt, to undo what a failed write may have
+        half done on GitHub's side. Raises UsageError (token rejected), Forbidden, or
+        ServiceError (refused, not found, or still failing when the policy runs out)."""
+        started = self._clock()
+        attempts = self.policy.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 return fn()
-            except GithubException as err:
-                status = int(err.status or 0)
-                headers = {k.lower(): v for k, v in (err.headers or {}).items()}
-                last = f"HTTP {status}: {_message(err)}"
-                maybe = self._wait_for(status, headers, err, attempt)
-                if maybe is None:
-                    self._raise_final(what, status, last)
-                    raise  # pragma: no cover - _raise_final always raises
-                wait = maybe
-            except OSError as err:  # connection refused/reset, timeouts (requests wraps these)
-                last = f"{type(err).__name__}: {err}"
-                wait = self.policy.backoff * 2**attempt
+            except MlgateError:
+                raise
             except Exception as err:
-                if not _is_network_error(err):
+                failure = classify(err, attempt, self.policy, time.time())
+                if failure is None:
                     raise
-                last = f"{type(err).__name__}: {err}"
-                wait = self.policy.backoff * 2**attempt
-            if attempt + 1 >= self.policy.attempts:
+                if failure.wait is None:
+                    raise self._refused(what, failure) from err
+                cause, last, wait = err, failure, failure.wait
+            if attempt == attempts:
                 break
-            if wait > self.policy.max_wait:
-                last += f"; asked to wait {wait:.0f} s, more than {self.policy.max_wait:.0f} s"
-                break
+            self._check_wait(what, last, wait, started)
             self._sleep(wait)
-        raise ServiceError(
-            scrub(f"GitHub API: {what} failed after {attempt + 1} attempt(s) ({last})",
-                  self._token),
-            fix="check https://www.githubstatus.com and re-run the job",
-        )
+            if before_retry is not None:
+                before_retry()
+        plural = "s" if attempts != 1 else ""
+        raise self._failed(f"GitHub failed to {what} after {attempts} attempt{plural} "
+                           f"({last.detail})", OUTAGE_FIX) from cause
 
-    def _wait_for(self, status: int, headers: dict[str, str], err: Exception,
-                  attempt: int) -> float | None:
-        from github import RateLimitExceededException
+    def _check_wait(self, what: str, failure: Failure, wait: float, started: float) -> None:
+        if wait > self.policy.max_wait and failure.rate_limited:
+            raise self._failed(f"GitHub's rate limit stops us from trying to {what} again for "
+                               f"{wait:.0f} s ({failure.detail})",
+                               "re-run the job once the rate limit has reset")
+        if wait > self.policy.max_wait:
+            raise self._failed(f"GitHub asked to wait {wait:.0f} s before trying to {what} "
+                               f"again, more than {self.policy.max_wait:.0f} s "
+                               f"({failure.detail})", OUTAGE_FIX)
+        if self._clock() - started + wait > self.policy.deadline:
+            raise self._failed(f"GitHub failed to {what} within {self.policy.deadline:.0f} s "
+                               f"({failure.detail})", OUTAGE_FIX)
 
-        backoff = self.policy.backoff * 2**attempt
-        if "retry-after" in headers and (status in (403, 429) or status >= 500):
-            return _float(headers["retry-after"], backoff)
-        limited = headers.get("x-ratelimit-remaining") == "0" or isinstance(
-            err, RateLimitExceededException)
-        if status in (403, 429) and limited:
-            reset = _float(headers.get("x-ratelimit-reset", ""), 0.0)
-            return max(reset - time.time(), backoff) if reset else backoff
-        if status == 429 or status >= 500:
-            return backoff
-        return None
+    def _failed(self, message: str, fix: str | None) -> ServiceError:
+        return ServiceError(scrub(message, self._token),
+                            where=f"{self.api_url} ({self.repository})", fix=fix)
 
-    def _raise_final(self, what: str, status: int, detail: str) -> None:
-        detail = scrub(detail, self._token)
-        if status == 401:
-            raise UsageError(f"GitHub rejected the token ({detail})", where="GITHUB_TOKEN",
-                             fix="pass a valid token (the workflow's GITHUB_TOKEN)")
-        if status == 403:
-            raise Forbidden(what, detail)
-        if status == 404:
-            raise ServiceError(f"GitHub API: {what}: not found ({detail})",
-                               where=f"repository {self.repository}",
-                               fix="check GITHUB_REPOSITORY and the token's access to it")
-        raise ServiceError(f"GitHub API: {what} failed ({detail})")
+    def _refused(self, what: str, failure: Failure) -> MlgateError:
+        """The error for an answer that another attempt would not change."""
+        detail = scrub(failure.detail, self._token)
+        if failure.status == 401:
+            return UsageError(f"GitHub rejected the token ({detail})", where="GITHUB_TOKEN",
+                              fix="pass a valid token (the workflow's GITHUB_TOKEN)")
+        if failure.status == 403:
+            fix = f"give the workflow `permissions: {self.permissions}`" \
+                if self.permissions else None
+            return Forbidden(what, detail, fix)
+        if failure.status == 404:
+            return ServiceError(f"GitHub failed to {what}: not found ({detail})",
+                                where=f"repository {self.repository}",
+                                fix="check GITHUB_REPOSITORY and the token's access to it")
+        if failure.status == 0:
+            return self._failed(f"GitHub failed to {what} ({detail})",
+                                "check GITHUB_API_URL")
+        return self._failed(f"GitHub refused to {what} ({detail})", None)
+
+    def delete_if_present(self, what: str, delete: Callable[[], object]) -> bool:
+        """``delete()`` under the policy; False when it was gone already (404)."""
+        from github import GithubException
+
+        def attempt() -> bool:
+            try:
+                delete()
+            except GithubException as err:
+                if _status(err) == 404:
+                    return False
+                raise
+            return True
+
+        return self.call(what, attempt)
+
+    # ----- tags and release assets (the github-release target) -----------------------------
+    def tag_commit(self, tag: str) -> str | None:
+        """The commit ``tag`` points at (through an annotated tag); None when there is none."""
+        from github import GithubException
+
+        def probe() -> str | None:
+            repo = self.repo()
+            try:
+                target = repo.get_git_ref(f"tags/{tag}").object
+            except GithubException as err:
+                if _status(err) == 404:
+                    return None
+                raise
+            if target.type == "tag":
+                target = repo.get_git_tag(target.sha).object
+            return str(target.sha)
+
+        return self.call(f"read tag {tag}", probe)
+
+    def delete_tag(self, tag: str) -> bool:
+        """Delete the tag ``tag``; False when there was none."""
+        return self.delete_if_present(
+            f"delete tag {tag}", lambda: self.repo().get_git_ref(f"tags/{tag}").delete())
+
+    @staticmethod
+    def asset_content(asset: Any) -> Any:
+        """A release asset's content as PyGithub gives it: parsed JSON, or {"data": text}.
+        One request; run it inside :meth:`call`."""
+        _, data = asset.requester.requestBlobAndCheck(
+            "GET", asset.url, headers={"Accept": "application/octet-stream"})
+        return data
 
     # ----- the token's user ----------------------------------------------------------------
     def own_login(self) -> str | None:
@@ -175,7 +350,7 @@ class GitHubApi:
 
     # ----- the sticky comment --------------------------------------------------------------
     def find_comments(self, number: int, marker: str, *, stop_early: bool) -> list[Any]:
-        issue = self._repo.get_issue(number)
+        issue = self.repo().get_issue(number)
         pages = issue.get_comments()
         found: list[Any] = []
         for page_no in range(MAX_PAGES):
@@ -190,7 +365,7 @@ class GitHubApi:
         """Create or update the one comment carrying ``marker``; remove duplicates."""
         existing = self.find_comments(number, marker, stop_early=True)
         if not existing:
-            issue = self._repo.get_issue(number)
+            issue = self.repo().get_issue(number)
             created = self.call(f"comment on #{number}", lambda: issue.create_comment(body))
             if self._login is False and created.user:  # the author of what we just made
                 self._login = created.user.login
@@ -210,19 +385,9 @@ class GitHubApi:
         return CommentResult("updated", keep.html_url, keep.id, deleted)
 
     def _delete(self, comments: list[Any]) -> list[int]:
-        from github import GithubException
-
-        deleted = []
-        for c in comments:
-            try:
-                self.call("delete a duplicate comment", c.delete)
-            except ServiceError as err:
-                if "not found" not in err.message:  # another run deleted it already
-                    raise
-            except GithubException:  # pragma: no cover - call() converts these
-                raise
-            deleted.append(c.id)
-        return deleted
+        for c in comments:  # one already gone was deleted by another run: fine
+            self.delete_if_present("delete a duplicate comment", c.delete)
+        return [c.id for c in comments]
 
     # ----- check run -----------------------------------------------------------------------
     def create_check_run(self, name: str, head_sha: str, passed: bool, title: str,
@@ -234,15 +399,17 @@ class GitHubApi:
         }
         if details_url:
             kwargs["details_url"] = details_url
-        run = self.call("create the check run", lambda: self._repo.create_check_run(**kwargs))
+        run = self.call("create the check run", lambda: self.repo().create_check_run(**kwargs))
         return str(run.html_url)
 
     # ----- PR lookup for workflow_run ------------------------------------------------------
     def find_pr(self, head_sha: str, head_owner: str | None, head_branch: str | None
                 ) -> int | None:
-        commit = self._repo.get_commit(head_sha)
+        commit = self.repo().get_commit(head_sha)
         try:
             pulls = self.call("find the PR of the head commit", lambda: list(commit.get_pulls()))
+        except Forbidden:
+            raise
         except ServiceError:  # a fork's commit may be unknown here (404/422): try the branch
             pulls = []
         for pr in pulls:
@@ -250,31 +417,8 @@ class GitHubApi:
                 return int(pr.number)
         if head_owner and head_branch:
             listed = self.call("find the PR of the head branch", lambda: list(
-                self._repo.get_pulls(state="open", head=f"{head_owner}:{head_branch}")))
+                self.repo().get_pulls(state="open", head=f"{head_owner}:{head_branch}")))
             for pr in listed:
                 if pr.head.sha == head_sha:
                     return int(pr.number)
         return None
-
-
-def _message(err: Any) -> str:
-    data = getattr(err, "data", None)
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])[:300]
-    return str(data)[:300] if data else ""
-
-
-def _float(text: str, default: float) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return default
-
-
-def _is_network_error(err: Exception) -> bool:
-    try:
-        import requests
-        import urllib3
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(err, (requests.exceptions.RequestException, urllib3.exceptions.HTTPError))

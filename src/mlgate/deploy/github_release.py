@@ -4,76 +4,25 @@ The release is made as a draft first, its assets are uploaded, and only then is 
 (which is when GitHub creates the tag, on the HEAD commit). When anything fails on the way, the
 draft (and, if publishing got as far as creating it, the tag) is deleted: a release never exists
 without its assets; a tag that existed before is never deleted, and one on another commit stops
-the deploy before anything is written (publishing would attach the release to it). Calls that
-fail with a 5xx or a connection error are retried a few times.
+the deploy before anything is written (publishing would attach the release to it). Every call
+goes through :class:`mlgate.adapters.github.GitHubApi` and its one retry policy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from mlgate.adapters.github import GitHubApi, policy_from_env
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, extract_metrics, metrics_from_result_doc
 from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
-from mlgate.errors import ServiceError, UsageError
+from mlgate.errors import MlgateError, ServiceError, UsageError
 
-T = TypeVar("T")
-RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)  # seconds before each retry
-TIMEOUT = 60
-MAX_RATE_LIMIT_WAIT = 60.0  # longer than this: give up rather than hold the runner
 CARD_ASSET = "model_card.md"
 RESULT_ASSET = "result.json"
-
-
-class _Retryable(Exception):
-    pass
-
-
-def _status(err: Exception) -> int | None:
-    status = getattr(err, "status", None)
-    return status if isinstance(status, int) else None
-
-
-def _rate_limit_wait(err: Exception) -> float | None:
-    """Seconds to wait when GitHub rate-limited the call (403/429), else None."""
-    if _status(err) not in (403, 429):
-        return None
-    headers = {str(k).lower(): str(v) for k, v in (getattr(err, "headers", None) or {}).items()}
-    if "retry-after" in headers:
-        try:
-            return max(float(headers["retry-after"]), 0.0)
-        except ValueError:
-            return 1.0
-    if headers.get("x-ratelimit-remaining") == "0":
-        try:
-            return max(float(headers.get("x-ratelimit-reset", "0")) - time.time(), 0.0) + 1.0
-        except ValueError:
-            return 1.0
-    return None
-
-
-def _transient(err: Exception) -> bool:
-    """5xx answers, rate limits and network errors are worth a retry; other 4xx are not."""
-    from github import GithubException
-
-    if isinstance(err, GithubException):
-        status = _status(err)
-        return status is None or status >= 500 or _rate_limit_wait(err) is not None
-    import requests
-
-    return isinstance(err, (requests.ConnectionError, requests.Timeout))
-
-
-def _message(err: Exception) -> str:
-    data = getattr(err, "data", None)
-    if isinstance(data, dict) and data.get("message"):
-        return f"{_status(err)} {data['message']}"
-    return str(err) or type(err).__name__
 
 
 def _metrics_from_asset(name: str, data: Any) -> dict[str, float] | None:
@@ -95,7 +44,7 @@ def _metrics_from_asset(name: str, data: Any) -> dict[str, float] | None:
 
 
 class GitHubReleaseTarget:
-    def __init__(self, ctx: DeployContext) -> None:
+    def __init__(self, ctx: DeployContext, api: GitHubApi | None = None) -> None:
         self.ctx = ctx
         gh = ctx.gh
         if not gh.repository:
@@ -112,72 +61,15 @@ class GitHubReleaseTarget:
                 "write`) or set GITHUB_TOKEN",
             )
         self.prefix = ctx.config.release_prefix(ctx.name)
-        self._repo: Any = None
+        self.api = api or GitHubApi(gh.api_url, gh.token, gh.repository, policy_from_env(),
+                                    lazy=False, permissions="contents: write")
         self._releases: list[Any] | None = None
-
-    # -- plumbing -----------------------------------------------------------------------------
-
-    def _call(self, what: str, fn: Callable[[], T], before_retry: Callable[[], Any] | None = None
-              ) -> T:
-        """``fn()`` with bounded retries on transient failures; ServiceError when they run out."""
-        from github import GithubException
-
-        attempts = len(RETRY_DELAYS) + 1
-        for attempt in range(attempts):
-            try:
-                return fn()
-            except Exception as err:
-                if isinstance(err, (UsageError, ServiceError)):
-                    raise
-                if not _transient(err):
-                    if isinstance(err, GithubException):
-                        raise ServiceError(
-                            f"GitHub refused to {what}: {_message(err)}",
-                            where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
-                            fix="check that the token can write releases "
-                            "(`permissions: contents: write`)",
-                        ) from err
-                    raise
-                if attempt == attempts - 1:
-                    raise ServiceError(
-                        f"GitHub failed to {what} after {attempts} attempts: {_message(err)}",
-                        where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
-                        fix="GitHub may be having an outage; re-run the job later",
-                    ) from err
-                wait = _rate_limit_wait(err)
-                if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
-                    raise ServiceError(
-                        f"GitHub's rate limit stops us from trying to {what} again for "
-                        f"{wait:.0f} s: {_message(err)}",
-                        where=f"{self.ctx.gh.api_url} ({self.ctx.gh.repository})",
-                        fix="re-run the job once the rate limit has reset",
-                    ) from err
-                time.sleep(RETRY_DELAYS[attempt] if wait is None else wait)
-                if before_retry is not None:
-                    before_retry()
-        raise AssertionError("unreachable")
-
-    def repo(self) -> Any:
-        if self._repo is None:
-            from github import Auth, Github
-
-            client = Github(
-                auth=Auth.Token(self.ctx.gh.token or ""),
-                base_url=self.ctx.gh.api_url,
-                timeout=TIMEOUT,
-                retry=None,
-                seconds_between_requests=0,
-                seconds_between_writes=0,
-            )
-            name = self.ctx.gh.repository or ""
-            self._repo = self._call("read the repository", lambda: client.get_repo(name))
-        return self._repo
 
     def releases(self, refresh: bool = False) -> list[Any]:
         """This model's releases (tags starting with the prefix), drafts included."""
         if self._releases is None or refresh:
-            repo = self.repo()
-            self._releases = self._call(
+            repo = self.api.repo()
+            self._releases = self.api.call(
                 "list releases",
                 lambda: [r for r in repo.get_releases() if r.tag_name.startswith(self.prefix)],
             )
@@ -225,16 +117,13 @@ class GitHubReleaseTarget:
             for name in (RESULT_ASSET, CARD_ASSET):
                 if name not in assets:
                     continue
-                _, data = assets[name].requester.requestBlobAndCheck(
-                    "GET", assets[name].url, headers={"Accept": "application/octet-stream"}
-                )
-                found = _metrics_from_asset(name, data)
+                found = _metrics_from_asset(name, self.api.asset_content(assets[name]))
                 if found is not None:
                     return found
             return None
 
         try:
-            return self._call(f"download the assets of {release.tag_name}", fetch)
+            return self.api.call(f"download the assets of {release.tag_name}", fetch)
         except ServiceError:
             return None
 
@@ -275,8 +164,9 @@ class GitHubReleaseTarget:
                         fix="choose another version, or leave it unset for the next one",
                     )
                 # A draft left by a run that was killed: start again from scratch.
-                self._call(f"delete the stale draft {tag}", release.delete_release)
-        tag_commit = self._tag_commit(tag)
+                self.api.delete_if_present(f"delete the stale draft {tag}",
+                                           release.delete_release)
+        tag_commit = self.api.tag_commit(tag)
         if tag_commit is not None and tag_commit != self.ctx.commit:
             # Publishing would attach the release to this tag, not to the commit deployed.
             raise UsageError(
@@ -293,7 +183,7 @@ class GitHubReleaseTarget:
             for path, name, ctype in assets:
                 self._upload(release, path, name, ctype)
             publishing = True
-            published = self._call(
+            published = self.api.call(
                 f"publish release {tag}",
                 lambda: release.update_release(
                     name=f"{self.ctx.name} {version}", message=card, draft=False,
@@ -307,7 +197,7 @@ class GitHubReleaseTarget:
         return Deployed(version=version, url=url, detail=f"release {tag}")
 
     def _create_draft(self, tag: str, card: str) -> Any:
-        repo = self.repo()
+        repo = self.api.repo()
 
         def create() -> Any:
             return repo.create_git_release(
@@ -319,59 +209,31 @@ class GitHubReleaseTarget:
             # A create that failed on GitHub's side may still have made the draft.
             for release in self.releases(refresh=True):
                 if release.tag_name == tag and release.draft:
-                    release.delete_release()
+                    self.api.delete_if_present(f"delete the partial draft {tag}",
+                                               release.delete_release)
 
-        return self._call(f"create release {tag}", create, before_retry=drop_partial)
+        return self.api.call(f"create release {tag}", create, before_retry=drop_partial)
 
     def _upload(self, release: Any, path: Path, name: str, ctype: str) -> None:
         def upload() -> Any:
             return release.upload_asset(str(path), name=name, content_type=ctype)
 
         def drop_partial() -> None:
-            for asset in release.get_assets():
-                if asset.name == name:
-                    asset.delete_asset()
+            def drop() -> None:
+                for asset in release.get_assets():
+                    if asset.name == name:
+                        asset.delete_asset()
 
-        self._call(f"upload {name} to release {release.tag_name}", upload, drop_partial)
+            self.api.call(f"remove a partial {name} from release {release.tag_name}", drop)
 
-    def _tag_commit(self, tag: str) -> str | None:
-        """The commit the tag points at (through an annotated tag), None when there is none."""
-        from github import GithubException
-
-        def probe() -> str | None:
-            try:
-                target = self.repo().get_git_ref(f"tags/{tag}").object
-            except GithubException as err:
-                if _status(err) == 404:
-                    return None
-                raise
-            if target.type == "tag":
-                target = self.repo().get_git_tag(target.sha).object
-            return str(target.sha)
-
-        return self._call(f"read tag {tag}", probe)
+        self.api.call(f"upload {name} to release {release.tag_name}", upload, drop_partial)
 
     def _cleanup(self, release: Any, tag: str | None) -> None:
         """Delete the half-made release, and the tag when publishing may have created it
         (best effort: the error that got us here is the one the user needs to see)."""
-        from github import GithubException
-
-        for attempt in range(len(RETRY_DELAYS) + 1):
-            try:
-                release.delete_release()
-                break
-            except GithubException as err:
-                if _status(err) == 404:
-                    break
-                if attempt < len(RETRY_DELAYS):
-                    time.sleep(RETRY_DELAYS[attempt])
-            except OSError:
-                if attempt < len(RETRY_DELAYS):
-                    time.sleep(RETRY_DELAYS[attempt])
-        if tag is None:
-            return
-        # No tag (404): publishing failed before GitHub created it.
-        with contextlib.suppress(GithubException, OSError):
-            self.repo().get_git_ref(f"tags/{tag}").delete()
-
-
+        with contextlib.suppress(MlgateError):
+            self.api.delete_if_present(f"delete the draft {release.tag_name}",
+                                       release.delete_release)
+        if tag is not None:  # no tag (404): publishing failed before GitHub created it
+            with contextlib.suppress(MlgateError):
+                self.api.delete_tag(tag)

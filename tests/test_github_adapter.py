@@ -1,0 +1,176 @@
+"""The one GitHub client's retry policy, error mapping and token scrubbing (no server needed:
+the calls are plain functions that raise what PyGithub and requests raise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from github import GithubException
+
+from mlgate.adapters.github import (
+    Forbidden,
+    GitHubApi,
+    RetryPolicy,
+    classify,
+    policy_from_env,
+)
+from mlgate.errors import ServiceError, UsageError
+
+TOKEN = "ghp_SECRETTOKEN"
+POLICY = RetryPolicy(attempts=4, backoff=1.0, max_wait=30.0, timeout=5.0, deadline=120.0)
+
+
+class Clock:
+    """A monotonic clock that only moves when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_api(policy: RetryPolicy = POLICY, **kwargs: Any) -> tuple[GitHubApi, Clock]:
+    clock = Clock()
+    api = GitHubApi("http://127.0.0.1:9", TOKEN, "octo/demo", policy, clock.sleep,
+                    clock=clock, **kwargs)
+    return api, clock
+
+
+def http_error(status: int, message: str = "boom", headers: dict[str, str] | None = None
+               ) -> GithubException:
+    return GithubException(status, {"message": message}, headers or {})
+
+
+def failing(*errors: Exception) -> Any:
+    """A call that raises ``errors`` in turn, then returns "ok"; ``.calls`` counts attempts."""
+    queue = list(errors)
+
+    def fn() -> str:
+        fn.calls += 1  # type: ignore[attr-defined]
+        if queue:
+            raise queue.pop(0)
+        return "ok"
+
+    fn.calls = 0  # type: ignore[attr-defined]
+    return fn
+
+
+def test_policy_from_env_defaults_and_overrides() -> None:
+    assert policy_from_env({}) == RetryPolicy()
+    policy = policy_from_env({"MLGATE_GITHUB_ATTEMPTS": "0", "MLGATE_GITHUB_BACKOFF": "0",
+                              "MLGATE_GITHUB_TIMEOUT": "3", "MLGATE_GITHUB_DEADLINE": "9"})
+    assert policy == RetryPolicy(attempts=1, backoff=0.0, timeout=3.0, deadline=9.0)
+    with pytest.raises(UsageError, match="MLGATE_GITHUB_TIMEOUT must be a number"):
+        policy_from_env({"MLGATE_GITHUB_TIMEOUT": "soon"})
+
+
+@pytest.mark.parametrize(("err", "wait", "rate_limited"), [
+    (http_error(502), 2.0, False),
+    (http_error(429), 2.0, False),
+    (http_error(403, headers={"Retry-After": "7"}), 7.0, True),
+    (http_error(503, headers={"retry-after": "5"}), 5.0, False),
+    (http_error(403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"}),
+     10.0, True),
+    (http_error(403), None, False),
+    (http_error(404), None, False),
+    (http_error(422), None, False),
+    (requests.ConnectionError("refused"), 2.0, False),
+    (requests.ReadTimeout("slow"), 2.0, False),
+    (requests.exceptions.InvalidURL("no host"), None, False),
+])
+def test_classify(err: Exception, wait: float | None, rate_limited: bool) -> None:
+    failure = classify(err, 2, POLICY, now=1000.0)
+    assert failure is not None
+    assert (failure.wait, failure.rate_limited) == (wait, rate_limited)
+
+
+def test_other_exceptions_are_bugs_and_pass_through_unretried() -> None:
+    assert classify(ValueError("x"), 1, POLICY, now=0.0) is None
+    assert classify(FileNotFoundError("model.joblib"), 1, POLICY, now=0.0) is None
+    api, clock = make_api()
+    fn = failing(ValueError("a bug"))
+    with pytest.raises(ValueError, match="a bug"):
+        api.call("do it", fn)
+    assert fn.calls == 1 and clock.sleeps == []
+
+
+def test_transient_failures_are_retried_with_backoff_and_before_retry() -> None:
+    api, clock = make_api()
+    undone: list[float] = []
+    fn = failing(http_error(500), requests.ConnectionError("reset"), http_error(502))
+    assert api.call("do it", fn, before_retry=lambda: undone.append(clock.now)) == "ok"
+    assert fn.calls == 4
+    assert clock.sleeps == [1.0, 2.0, 4.0]
+    assert undone == [1.0, 3.0, 7.0]  # after each wait, before each new attempt
+
+
+def test_attempts_run_out_with_a_service_error() -> None:
+    api, clock = make_api()
+    fn = failing(*[http_error(502, f"bad gateway for {TOKEN}")] * 4)
+    with pytest.raises(ServiceError) as info:
+        api.call("do it", fn)
+    assert "GitHub failed to do it after 4 attempts (HTTP 502: bad gateway for ***)" in (
+        info.value.render())
+    assert TOKEN not in info.value.render()
+    assert fn.calls == 4 and clock.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_the_deadline_stops_retries() -> None:
+    api, clock = make_api(RetryPolicy(attempts=10, backoff=4.0, max_wait=30.0,
+                                      deadline=20.0))
+    fn = failing(*[http_error(502)] * 10)
+    with pytest.raises(ServiceError, match="within 20 s"):
+        api.call("do it", fn)
+    assert clock.sleeps == [4.0, 8.0]  # the next wait (16 s) would pass 20 s
+    assert fn.calls == 3
+
+
+def test_a_long_rate_limit_is_not_waited_for() -> None:
+    api, clock = make_api()
+    fn = failing(http_error(429, "slow down", {"retry-after": "3600"}))
+    with pytest.raises(ServiceError, match="rate limit stops us from trying to do it again "
+                                           "for 3600 s"):
+        api.call("do it", fn)
+    assert fn.calls == 1 and clock.sleeps == []
+
+
+def test_refusals_are_not_retried_and_are_scrubbed() -> None:
+    api, _ = make_api(permissions="contents: write")
+    fn = failing(http_error(403, f"no access for {TOKEN}"))
+    with pytest.raises(Forbidden) as forbidden:
+        api.call("write it", fn)
+    assert fn.calls == 1
+    assert forbidden.value.what == "write it"
+    assert forbidden.value.exit_code == 3
+    text = forbidden.value.render()
+    assert "GitHub refused to write it: HTTP 403: no access for ***" in text
+    assert "contents: write" in text and TOKEN not in text
+
+    with pytest.raises(UsageError, match="rejected the token") as rejected:
+        api.call("read it", failing(http_error(401, f"bad credentials {TOKEN}")))
+    assert TOKEN not in rejected.value.render()
+    with pytest.raises(ServiceError, match="not found"):
+        api.call("read it", failing(http_error(404)))
+    with pytest.raises(ServiceError, match=r"GitHub refused to make it \(HTTP 422"):
+        api.call("make it", failing(http_error(422)))
+
+
+def test_delete_if_present_treats_404_as_gone() -> None:
+    api, _ = make_api()
+    assert api.delete_if_present("delete it", failing()) is True
+    assert api.delete_if_present("delete it", failing(http_error(404))) is False
+    fn = failing(http_error(502), http_error(404))  # a retried delete that had landed
+    assert api.delete_if_present("delete it", fn) is False and fn.calls == 2
+
+
+def test_the_client_never_shows_the_token() -> None:
+    api, _ = make_api()
+    assert TOKEN not in repr(api) and TOKEN not in str(vars(api))
