@@ -1,9 +1,10 @@
-"""The composite actions and example workflows: contract checks and the shell scripts' behaviour.
+"""The composite actions and example workflows: contract checks and the scripts' behaviour.
 
-The scripts run for real (bash), with a stand-in ``mlgate`` executable that records its
-arguments, so that each input's path from ``action.yml`` to the CLI is checked without
-installing anything. Schema validation and actionlint run in .ci/run; the end-to-end runs by act
-are in test_e2e_act.py.
+run-step.sh runs for real (bash), with a stand-in ``mlgate`` executable that records its
+arguments, or with the real one; ``mlgate action`` (which turns the inputs into the step's
+arguments) runs in-process with a stand-in for the step, so that each input's path from
+``action.yml`` to the CLI is checked without running the steps. Schema validation and
+actionlint run in .ci/run; the end-to-end runs by act are in test_e2e_act.py.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from mlgate.cli import action as cli_action
+from mlgate.errors import MlgateError, ServiceError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_FILES = sorted([ROOT / "action.yml", *ROOT.glob("actions/*/action.yml")])
@@ -79,13 +84,16 @@ def test_action_contract(path: Path) -> None:
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_step_action_env_matches_what_run_step_reads(step: str) -> None:
+def test_step_action_env_matches_what_mlgate_action_reads(step: str) -> None:
     action = load(ROOT / "actions" / step / "action.yml")
-    script = RUN_STEP.read_text(encoding="utf-8")
     run = next(s for s in action["runs"]["steps"] if s.get("id") == step)
-    for var in run["env"]:
-        if var.startswith("IN_"):
-            assert f"${{{var}" in script, f"run-step.sh never reads {var}"
+    given = {var for var in run["env"] if var.startswith("IN_")}
+    read = {inp.env for inp in cli_action.inputs_of(step)} - {"IN_PULL"}  # pull: all-in-one only
+    assert given - {"IN_WORKING_DIRECTORY"} == read, "mlgate action reads exactly the inputs given"
+    assert "${IN_WORKING_DIRECTORY" in RUN_STEP.read_text(encoding="utf-8")
+    for var in given:
+        name = var.removeprefix("IN_").lower().replace("_", "-")
+        assert run["env"][var] == f"${{{{ inputs.{name} }}}}", f"{var} carries input '{name}'"
     # Every step action installs mlgate itself when an earlier step has not.
     assert "setup/install.sh" in action["runs"]["steps"][0]["run"]
 
@@ -100,6 +108,10 @@ def test_all_in_one_action_chains_the_steps_in_order() -> None:
     # Step-specific inputs that the all-in-one does not take, on purpose.
     not_forwarded = {"result", "merge", "from-bundle", "baseline-file"}
     assert step_inputs - not_forwarded <= set(action["inputs"])
+    for step in action["runs"]["steps"][1:]:
+        given = {var for var in step["env"] if var.startswith("IN_")}
+        read = {inp.env for inp in cli_action.inputs_of(step["id"])}
+        assert given - {"IN_WORKING_DIRECTORY"} <= read, f"{step['id']}: mlgate action reads them"
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=ids(WORKFLOW_FILES))
@@ -131,11 +143,12 @@ def test_example_data_matches_its_dvc_file() -> None:
     assert out["size"] == data.stat().st_size
 
 
-# ----- the scripts --------------------------------------------------------------------------
+# ----- run-step.sh: the dispatcher ----------------------------------------------------------
 
 FAKE_MLGATE = """#!/usr/bin/env bash
-# Records its arguments, one per line, and exits with $FAKE_RC.
+# Records its arguments, one per line, and the directory it ran in; exits with $FAKE_RC.
 printf '%s\\n' "$@" > "$FAKE_ARGS"
+pwd > "$FAKE_ARGS.cwd"
 exit "${FAKE_RC:-0}"
 """
 
@@ -149,150 +162,68 @@ def fake_mlgate(tmp_path: Path) -> Path:
     return exe
 
 
+def real_mlgate() -> Path:
+    exe = Path(sys.executable).parent / "mlgate"
+    assert exe.exists(), f"mlgate is not installed next to {sys.executable}"
+    return exe
+
+
 def run_step(
-    tmp_path: Path, mlgate: Path, step: str, rc: int = 0, **inputs: str
+    tmp_path: Path,
+    mlgate: Path,
+    step: str,
+    rc: int = 0,
+    env: dict[str, str] | None = None,
+    **inputs: str,
 ) -> tuple[subprocess.CompletedProcess[str], list[str], dict[str, str]]:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     output = tmp_path / "github_output"
     output.write_text("", encoding="utf-8")
-    env = {
+    full = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "MLGATE": str(mlgate),
         "FAKE_ARGS": str(tmp_path / "args"),
         "FAKE_RC": str(rc),
         "GITHUB_OUTPUT": str(output),
+        **(env or {}),
         **{f"IN_{k.upper()}": v for k, v in inputs.items()},
     }
     proc = subprocess.run(
-        ["bash", str(RUN_STEP), step], cwd=work, env=env, capture_output=True, text=True,
+        ["bash", str(RUN_STEP), step], cwd=work, env=full, capture_output=True, text=True,
         check=False,
     )  # fmt: skip
     args_file = tmp_path / "args"
     args = args_file.read_text(encoding="utf-8").splitlines() if args_file.exists() else []
-    outputs = dict(
-        line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line
+    return proc, args, read_outputs(output)
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    return dict(
+        line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line
     )
-    return proc, args, outputs
 
 
-def test_run_step_maps_inputs_to_cli_arguments(tmp_path: Path, fake_mlgate: Path) -> None:
+def test_run_step_execs_mlgate_action_in_the_working_directory(
+    tmp_path: Path, fake_mlgate: Path
+) -> None:
+    (tmp_path / "work" / "sub").mkdir(parents=True)
+    proc, args, _ = run_step(tmp_path, fake_mlgate, "train", rc=3, WORKING_DIRECTORY="sub")
+    assert args == ["action", "train"]
+    assert (tmp_path / "args.cwd").read_text(encoding="utf-8").strip() == str(
+        tmp_path / "work" / "sub"
+    )
+    assert proc.returncode == 3, "the exit code of mlgate is the step's"
+    assert "::error" not in proc.stdout, "mlgate annotates its own failures, once"
+
+
+def test_run_step_finds_mlgate_in_the_venv(tmp_path: Path, fake_mlgate: Path) -> None:
     proc, args, _ = run_step(
-        tmp_path, fake_mlgate, "pull", TARGETS="data/a.csv.dvc\ndata/b.csv.dvc", REMOTE="s3",
-        JOBS="4", CONFIG="ci/mlgate.yaml", OUT="build/mg",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert args == [
-        "pull", "--config", "ci/mlgate.yaml", "--out", "build/mg",
-        "--targets", "data/a.csv.dvc", "data/b.csv.dvc", "--remote", "s3", "--jobs", "4",
-    ]  # fmt: skip
-    assert "::group::mlgate pull" in proc.stdout
-
-
-def test_run_step_deploy_maps_its_inputs(tmp_path: Path, fake_mlgate: Path) -> None:
-    proc, args, _ = run_step(
-        tmp_path, fake_mlgate, "deploy", TARGET="gto", FORCE="false", VERSION="2.0.0",
-        BASE="release", STAGE="staging", COMMAND="./ship.sh --fast",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert args == [
-        "deploy", "--target", "gto", "--version", "2.0.0", "--base", "release",
-        "--stage", "staging", "--command", "./ship.sh --fast",
-    ]  # fmt: skip
-
-
-def test_run_step_compare_passes_thresholds_verbatim(tmp_path: Path, fake_mlgate: Path) -> None:
-    yaml_text = 'accuracy: {min: 0.9}\n"*": {tolerance: "5%"}'
-    proc, args, outputs = run_step(
-        tmp_path, fake_mlgate, "compare", THRESHOLDS=yaml_text, REQUIRE_BASELINE="true",
-        BASE="develop", METRICS="m.json  eval/m.yaml",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert args[:1] == ["compare"]
-    joined = "\n".join(args)
-    assert f"--thresholds\n{yaml_text}" in joined
-    assert "--require-baseline" in args and "--base" in args
-    assert args[args.index("--metrics") + 1 : args.index("--metrics") + 3] == [
-        "m.json", "eval/m.yaml",
-    ]  # fmt: skip
-    assert "result-path" not in outputs  # the fake wrote no result.json
-
-
-def test_run_step_pull_auto_skips_a_repository_without_dvc(
-    tmp_path: Path, fake_mlgate: Path
-) -> None:
-    proc, args, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="auto")
-    assert proc.returncode == 0, proc.stderr
-    assert "nothing to pull" in proc.stdout and args == []
-
-    (tmp_path / "work" / ".dvc").mkdir(parents=True)
-    (tmp_path / "work" / "sub").mkdir()
-    proc, args, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="auto")
-    assert proc.returncode == 0 and args == ["pull"]
-    proc, args, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="auto", WORKING_DIRECTORY="sub")
-    assert args == ["pull"], "a DVC repository above the working directory counts"
-
-    proc, _, _ = run_step(tmp_path, fake_mlgate, "pull", PULL="maybe")
-    assert proc.returncode == 2 and "input 'pull' must be auto, true or false" in proc.stdout
-
-
-def test_run_step_rejects_a_bad_boolean(tmp_path: Path, fake_mlgate: Path) -> None:
-    proc, args, _ = run_step(tmp_path, fake_mlgate, "report", DRY_RUN="yes")
-    assert proc.returncode == 2
-    assert "::error title=mlgate report::input 'dry-run' must be true or false" in proc.stdout
-    assert args == [], "mlgate did not run"
-
-
-def test_run_step_merge_expands_globs_and_names_a_missing_pattern(
-    tmp_path: Path, fake_mlgate: Path
-) -> None:
-    for model in ("b", "a"):
-        path = tmp_path / "work" / "results" / model / "result.json"
-        path.parent.mkdir(parents=True)
-        path.write_text("{}", encoding="utf-8")
-    proc, args, _ = run_step(tmp_path, fake_mlgate, "report", MERGE="results/*/result.json")
-    assert proc.returncode == 0, proc.stderr
-    assert args[-3:] == ["--merge", "results/a/result.json", "results/b/result.json"]
-
-    proc, _, _ = run_step(tmp_path, fake_mlgate, "report", MERGE="nothing/*.json")
-    assert proc.returncode == 2
-    assert "no file matches 'nothing/*.json'" in proc.stdout
-
-
-def test_run_step_gate_failure_fails_the_step_with_an_annotation(
-    tmp_path: Path, fake_mlgate: Path
-) -> None:
-    proc, _, _ = run_step(tmp_path, fake_mlgate, "gate", rc=1)
-    assert proc.returncode == 1
-    assert "::error title=mlgate gate::the gate failed" in proc.stdout
-    assert "Fix:" in proc.stdout
-
-    proc, _, _ = run_step(tmp_path, fake_mlgate, "gate", rc=1, FAIL="false")
-    assert proc.returncode == 0
-    assert "::warning title=mlgate gate::" in proc.stdout
-
-    proc, _, _ = run_step(tmp_path, fake_mlgate, "gate", rc=2, FAIL="false")
-    assert proc.returncode == 2, "an error never passes the gate, whatever 'fail' says"
-
-
-def test_run_step_service_failure_says_what_to_check(tmp_path: Path, fake_mlgate: Path) -> None:
-    proc, _, _ = run_step(tmp_path, fake_mlgate, "pull", rc=3)
-    assert proc.returncode == 3
-    assert "DVC remote URL and its credentials" in proc.stdout
-
-
-def test_run_step_masks_the_token(tmp_path: Path, fake_mlgate: Path) -> None:
-    output = tmp_path / "out"
-    env = {
-        "PATH": os.environ["PATH"], "MLGATE": str(fake_mlgate), "FAKE_ARGS": str(output),
-        "GITHUB_TOKEN": "ghs_secret123",
-    }  # fmt: skip
-    proc = subprocess.run(
-        ["bash", str(RUN_STEP), "gate"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
-    assert proc.stdout.splitlines()[0] == "::add-mask::ghs_secret123"
+        tmp_path, tmp_path / "nowhere", "gate", env={"MLGATE": "", "MLGATE_VENV": str(tmp_path)}
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert args == ["action", "gate"]
 
 
 def test_run_step_without_mlgate_says_to_run_setup(tmp_path: Path) -> None:
@@ -307,6 +238,262 @@ def test_run_step_rejects_a_missing_working_directory(tmp_path: Path, fake_mlgat
     assert proc.returncode == 2
     assert "'working-directory': 'nope' does not exist" in proc.stdout
     assert args == []
+
+
+def test_run_step_masks_the_token(tmp_path: Path) -> None:
+    env = {"GITHUB_TOKEN": "ghs_secret123"}
+    proc, _, _ = run_step(tmp_path, real_mlgate(), "gate", env=env, RESULT="missing.json")
+    assert proc.stdout.splitlines()[0] == "::add-mask::ghs_secret123"
+    assert proc.stdout.count("::add-mask::") == 1
+
+
+@pytest.mark.parametrize(
+    ("step", "inputs", "message"),
+    [
+        ("report", {"DRY_RUN": "yes"}, "input 'dry-run' must be true or false, got 'yes'"),
+        ("pull", {"JOBS": "x"}, "input 'jobs' must be a positive integer, got 'x'"),
+        ("gate", {"RESULT": "missing.json"}, "missing.json"),
+        ("deploy", {"TARGET": "ftp"}, "input 'target': invalid choice: 'ftp'"),
+    ],
+)
+def test_real_mlgate_annotates_a_failure_exactly_once(
+    tmp_path: Path, step: str, inputs: dict[str, str], message: str
+) -> None:
+    """With the real mlgate on GitHub Actions (where errors are annotations): one per failure."""
+    proc, _, outputs = run_step(
+        tmp_path, real_mlgate(), step, env={"GITHUB_ACTIONS": "true"}, **inputs
+    )
+    assert proc.returncode == 2
+    log = proc.stdout + proc.stderr
+    assert log.count("::error") == 1, log
+    assert f"::error title=mlgate {step}::" in proc.stdout and message in proc.stdout
+    if step == "gate":
+        assert outputs["passed"] == "false", "the gate fails closed"
+
+
+# ----- mlgate action: inputs -> the step's arguments, outputs, annotations -------------------
+
+
+def action(
+    tmp_path: Path,
+    step: str,
+    rc: int = 0,
+    error: MlgateError | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    **inputs: str,
+) -> tuple[int, list[list[str]], dict[str, str]]:
+    """``mlgate action STEP`` in this process, with a stand-in for the step that records its
+    arguments and returns ``rc`` (and ``error``)."""
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    full = {"GITHUB_OUTPUT": str(output), **(env or {})}
+    full.update({f"IN_{k.upper()}": v for k, v in inputs.items()})
+    calls: list[list[str]] = []
+
+    def step_runner(argv: list[str]) -> tuple[int, MlgateError | None]:
+        calls.append(argv)
+        return rc, error
+
+    code = cli_action.run_step(step, full, cwd or work, step_runner)
+    return code, calls, read_outputs(output)
+
+
+def test_action_maps_inputs_to_cli_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, calls, _ = action(
+        tmp_path, "pull", TARGETS="data/a.csv.dvc\ndata/b.csv.dvc", REMOTE="s3",
+        JOBS="4", CONFIG="ci/mlgate.yaml", OUT="build/mg",
+    )  # fmt: skip
+    assert code == 0
+    assert calls == [[
+        "pull", "--config", "ci/mlgate.yaml", "--out", "build/mg",
+        "--targets", "data/a.csv.dvc", "data/b.csv.dvc", "--remote", "s3", "--jobs", "4",
+    ]]  # fmt: skip
+    out = capsys.readouterr().out
+    assert "::group::mlgate pull" in out and "::endgroup::" in out
+
+
+def test_action_deploy_maps_its_inputs(tmp_path: Path) -> None:
+    code, calls, _ = action(
+        tmp_path, "deploy", TARGET="gto", FORCE="false", VERSION="2.0.0",
+        BASE="release", STAGE="staging", COMMAND="./ship.sh --fast",
+    )  # fmt: skip
+    assert code == 0
+    assert calls == [[
+        "deploy", "--target", "gto", "--version", "2.0.0", "--base", "release",
+        "--stage", "staging", "--command", "./ship.sh --fast",
+    ]]  # fmt: skip
+
+
+def test_action_compare_passes_thresholds_verbatim(tmp_path: Path) -> None:
+    yaml_text = 'accuracy: {min: 0.9}\n"*": {tolerance: "5%"}'
+    code, calls, outputs = action(
+        tmp_path, "compare", THRESHOLDS=yaml_text, REQUIRE_BASELINE="true",
+        BASE="develop", METRICS="m.json  eval/m.yaml",
+    )  # fmt: skip
+    assert code == 0
+    args = calls[0]
+    assert args[:1] == ["compare"]
+    joined = "\n".join(args)
+    assert f"--thresholds\n{yaml_text}" in joined
+    assert "--require-baseline" in args and "--base" in args
+    assert args[args.index("--metrics") + 1 : args.index("--metrics") + 3] == [
+        "m.json", "eval/m.yaml",
+    ]  # fmt: skip
+    assert "result-path" not in outputs, "compare sets result-path itself"
+
+
+def test_action_every_mapped_argv_parses_with_the_real_cli(tmp_path: Path) -> None:
+    from mlgate.cli import build_parser
+
+    parser = build_parser()
+    for step in STEPS:
+        env = {inp.env: "x" for inp in cli_action.inputs_of(step) if inp.kind != "bool"}
+        env |= {inp.env: "true" for inp in cli_action.inputs_of(step) if inp.kind == "bool"}
+        env.update(IN_JOBS="2", IN_MERGE="", IN_TARGET="gto", IN_PULL="true")
+        args = parser.parse_args(cli_action.step_argv(step, env, tmp_path))
+        assert args.subcommand == step
+
+
+def test_action_pull_auto_skips_a_repository_without_dvc(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, calls, _ = action(tmp_path, "pull", PULL="auto")
+    assert code == 0
+    assert "nothing to pull" in capsys.readouterr().out and calls == []
+
+    (tmp_path / "work" / ".dvc").mkdir(parents=True)
+    (tmp_path / "work" / "sub").mkdir()
+    code, calls, _ = action(tmp_path, "pull", PULL="auto")
+    assert code == 0 and calls == [["pull"]]
+    code, calls, _ = action(tmp_path, "pull", cwd=tmp_path / "work" / "sub", PULL="auto")
+    assert calls == [["pull"]], "a DVC repository above the working directory counts"
+
+    code, calls, _ = action(tmp_path, "pull", PULL="false")
+    assert code == 0 and calls == []
+
+    code, _, _ = action(tmp_path, "pull", PULL="maybe")
+    assert code == 2 and "input 'pull' must be auto, true or false" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("step", "inputs", "message"),
+    [
+        ("report", {"DRY_RUN": "yes"}, "input 'dry-run' must be true or false, got 'yes'"),
+        ("compare", {"REQUIRE_BASELINE": "1"}, "input 'require-baseline' must be true or false"),
+        ("deploy", {"FORCE": "True!"}, "input 'force' must be true or false"),
+        ("gate", {"FAIL": "no"}, "input 'fail' must be true or false, got 'no'"),
+        ("pull", {"JOBS": "0"}, "input 'jobs' must be a positive integer, got '0'"),
+        ("pull", {"JOBS": "x"}, "input 'jobs' must be a positive integer, got 'x'"),
+        ("pull", {"PULL": "maybe"}, "input 'pull' must be auto, true or false, got 'maybe'"),
+        ("report", {"MERGE": "nothing/*.json"}, "input 'merge': no file matches 'nothing/*.json'"),
+    ],
+)
+def test_action_rejects_a_bad_input_by_name_with_one_annotation(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    step: str,
+    inputs: dict[str, str],
+    message: str,
+) -> None:
+    code, calls, outputs = action(tmp_path, step, **inputs)
+    assert code == 2
+    assert calls == [], "the step did not run"
+    out = capsys.readouterr().out
+    assert out.count("::error") == 1, out
+    assert f"::error title=mlgate {step}::{message}" in out
+    if step == "gate":
+        assert outputs["passed"] == "false", "the gate fails closed"
+
+
+def test_action_rejects_an_unknown_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, calls, _ = action(tmp_path, "publish")
+    assert code == 2 and calls == []
+    assert "unknown step 'publish'" in capsys.readouterr().out
+
+
+def test_action_merge_expands_globs(tmp_path: Path) -> None:
+    for model in ("b", "a"):
+        path = tmp_path / "work" / "results" / model / "result.json"
+        path.parent.mkdir(parents=True)
+        path.write_text("{}", encoding="utf-8")
+    code, calls, _ = action(tmp_path, "report", MERGE="results/*/result.json")
+    assert code == 0
+    assert calls[0][-3:] == ["--merge", "results/a/result.json", "results/b/result.json"]
+
+
+def test_action_gate_failure_fails_the_step_with_one_annotation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = action(tmp_path, "gate", rc=1)
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "::error title=mlgate gate::the gate failed" in out and "Fix:" in out
+    assert out.count("::error") == 1
+    assert "::group::" not in out, "the gate's verdict is not folded away"
+
+    code, _, _ = action(tmp_path, "gate", rc=1, FAIL="false")
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "::warning title=mlgate gate::" in out and "::error" not in out
+
+    code, _, _ = action(tmp_path, "gate", rc=2, FAIL="false")
+    assert code == 2, "an error never passes the gate, whatever 'fail' says"
+
+
+def test_action_failure_annotation_is_the_error_or_what_the_exit_code_means(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = action(tmp_path, "pull", rc=3)
+    assert code == 3
+    out = capsys.readouterr().out
+    assert out.count("::error") == 1 and "DVC remote URL and its credentials" in out
+
+    err = UsageError("unknown key 'tresholds'", where="mlgate.yaml", fix="spell it thresholds")
+    code, _, _ = action(tmp_path, "compare", rc=2, error=err)
+    assert code == 2
+    out = capsys.readouterr().out
+    assert out.count("::error") == 1
+    assert "::error title=mlgate compare::mlgate.yaml: unknown key 'tresholds'%0A" in out
+    assert "How to fix: spell it thresholds" in out
+
+    fixed = ServiceError("the remote said 503", fix="retry later")
+    assert cli_action.failure_message("report", 3, fixed).endswith("retry later")
+    bare = ServiceError("the remote said 503")
+    assert "'checks: write'" in cli_action.failure_message("report", 3, bare)
+    assert cli_action.failure_message("deploy", 1, None).startswith("mlgate deploy refused")
+
+
+def test_action_sets_the_outputs_the_steps_do_not_set_with_absolute_paths(
+    tmp_path: Path,
+) -> None:
+    model = tmp_path / "work" / "build" / "model" / "model.joblib"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"model")
+    (tmp_path / "work" / ".mlgate" / "bundle").mkdir(parents=True)
+    _, _, outputs = action(tmp_path, "train", OUT="build")
+    assert outputs == {"model-path": str(model)}
+    _, _, outputs = action(tmp_path, "report")
+    assert outputs == {"bundle-path": str(tmp_path / "work" / ".mlgate" / "bundle")}
+    _, _, outputs = action(tmp_path, "train")
+    assert outputs == {}, "no model, no model-path"
+
+
+def test_action_keeps_a_copy_of_the_job_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("## mlgate\n", encoding="utf-8")
+    copy = tmp_path / "copy.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary), "MLGATE_SUMMARY_COPY": str(copy)}
+    action(tmp_path, "report", env=env)
+    action(tmp_path, "gate", rc=1, env=env)
+    assert copy.read_text(encoding="utf-8") == "## mlgate\n## mlgate\n"
+
+
+# ----- install.sh ---------------------------------------------------------------------------
 
 
 def install(tmp_path: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -293,6 +293,7 @@ def test_pr_that_breaks_a_threshold_fails_and_is_not_deployed(
     assert run.step_result("mlgate") == "failure"
     assert run.step_result("mlgate", "report") == "success", "reported before the gate"
     assert run.step_result("mlgate", "gate") == "failure", "the gate step fails the job"
+    assert run.log().count("::error title=mlgate") == 1, "one annotation for the failure"
     assert run.outputs("mlgate").get("passed") == "false", run.explain()
     assert "roc_auc" in run.outputs("mlgate").get("failed-rules", "")
     head = event["pull_request"]["head"]["sha"]

@@ -1,16 +1,19 @@
 """What mlgate reads from (and writes to) the GitHub Actions environment.
 
 Built from a plain mapping so that tests pass a dict instead of patching ``os.environ``.
+The workflow commands (annotations, log groups, masking) are built by the functions at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from mlgate.errors import UsageError
 
@@ -117,3 +120,64 @@ def append_summary(markdown: str, env: GitHubEnv | None = None) -> bool:
     with env.summary_path.open("a", encoding="utf-8") as fh:
         fh.write(markdown.rstrip("\n") + "\n")
     return True
+
+
+def copy_summary(env: GitHubEnv, dest: str | None) -> None:
+    """Append this step's job summary to ``dest`` (MLGATE_SUMMARY_COPY).
+
+    Summaries are per step and only shown on github.com; the copy serves runs with act, where
+    nothing shows them, and the end-to-end tests. Best effort: a copy never fails a step.
+    """
+    if not dest or not env.summary_path:
+        return
+    try:
+        text = env.summary_path.read_text(encoding="utf-8")
+        if text:
+            with open(dest, "a", encoding="utf-8") as fh:
+                fh.write(text)
+    except OSError:
+        pass
+
+
+# Workflow commands. GitHub decodes %25, %0D and %0A in a command's message; a property
+# (title=...) additionally needs ':' and ',' encoded.
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(line: str, out: TextIO | None) -> None:
+    print(line, file=out or sys.stdout, flush=True)
+
+
+def annotate(level: str, title: str, message: str, out: TextIO | None = None) -> None:
+    """One ``::error::`` / ``::warning::`` annotation (a line in the log on GitHub)."""
+    _command(f"::{level} title={_escape_property(title)}::{_escape_data(message)}", out)
+
+
+_masked: set[str] = set()
+
+
+def mask(secret: str | None, out: TextIO | None = None) -> None:
+    """Hide ``secret`` in the rest of the job's log (once per value and process)."""
+    if secret and secret not in _masked:
+        _masked.add(secret)
+        _command(f"::add-mask::{_escape_data(secret)}", out)
+
+
+@contextmanager
+def group(title: str | None, out: TextIO | None = None) -> Iterator[None]:
+    """Fold what is printed inside into one log group (no group when ``title`` is None)."""
+    if title is None:
+        yield
+        return
+    _command(f"::group::{_escape_data(' '.join(title.split()))}", out)
+    try:
+        yield
+    finally:
+        _command("::endgroup::", out)

@@ -15,6 +15,7 @@ from types import ModuleType
 
 from mlgate import __version__
 from mlgate.cli import (
+    action,
     baseline,
     compare,
     demo,
@@ -37,6 +38,7 @@ COMMANDS: dict[str, ModuleType] = {
     "baseline": baseline,
     "run": run,
     "demo": demo,
+    "action": action,  # internal: run by actions/setup/run-step.sh
 }
 
 

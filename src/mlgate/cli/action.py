@@ -1,0 +1,291 @@
+"""Run one step for the GitHub composite actions (internal: called by actions/setup/run-step.sh).
+
+The action's inputs arrive as environment variables, one per input (``dry-run`` as
+``IN_DRY_RUN``), never through ``${{ }}`` in a script. They are validated here, once, and
+turned into the step's command-line arguments; an invalid input is an error naming it. The step
+then runs in this process, and every failure ends in exactly one ``::error::`` annotation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.adapters.actions import GitHubEnv, annotate, copy_summary, group, mask, set_output
+from mlgate.errors import (
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    EXIT_SERVICE,
+    EXIT_USAGE,
+    MlgateError,
+    UsageError,
+)
+
+STEPS = ("pull", "train", "compare", "report", "gate", "deploy")
+
+
+@dataclass(frozen=True)
+class Input:
+    """An action input: its name in action.yml, the CLI flag it sets, and its kind.
+
+    Kinds: ``text`` (passed as is when not empty), ``words`` (a space- or newline-separated
+    list), ``bool`` (true or false; true adds the flag), ``count`` (a positive integer),
+    ``globs`` (patterns expanded here, each must match). Without a flag the input is read by
+    this module itself (``pull``, ``fail``).
+    """
+
+    name: str
+    flag: str | None = None
+    kind: str = "text"
+
+    @property
+    def env(self) -> str:
+        return "IN_" + self.name.upper().replace("-", "_")
+
+
+COMMON = (Input("config", "--config"), Input("out", "--out"))
+FAIL = Input("fail", kind="bool")
+INPUTS: dict[str, tuple[Input, ...]] = {
+    "pull": (
+        Input("targets", "--targets", "words"),
+        Input("remote", "--remote"),
+        Input("jobs", "--jobs", "count"),
+        Input("pull"),
+    ),
+    "train": (Input("command", "--command"),),
+    "compare": (
+        Input("base", "--base"),
+        Input("metrics", "--metrics", "words"),
+        Input("thresholds", "--thresholds"),
+        Input("require-baseline", "--require-baseline", "bool"),
+        Input("baseline-file", "--baseline-file"),
+    ),
+    "report": (
+        Input("result", "--result"),
+        Input("template", "--template"),
+        Input("name", "--name"),
+        Input("merge", "--merge", "globs"),
+        Input("dry-run", "--dry-run", "bool"),
+        Input("from-bundle", "--from-bundle"),
+    ),
+    "gate": (Input("result", "--result"), FAIL),
+    "deploy": (
+        Input("target", "--target"),
+        Input("result", "--result"),
+        Input("force", "--force", "bool"),
+        Input("version", "--version"),
+        Input("base", "--base"),
+        Input("stage", "--stage"),
+        Input("command", "--command"),
+    ),
+}
+
+GATE_FAILED = (
+    "the gate failed: the rules listed above are not met. Fix: improve the model, or change "
+    "thresholds in mlgate.yaml if the new metrics are acceptable"
+)
+SERVICE_HINTS = {
+    "pull": "check the DVC remote URL and its credentials (pass them with env: from secrets)",
+    "report": "check that the token has 'pull-requests: write' and 'checks: write' "
+    "permissions, then re-run",
+    "deploy": "check the deploy target's credentials (a release needs 'contents: write'), "
+    "then re-run",
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("step", metavar="STEP", help=f"one of: {', '.join(STEPS)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_step(args.step, os.environ, Path.cwd())
+
+
+# ----- inputs -> arguments ------------------------------------------------------------------
+
+
+def inputs_of(step: str) -> tuple[Input, ...]:
+    return (*COMMON, *INPUTS[step])
+
+
+def read_bool(inp: Input, env: Mapping[str, str], default: bool = False) -> bool:
+    value = env.get(inp.env, "").strip()
+    if not value:
+        return default
+    if value not in ("true", "false"):
+        raise UsageError(f"input '{inp.name}' must be true or false, got '{value}'")
+    return value == "true"
+
+
+def _values(inp: Input, env: Mapping[str, str], cwd: Path) -> list[str]:
+    """The values of one input for its flag ([] when it adds nothing)."""
+    value = env.get(inp.env, "")
+    if inp.kind == "bool":
+        return [""] if read_bool(inp, env) else []
+    if not value:
+        return []
+    if inp.kind == "count":
+        if not re.fullmatch(r"[1-9][0-9]*", value.strip()):
+            raise UsageError(f"input '{inp.name}' must be a positive integer, got '{value}'")
+        return [value.strip()]
+    if inp.kind == "words":
+        return value.split()
+    if inp.kind == "globs":
+        return [path for pattern in value.split() for path in _expand(inp, pattern, cwd)]
+    return [value]
+
+
+def _expand(inp: Input, pattern: str, cwd: Path) -> list[str]:
+    found = sorted(glob.glob(pattern, root_dir=cwd))
+    if not found:
+        raise UsageError(
+            f"input '{inp.name}': no file matches '{pattern}' (in {cwd})",
+            fix="download the result artifacts first, or correct the pattern",
+        )
+    return found
+
+
+def step_argv(step: str, env: Mapping[str, str], cwd: Path) -> list[str]:
+    """The command line for ``step`` from the action inputs in ``env``."""
+    if step not in INPUTS:
+        raise UsageError(f"unknown step '{step}'", fix=f"use one of: {', '.join(STEPS)}")
+    argv = [step]
+    for inp in inputs_of(step):
+        values = _values(inp, env, cwd)
+        if inp.flag and values:
+            argv += [inp.flag] if values == [""] else [inp.flag, *values]
+    return argv
+
+
+def pull_skipped(env: Mapping[str, str], cwd: Path) -> str | None:
+    """Why the pull step has nothing to do (input ``pull``: auto, true or false), else None."""
+    value = env.get("IN_PULL", "").strip() or "true"
+    if value not in ("auto", "true", "false"):
+        raise UsageError(f"input 'pull' must be auto, true or false, got '{value}'")
+    if value == "false":
+        return "input 'pull' is false: nothing to pull"
+    if value == "auto":
+        from mlgate.adapters.dvc import find_root
+
+        # The same DVC repository `mlgate pull` would use: a .dvc directory here or above.
+        if not (find_root(cwd) / ".dvc").is_dir():
+            return "no DVC repository here (no .dvc directory): nothing to pull"
+    return None
+
+
+# ----- running the step ---------------------------------------------------------------------
+
+# The step's exit code and, when it raised one, the error to show.
+Outcome = tuple[int, MlgateError | None]
+StepRunner = Callable[[list[str]], Outcome]
+
+
+def run_cli(argv: list[str]) -> Outcome:
+    """Run ``mlgate ARGV`` in this process; errors are returned, not printed."""
+    from mlgate.cli import COMMANDS, add_common_arguments
+
+    step = argv[0]
+    # A parser for the one step that raises instead of exiting, so that an argument the CLI
+    # rejects (e.g. an unknown deploy target) is reported as the input that set it.
+    parser = argparse.ArgumentParser(prog=f"mlgate {step}", exit_on_error=False)
+    add_common_arguments(parser)
+    COMMANDS[step].configure(parser)
+    try:
+        args = parser.parse_args(argv[1:])
+        return int(COMMANDS[step].run(args)), None
+    except argparse.ArgumentError as err:
+        return EXIT_USAGE, UsageError(
+            f"input '{_input_for(step, err.argument_name)}': {err.message}"
+        )
+    except MlgateError as err:
+        return err.exit_code, err
+    except KeyboardInterrupt:
+        return 130, MlgateError("interrupted")
+    except Exception as err:
+        if os.environ.get("MLGATE_DEBUG"):
+            raise
+        return EXIT_SERVICE, MlgateError(
+            f"internal error: {type(err).__name__}: {err}",
+            fix="this is a bug in mlgate. Re-run with MLGATE_DEBUG=1 for the traceback and "
+            "report it",
+        )
+
+
+def _input_for(step: str, flag: str | None) -> str:
+    flags = (flag or "").split("/")
+    names = [inp.name for inp in inputs_of(step) if inp.flag and inp.flag in flags]
+    return names[0] if names else str(flag)
+
+
+def failure_message(step: str, code: int, error: MlgateError | None) -> str:
+    """The one annotation a failed step gets: the error, or what its exit code means."""
+    detail = error.render() if error else None
+    if code == EXIT_GATE_FAILED:
+        if step == "gate" and detail is None:
+            return GATE_FAILED
+        return detail or f"mlgate {step} refused (exit 1): see the message above"
+    if code == EXIT_USAGE:
+        return detail or (
+            "bad input (exit 2): see the message above, which names the file, key or input to fix"
+        )
+    if code == EXIT_SERVICE:
+        lead = detail or "an outside service failed after retries (exit 3)"
+        if error and error.fix:
+            return lead
+        hint = SERVICE_HINTS.get(step, "re-run the job; if it persists, see the message above")
+        return f"{lead}\nFix: {hint}"
+    return detail or f"mlgate {step} exited with {code}"
+
+
+def write_outputs(step: str, env: Mapping[str, str], cwd: Path, gh: GitHubEnv) -> None:
+    """The outputs the steps do not set themselves (absolute paths)."""
+    from mlgate.config import out_dir
+
+    out = out_dir(env.get("IN_OUT") or None, cwd)
+    if step == "train":
+        from mlgate.train.save import MODEL_DIR, MODEL_FILE
+
+        model = out / MODEL_DIR / MODEL_FILE
+        if model.is_file():
+            set_output("model-path", str(model), gh)
+    if step == "report":
+        from mlgate.report.publish import BUNDLE_DIR
+
+        if (out / BUNDLE_DIR).is_dir():
+            set_output("bundle-path", str(out / BUNDLE_DIR), gh)
+
+
+def run_step(step: str, env: Mapping[str, str], cwd: Path, runner: StepRunner = run_cli) -> int:
+    """Validate the inputs, run the step, set its outputs; returns the step's exit code."""
+    gh = GitHubEnv.from_env(env)
+    mask(gh.token)
+    title = f"mlgate {step}"
+    try:
+        argv = step_argv(step, env, cwd)
+        fail_job = read_bool(FAIL, env, default=True) if step == "gate" else True
+        skipped = pull_skipped(env, cwd) if step == "pull" else None
+    except UsageError as err:
+        if step == "gate":
+            set_output("passed", "false", gh)  # the gate fails closed
+        annotate("error", title, err.render())
+        return EXIT_USAGE
+    if skipped:
+        print(skipped, flush=True)
+        return EXIT_OK
+    # The gate's verdict stays visible; the other steps' logs are folded.
+    with group(None if step == "gate" else f"mlgate {' '.join(argv)}"):
+        code, error = runner(argv)
+    copy_summary(gh, env.get("MLGATE_SUMMARY_COPY"))
+    write_outputs(step, env, cwd, gh)
+    if code == EXIT_OK:
+        return EXIT_OK
+    if step == "gate" and code == EXIT_GATE_FAILED and not fail_job:
+        annotate("warning", title, "the gate failed; the job goes on because input 'fail' is false")
+        return EXIT_OK
+    annotate("error", title, failure_message(step, code, error))
+    return code
