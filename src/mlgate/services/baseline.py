@@ -36,8 +36,10 @@ class BaselineOutcome:
     metrics: int = 0  # record: how many metrics were recorded
 
 
-def run_baseline(options: BaselineOptions, console: Console = PRINTING) -> BaselineOutcome:
-    git = Git(options.root)
+def run_baseline(
+    options: BaselineOptions, console: Console = PRINTING, git: Git | None = None
+) -> BaselineOutcome:
+    git = git or Git(options.root)
     git.require_repo()
     if options.action == "fetch":
         ok = fetch_notes(git, options.remote)

@@ -73,10 +73,10 @@ class CompareOutcome:
 
 
 def run_compare(
-    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING
+    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None
 ) -> CompareOutcome:
     """Compare, write result.json, set the ``result-path`` and ``passed`` outputs."""
-    result = compare(options, gh, console)
+    result = compare(options, gh, console, git)
     path = options.paths.result
     save_result(path, result)
     set_output("result-path", str(path))
@@ -97,10 +97,12 @@ def working_tree_reader(root: Path) -> Reader:
     return read
 
 
-def compare(options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING) -> Result:
-    """Gather both sides of the comparison and return the result."""
+def compare(
+    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None
+) -> Result:
+    """Gather both sides of the comparison and return the result (``git``: of the root)."""
     config, root = options.config, options.paths.root
-    git = Git(root)
+    git = git or Git(root)
     git.require_repo()
     read_head = working_tree_reader(root)
     files, _ = discover_metrics_files(
