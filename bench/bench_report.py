@@ -25,6 +25,8 @@ from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.helpers import report_fixtures as fx  # noqa: E402
 
 from mlgate.adapters.actions import GitHubEnv  # noqa: E402
+from mlgate.console import Console  # noqa: E402
+from mlgate.core.result import parse_result  # noqa: E402
 from mlgate.report import escape as esc  # noqa: E402
 from mlgate.report.publish import Request, publish  # noqa: E402
 
@@ -41,9 +43,10 @@ def env_for(fake: FakeGitHub, tmp: Path, pr: int) -> GitHubEnv:
 
 def one(fake: FakeGitHub, tmp: Path, pr: int, doc: dict[str, Any]) -> tuple[int, int, float]:
     fake.clear_requests()
-    req = Request([doc], "mlgate", tmp / ".mlgate")
+    req = Request([parse_result(doc)], "mlgate", tmp / ".mlgate")
+    quiet = Console(out=lambda _text: None, err=lambda _text: None)
     t0 = time.perf_counter()
-    publish(req, env_for(fake, tmp, pr), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    publish(req, env_for(fake, tmp, pr), quiet)
     wall = time.perf_counter() - t0
     comment_calls = sum(1 for r in fake.requests if "check-runs" not in r["path"])
     return comment_calls, len(fake.requests), wall

@@ -217,7 +217,8 @@ def test_data_and_params_changes(repo, monkeypatch):
         {
             "metrics.json": {"accuracy": 0.9},
             "data/train.csv.dvc": dvc_file.format(md5="a" * 32, size=100),
-            "mlgate.yaml": "train:\n  data: data/train.csv\n  params: {max_iter: 100}\n",
+            "mlgate.yaml": "train:\n  data: data/train.csv\n  target: y\n"
+            "  params: {max_iter: 100}\n",
         },
     )
     repo.checkout("pr", new=True)
@@ -226,7 +227,8 @@ def test_data_and_params_changes(repo, monkeypatch):
         {
             "metrics.json": {"accuracy": 0.91},
             "data/train.csv.dvc": dvc_file.format(md5="b" * 32, size=150),
-            "mlgate.yaml": "train:\n  data: data/train.csv\n  params: {max_iter: 200}\n",
+            "mlgate.yaml": "train:\n  data: data/train.csv\n  target: y\n"
+            "  params: {max_iter: 200}\n",
         },
     )
     assert mlgate(repo, "compare", monkeypatch=monkeypatch) == 0

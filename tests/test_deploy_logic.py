@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.adapters.actions import GitHubEnv
+from mlgate.core.result import parse_result
 from mlgate.core.thresholds import parse_rules
 from mlgate.deploy.champion import (
     Champion,
@@ -86,15 +87,16 @@ def test_next_version() -> None:
 
 def test_gate_refusals() -> None:
     passing = make_result({"accuracy": 0.9, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
-    assert gate_refusals(passing) == []
+    assert gate_refusals(parse_result(passing)) == []
     failing = make_result({"accuracy": 0.7, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
-    reasons = gate_refusals(failing)
+    reasons = gate_refusals(parse_result(failing))
     assert reasons[0].startswith("the gate did not pass")
     assert any("accuracy: min 0.8" in r for r in reasons)
     # Fail closed: "passed" with an error recorded is not a pass.
     odd = copy.deepcopy(passing)
     odd["errors"] = ["baseline store unreadable"]
-    assert gate_refusals(odd) and "error: baseline store unreadable" in gate_refusals(odd)
+    odd_reasons = gate_refusals(parse_result(odd))
+    assert odd_reasons and "error: baseline store unreadable" in odd_reasons
 
 
 @pytest.mark.parametrize(

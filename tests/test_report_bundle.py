@@ -162,12 +162,14 @@ def test_hostile_bundles_are_refused(gh: Env, monkeypatch: pytest.MonkeyPatch, c
 
 
 def test_bundle_round_trip(tmp_path: Path) -> None:
+    from mlgate.core.result import parse_result
     from mlgate.report.bundle import write_bundle
 
     docs = [fx.passing_result("a"), fx.failing_result()]
-    write_bundle(tmp_path / "b", "nightly", docs, "# report\n")
+    write_bundle(tmp_path / "b", "nightly", [parse_result(d) for d in docs], "# report\n")
     name, results = read_bundle(tmp_path / "b")
-    assert name == "nightly" and results == docs
+    assert name == "nightly" and [dict(r.raw) for r in results] == docs
+    assert results == [parse_result(d) for d in docs]
 
 
 def test_bundle_cannot_name_the_check(gh: Env, monkeypatch: pytest.MonkeyPatch) -> None:

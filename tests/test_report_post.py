@@ -374,6 +374,8 @@ def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
     import threading
 
     from mlgate.adapters.actions import GitHubEnv
+    from mlgate.console import Console
+    from mlgate.core.result import parse_result
     from mlgate.report.publish import Request, publish
 
     gh.fake.latency = 0.15  # both list before either posts
@@ -382,8 +384,8 @@ def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
 
     def one(doc: dict[str, Any]) -> None:
         try:
-            with open(os.devnull, "w") as sink:
-                publish(Request([doc], "mlgate", gh.tmp / ".mlgate"), env, stdout=sink)
+            quiet = Console(out=lambda _text: None, err=lambda _text: None)
+            publish(Request([parse_result(doc)], "mlgate", gh.tmp / ".mlgate"), env, quiet)
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 

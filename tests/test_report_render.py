@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mlgate import __version__
+from mlgate.core.result import Result, parse_result, validate
 from mlgate.errors import UsageError
 from mlgate.report import escape as esc
 from mlgate.report.render import (
@@ -39,9 +40,14 @@ def check_golden(name: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8")
 
 
+def parsed(doc: dict[str, Any]) -> Result:
+    return parse_result(validate(doc, "result.json"))
+
+
 def render(results: list[dict[str, Any]], name: str = "mlgate",
            renderer: Renderer | None = None) -> str:
-    return (renderer or Renderer()).render(report_view(results, name, LINKS, LEVELS[0]))
+    docs = [parsed(doc) for doc in results]
+    return (renderer or Renderer()).render(report_view(docs, name, LINKS, LEVELS[0]))
 
 
 def table_rows(text: str) -> list[str]:
@@ -215,7 +221,7 @@ def test_comment_is_cut_to_the_limit_with_a_note() -> None:
     full = render([doc])
     assert utf16_len(full) > COMMENT_LIMIT
     marker = esc.marker("mlgate") + "\n"
-    body = r.fit([doc], "mlgate", LINKS, COMMENT_LIMIT - 1, prefix=marker)
+    body = r.fit([parsed(doc)], "mlgate", LINKS, COMMENT_LIMIT - 1, prefix=marker)
     assert utf16_len(body) < COMMENT_LIMIT
     assert body.startswith(marker)
     assert "more metrics not shown" in body and "job summary" in body

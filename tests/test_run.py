@@ -7,28 +7,33 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.adapters.actions import GitHubEnv
+from mlgate.adapters.dvc import PullStats
 from mlgate.cli import main
-from mlgate.config import Config
+from mlgate.config import Config, paths_for
+from mlgate.console import Console
+from mlgate.core.result import BaselineInfo, HeadInfo, Result, Summary
+from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
+from mlgate.services.compare import CompareOutcome
+from mlgate.services.gate import GateOutcome
 from mlgate.services.pipeline import (
     FAILED,
     GATE_FAILED,
     NOT_RUN,
     OK,
     SKIPPED,
-    Options,
+    PipelineOptions,
     PipelineResult,
     StepResult,
-    captured,
-    describe,
-    describe_compare,
-    describe_train,
-    first_line_of,
+    compare_options,
     format_summary,
-    own_lines,
+    report_options,
+    run_step,
     skip_reason,
-    step_argv,
 )
+from mlgate.services.pull import PullOutcome
+from mlgate.services.train import describe_model
 from tests.fakegithub.fixtures import fake_github  # noqa: F401
 from tests.fakegithub.server import FakeGitHub
 from tests.helpers.gitrepo import GitRepo
@@ -53,29 +58,20 @@ def run(monkeypatch: pytest.MonkeyPatch, root: Path, *argv: str) -> int:
 # ----- pure parts ---------------------------------------------------------------------------
 
 
-def test_step_argv_passes_config_and_out_to_every_step_and_base_and_dry_run_to_theirs() -> None:
-    options = Options(config="ci/mlgate.yaml", out="build", base="develop", dry_run=True)
-    common = ["--config", "ci/mlgate.yaml", "--out", "build"]
-    assert step_argv("pull", options) == ["pull", *common]
-    assert step_argv("train", options) == ["train", *common]
-    assert step_argv("compare", options) == ["compare", *common, "--base", "develop"]
-    assert step_argv("report", options) == ["report", *common, "--dry-run"]
-    assert step_argv("gate", options) == ["gate", *common]
-    assert step_argv("compare", Options()) == ["compare"]
-    assert step_argv("report", Options()) == ["report"]
-
-
-def test_every_step_argv_parses_with_the_real_cli() -> None:
-    from mlgate.cli import COMMANDS, build_parser
-
-    parser = build_parser()
-    options = Options(config="c.yaml", out="o", base="b", dry_run=True)
-    for name in ("pull", "train", "compare", "report", "gate"):
-        args = parser.parse_args(step_argv(name, options))
-        assert args.handler is COMMANDS[name].run
-        assert (args.config, args.out) == ("c.yaml", "o")
-    assert parser.parse_args(step_argv("compare", options)).base == "b"
-    assert parser.parse_args(step_argv("report", options)).dry_run is True
+def test_config_out_and_base_reach_the_steps_and_dry_run_the_report() -> None:
+    config = Config(base="trunk")
+    paths = paths_for("build", Path("/project"))
+    options = PipelineOptions(
+        config=config, paths=paths, config_file="ci/mlgate.yaml", base="develop", dry_run=True
+    )
+    compare = compare_options(options)
+    assert (compare.config, compare.paths, compare.base) == (config, paths, "develop")
+    assert compare.config_file == "ci/mlgate.yaml"
+    assert compare.paths.result == Path("/project/build/result.json")
+    report = report_options(options)
+    assert (report.config, report.paths, report.dry_run) == (config, paths, True)
+    plain = PipelineOptions(config=config, paths=paths_for(None, Path("/project")))
+    assert compare_options(plain).base is None and report_options(plain).dry_run is False
 
 
 def test_skip_reasons() -> None:
@@ -94,39 +90,37 @@ def test_skip_reasons() -> None:
         assert skip_reason(name, has_dvc=False, has_dvc_yaml=False, config=bare) is None
 
 
-def test_descriptions_come_from_the_files_the_steps_wrote() -> None:
+def _result(passed: bool, summary: Summary, baseline: BaselineInfo) -> Result:
+    return Result(name="x", passed=passed, head=HeadInfo(), baseline=baseline, summary=summary,
+                  metrics=(), failed_rules=() if passed else ("a", "b"))
+
+
+def test_descriptions_come_from_what_the_steps_did() -> None:
     model = {
         "estimator": "sklearn.ensemble.RandomForestClassifier",
         "data": {"path": "data/train.csv", "rows": 569},
         "metrics": {"accuracy": 0.97203, "f1": 0.9778},
     }
-    assert describe_train(model) == (
+    assert describe_model(model) == (
         "fitted RandomForestClassifier on 569 rows of data/train.csv: accuracy 0.972, f1 0.9778"
     )
-    assert describe_train(None) is None
-    result = {
-        "passed": False,
-        "baseline": {"found": True, "source": "committed", "sha": "a" * 40},
-        "summary": {"metrics": 3, "improved": 1, "regressed": 2, "unchanged": 0, "rules_failed": 2},
-    }
-    text = describe_compare(result)
-    assert text is not None
+    assert describe_model(None) is None
+    result = _result(
+        False,
+        Summary(metrics=3, improved=1, regressed=2, unchanged=0, rules_failed=2),
+        BaselineInfo(found=True, source="committed", sha="a" * 40),
+    )
+    text = CompareOutcome(result=result, path=Path("result.json")).describe()
     assert text.startswith("3 metrics vs committed baseline aaaaaaaaaaaa: 1 improved, 2 regressed")
     assert text.endswith("rules FAIL (2 failed)")
-    assert first_line_of("gate", "noise\nmlgate gate: PASSED (x)\n") == "PASSED (x)"
-    assert first_line_of("gate", "nothing here") is None
-    pulled = (
-        "mlgate: pull: fetching all data from remote 's'\n"
-        "mlgate: pull: fetched 1 file (2 KiB) from remote 's'\n"
-        "mlgate: pull:   data/train.csv\n"
-    )
-    assert own_lines("pull", pulled) == [
-        "fetching all data from remote 's'",
-        "fetched 1 file (2 KiB) from remote 's'",
-    ]
-    assert describe("pull", pulled, Path("/nonexistent"), Path("/")) == (
-        "fetched 1 file (2 KiB) from remote 's'"
-    )
+    passed = _result(True, Summary(rules_passed=4, rules_skipped=1), BaselineInfo(found=False))
+    gate = GateOutcome(result=passed, verdict=verdict(passed))
+    assert gate.headline() == "PASSED (x): 4 rule checks passed, 1 skipped"
+    assert gate.lines() == ["mlgate gate: PASSED (x): 4 rule checks passed, 1 skipped"]
+    stats = PullStats(fetched=1, bytes=2048, added=["data/train.csv"], modified=[], deleted=[],
+                      remote="s", seconds=0.5)
+    assert PullOutcome(stats=stats).describe().startswith("fetched 1 file (2.0 KiB)")
+    assert "from remote 's'" in PullOutcome(stats=stats).describe()
 
 
 def test_summary_names_the_failing_step_and_the_steps_not_run() -> None:
@@ -313,14 +307,13 @@ def test_dvc_project_runs_every_step(
         "  metrics: [accuracy, roc_auc]\n"
         "thresholds:\n  accuracy: {min: 0.8, tolerance: 0.02}\n"
     )
-    with captured(echo=False):  # DVC logs to the streams of the test it was set up in
-        root = make_dvc_project(
-            tmp_path / "proj",
-            remote_dir=tmp_path / "remote",
-            data_frame_or_csv_text=breast_cancer_frame(300),
-            config_yaml=train,
-            extra_files={".gitignore": "/.mlgate/\n"},
-        )
+    root = make_dvc_project(
+        tmp_path / "proj",
+        remote_dir=tmp_path / "remote",
+        data_frame_or_csv_text=breast_cancer_frame(300),
+        config_yaml=train,
+        extra_files={".gitignore": "/.mlgate/\n"},
+    )
     monkeypatch.chdir(root)
     assert main(["train"]) == 0
     git(root, "add", "metrics.json")
@@ -349,10 +342,9 @@ def test_dvc_project_runs_every_step(
 def test_run_step_turns_an_error_into_a_failed_result(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlgate.services.pipeline import run_command
-
-    monkeypatch.chdir(repo.path)
-    result = run_command(["gate"], echo=False)  # no result.json: the gate fails closed
+    options = PipelineOptions(config=Config(), paths=paths_for(None, repo.path))
+    quiet = Console(out=lambda _t: None, err=lambda _t: None)
+    result = run_step("gate", options, GitHubEnv.from_env(), quiet)  # no result.json: fails
     assert result.status == FAILED
     assert result.exit_code == 2
     assert isinstance(result.error, UsageError)
@@ -365,13 +357,12 @@ def test_a_pull_failure_stops_everything_with_exit_3(
 
     from tests.helpers.dvcproject import breast_cancer_frame, drop_local_data, make_dvc_project
 
-    with captured(echo=False):  # DVC logs to the streams of the test it was set up in
-        root = make_dvc_project(
-            tmp_path / "proj",
-            remote_dir=tmp_path / "remote",
-            data_frame_or_csv_text=breast_cancer_frame(50),
-            config_yaml="train:\n  data: data/train.csv\n  target: target\n",
-        )
+    root = make_dvc_project(
+        tmp_path / "proj",
+        remote_dir=tmp_path / "remote",
+        data_frame_or_csv_text=breast_cancer_frame(50),
+        config_yaml="train:\n  data: data/train.csv\n  target: target\n",
+    )
     drop_local_data(root)
     shutil.rmtree(tmp_path / "remote")  # the data was never (or no longer) in the remote
     (tmp_path / "remote").mkdir()

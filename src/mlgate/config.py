@@ -1,21 +1,29 @@
-"""The project configuration, ``mlgate.yaml``.
+"""The project configuration, ``mlgate.yaml``, and where mlgate writes its files.
 
-Only the top level is validated here; the ``train:`` and ``deploy:`` sections are validated by
-the modules that use them, so that each error names the key it is about.
+Every section is validated when the file is loaded (``train:``, ``deploy:`` and ``pull:`` by
+the parsers of the modules that own them, so each error names its key); the command-line flags
+(and action inputs, which arrive as flags) are merged with the file here and nowhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import UsageError
 from mlgate.yamlio import load_file
 
+if TYPE_CHECKING:
+    from mlgate.adapters.dvc import PullOptions
+    from mlgate.deploy.config import DeployConfig
+    from mlgate.train.config import TrainMode
+
 DEFAULT_CONFIG = "mlgate.yaml"
 DEFAULT_OUT = ".mlgate"
 BASELINE_MODES = ("auto", "committed", "store", "retrain")
+REPORT_KEYS = ("name", "template")
+DEFAULT_REPORT_NAME = "mlgate"
 
 KNOWN_KEYS = {
     "name",
@@ -46,10 +54,115 @@ class Config:
     deploy: dict[str, Any] | None = None
     pull: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        """The config file's name, for error messages."""
+        return self.path.name if self.path else DEFAULT_CONFIG
 
     def model_name(self, root: Path) -> str:
         return self.name or root.resolve().name
+
+    # ----- the command line merged with the file (flags win) ----------------------------------
+
+    def base_branch(self, flag: str | None, pr_base: str | None = None) -> str:
+        """``--base``, else ``base:``, else the PR's base branch, else main."""
+        return flag or self.base or pr_base or "main"
+
+    def deploy_base_branch(self, flag: str | None) -> str:
+        """The branch deploys run on: ``--base``, else ``base:``, else main (never the PR's)."""
+        return flag or self.base or "main"
+
+    def requires_baseline(self, flag: bool | None) -> bool:
+        return bool(flag) or self.require_baseline
+
+    def report_name(self, flag: str | None) -> str:
+        name = flag or self.report.get("name") or DEFAULT_REPORT_NAME
+        if not name.strip():
+            raise UsageError("the report name must be a non-empty string", where="--name")
+        return name.strip()
+
+    def report_template(self, flag: str | None) -> Path | None:
+        template = flag or self.report.get("template")
+        return Path(template) if template else None
+
+    def train_mode(self, command: str | None, has_dvc_yaml: bool) -> TrainMode:
+        from mlgate.train.config import select_mode
+
+        return select_mode(
+            self.train, cli_command=command, has_dvc_yaml=has_dvc_yaml, where=self.where
+        )
+
+    def pull_options(
+        self, targets: list[str] | None, remote: str | None, jobs: int | None, allow_missing: bool
+    ) -> PullOptions:
+        from mlgate.adapters.dvc import resolve_options
+
+        return resolve_options(self.pull, targets=targets, remote=remote, jobs=jobs,
+                               allow_missing=allow_missing, where=self.where)
+
+    def deploy_settings(self, overrides: dict[str, Any]) -> DeployConfig:
+        """``deploy:`` with the command-line values (None: not given) applied."""
+        from mlgate.deploy.config import parse_deploy_config
+
+        return parse_deploy_config(self.deploy, self.where, overrides)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where mlgate reads and writes its files: everything under ``--out`` (default .mlgate)."""
+
+    root: Path
+    out: Path
+
+    @property
+    def result(self) -> Path:
+        from mlgate.core.result import RESULT_FILE
+
+        return self.out / RESULT_FILE
+
+    def result_file(self, explicit: str | None) -> Path:
+        """``--result FILE`` (relative to the working directory), else the default."""
+        return Path(explicit) if explicit else self.result
+
+    @property
+    def report(self) -> Path:
+        return self.out / "report.md"
+
+    @property
+    def bundle(self) -> Path:
+        return self.out / "bundle"
+
+    @property
+    def model_dir(self) -> Path:
+        from mlgate.train.save import MODEL_DIR
+
+        return self.out / MODEL_DIR
+
+    @property
+    def model_file(self) -> Path:
+        from mlgate.train.save import MODEL_FILE
+
+        return self.model_dir / MODEL_FILE
+
+    @property
+    def model_meta(self) -> Path:
+        from mlgate.train.save import MODEL_META
+
+        return self.model_dir / MODEL_META
+
+    def deploy_model(self, config: Config, settings: DeployConfig) -> Path:
+        """The model file deploy ships: ``deploy.model`` when set, else the trained model under
+        ``--out``."""
+        if "model" not in (config.deploy or {}):
+            return self.model_file
+        path = Path(settings.model_path)
+        return path if path.is_absolute() else self.root / path
+
+
+def paths_for(out_flag: str | None, root: Path | None = None) -> Paths:
+    root = root or Path.cwd()
+    return Paths(root=root, out=out_dir(out_flag, root))
 
 
 def _where(path: Path | None, key: str) -> str:
@@ -112,7 +225,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     deploy = data.get("deploy")
     if deploy is not None and not isinstance(deploy, dict):
         raise UsageError("must be a mapping", where=_where(path, "deploy"))
-    return Config(
+    config = Config(
         path=path,
         name=name,
         metrics=_str_list(data.get("metrics"), path, "metrics"),
@@ -124,9 +237,45 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         train=train,
         deploy=deploy,
         pull=_mapping(data.get("pull"), path, "pull"),
-        report=_mapping(data.get("report"), path, "report"),
-        raw=data,
+        report=_report_section(data.get("report"), path),
     )
+    _validate_sections(config)
+    return config
+
+
+def _report_section(value: Any, path: Path | None) -> dict[str, Any]:
+    section = _mapping(value, path, "report")
+    unknown = sorted(set(map(str, section)) - set(REPORT_KEYS))
+    if unknown:
+        raise UsageError(
+            f"unknown key(s) in report: {', '.join(unknown)}",
+            where=_where(path, "report"),
+            fix=f"use only: {', '.join(REPORT_KEYS)}",
+        )
+    for key in REPORT_KEYS:
+        item = section.get(key)
+        if item is not None and (not isinstance(item, str) or not item.strip()):
+            raise UsageError(
+                f"must be a non-empty string, got {item!r}",
+                where=_where(path, f"report.{key}"),
+                fix="write e.g. `report: {name: churn-report, template: ci/report.md.j2}`",
+            )
+    return section
+
+
+def _validate_sections(config: Config) -> None:
+    """Validate ``train:``, ``deploy:`` and ``pull:`` now, with the parsers that own them."""
+    if config.train is not None:
+        config.train_mode(None, has_dvc_yaml=False)
+    if config.deploy is not None:
+        from mlgate.deploy.config import parse_deploy_config
+
+        # The target and command may come from --target and --command later: check the other
+        # keys with stand-ins for those two.
+        stand_in = {"target": config.deploy.get("target") or "github-release",
+                    "command": config.deploy.get("command") or "true"}
+        parse_deploy_config(config.deploy, config.where, stand_in)
+    config.pull_options(None, None, None, allow_missing=False)
 
 
 def load_config(config_path: str | None = None, root: Path | None = None) -> Config:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from mlgate.core.compare import Comparison, diff
-from mlgate.core.result import build_result, write_json
+from mlgate.core.result import BaselineInfo, HeadInfo, build_result, write_json
 from mlgate.core.thresholds import parse_rules
 from tests.helpers.gitrepo import GitRepo
 
@@ -29,14 +29,14 @@ def make_result(
     comparison = diff(Comparison(current=current, baseline=baseline, rules=rules))
     return build_result(
         name=name,
-        head={"sha": sha, "ref": "main", "subject": "Train"},
-        baseline={"found": baseline is not None, "sha": "b" * 40 if baseline else None,
-                  "source": "committed" if baseline else None, "base_ref": "main",
-                  "merge_base": None, "note": None},
+        head=HeadInfo(sha=sha, ref="main", subject="Train"),
+        baseline=BaselineInfo(found=baseline is not None, sha="b" * 40 if baseline else None,
+                              source="committed" if baseline else None, base_ref="main",
+                              merge_base=None, note=None),
         comparison=comparison,
         require_baseline=False,
         metrics_files=["metrics.json"],
-    )
+    ).to_json()
 
 
 MODEL_META: dict[str, Any] = {

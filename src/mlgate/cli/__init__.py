@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -26,6 +25,7 @@ from mlgate.cli import (
     run,
     train,
 )
+from mlgate.cli.output import report_error
 from mlgate.errors import EXIT_SERVICE, MlgateError
 
 COMMANDS: dict[str, ModuleType] = {
@@ -92,16 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "and report it."
         )
         return EXIT_SERVICE
-
-
-def report_error(text: str) -> None:
-    """Print an error; on GitHub Actions also as an ``::error::`` annotation."""
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        # Annotations are one line; GitHub decodes %0A as a newline.
-        encoded = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        print(f"::error title=mlgate::{encoded}", file=sys.stderr)
-    else:
-        print(f"mlgate: error: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from mlgate.adapters.actions import GitHubEnv
-from mlgate.config import load_config, out_dir
-from mlgate.core.result import read_result, result_path
-from mlgate.core.thresholds import parse_rules
-from mlgate.deploy.config import TARGETS, parse_deploy_config
+from mlgate.deploy.config import TARGETS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,30 +26,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate.deploy.runner import build_context, deploy
+    from mlgate.adapters.actions import GitHubEnv
+    from mlgate.cli.args import project
+    from mlgate.services.deploy import DeployOptions, run_deploy
 
-    root = Path.cwd()
-    config = load_config(args.config, root)
-    where = str(config.path.name if config.path else "mlgate.yaml")
-    deploy_config = parse_deploy_config(
-        config.deploy,
-        where,
-        {
-            "target": args.target,
-            "version": args.model_version,
-            "stage": args.stage,
-            "command": args.command,
-        },
+    config, paths = project(args)
+    options = DeployOptions(
+        config=config,
+        paths=paths,
+        result_file=args.result,
+        force=args.force,
+        base=args.base,
+        target=args.target,
+        version=args.model_version,
+        stage=args.stage,
+        command=args.command,
     )
-    rules = parse_rules(config.thresholds, f"{where}: thresholds")
-    out = out_dir(args.out, root)
-    path = result_path(out, args.result)
-    if not path.is_absolute():
-        path = root / path
-    result = read_result(path)
-    gh = GitHubEnv.from_env()
-    ctx = build_context(
-        root, out, config.model_name(root), deploy_config, result, path, config.metrics, gh
-    )
-    deploy(ctx, rules, args.base or config.base or "main", args.force)
+    run_deploy(options, GitHubEnv.from_env())
     return 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlgate.config import load_config
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -22,36 +20,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate.adapters import dvc as dvc_pull
+    from mlgate.config import load_config
+    from mlgate.services.pull import PullOptions, run_pull
 
     cwd = Path.cwd()
-    config = load_config(args.config, cwd)
-    # Like `dvc pull`, work from any directory of the repository (a monorepo's subproject).
-    root = dvc_pull.find_root(cwd)
-    where = str(config.path.name if config.path else "mlgate.yaml")
-    options = dvc_pull.resolve_options(
-        config.pull,
-        targets=args.targets,
+    options = PullOptions(
+        config=load_config(args.config, cwd),
+        cwd=cwd,
+        targets=tuple(args.targets) if args.targets else None,
         remote=args.remote,
         jobs=args.jobs,
         allow_missing=args.allow_missing,
-        where=where,
     )
-    source = "--targets" if args.targets else f"{where}: pull.targets"
-    stats = dvc_pull.pull(
-        root,
-        dvc_pull.targets_from(cwd, root, options.targets),
-        options.remote,
-        options.jobs,
-        allow_missing=options.allow_missing,
-        log=_log,
-        target_source=source,
-    )
-    _log(f"pull: {stats.summary()}")
-    for path in stats.added + stats.modified:
-        _log(f"pull:   {path}")
+    run_pull(options)
     return 0
-
-
-def _log(message: str) -> None:
-    print(f"mlgate: {message}", flush=True)

@@ -18,17 +18,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlgate.adapters.actions import GitHubEnv
-    from mlgate.config import load_config, out_dir
-    from mlgate.errors import UsageError
-    from mlgate.report.publish import load_request, publish
+    from mlgate.cli.args import project
+    from mlgate.services.report import ReportOptions, run_report
 
-    if args.from_bundle and (args.merge or args.result):
-        raise UsageError("--from-bundle cannot be combined with --merge or --result",
-                         where="--from-bundle")
-    if args.merge and args.result:
-        raise UsageError("--merge and --result cannot be combined", where="--merge")
-    config = load_config(args.config)
-    out = out_dir(args.out)
-    request = load_request(args, config, out)
-    publish(request, GitHubEnv.from_env())
+    config, paths = project(args)
+    options = ReportOptions(
+        config=config,
+        paths=paths,
+        result_file=args.result,
+        merge=tuple(args.merge) if args.merge else None,
+        from_bundle=args.from_bundle,
+        name=args.name,
+        template=args.template,
+        dry_run=args.dry_run,
+    )
+    run_report(options, GitHubEnv.from_env())
     return 0

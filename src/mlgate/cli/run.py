@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlgate.config import load_config
-from mlgate.services.pipeline import (
-    FAILED,
-    STEPS,
-    Options,
-    StepResult,
-    format_step,
-    format_summary,
-    run_pipeline,
-)
+if TYPE_CHECKING:
+    from mlgate.services.pipeline import StepResult
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,11 +17,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate.cli import report_error
+    from mlgate.adapters.actions import GitHubEnv
+    from mlgate.cli.args import project
+    from mlgate.cli.output import report_error
+    from mlgate.services.pipeline import (
+        FAILED,
+        STEPS,
+        PipelineOptions,
+        format_step,
+        format_summary,
+        run_pipeline,
+    )
 
-    root = Path.cwd()
-    config = load_config(args.config, root)
-    options = Options(config=args.config, out=args.out, base=args.base, dry_run=args.dry_run)
+    config, paths = project(args)
+    options = PipelineOptions(
+        config=config, paths=paths, config_file=args.config, base=args.base, dry_run=args.dry_run
+    )
 
     def on_start(index: int, name: str) -> None:
         print(f"── mlgate run [{index}/{len(STEPS)}] {name}", flush=True)
@@ -41,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
             report_error(f"step `{result.name}` failed with exit code {result.exit_code}")
         print(f"   {format_step(result)}", flush=True)
 
-    pipeline = run_pipeline(root, options, config, echo=True, on_start=on_start, on_done=on_done)
+    pipeline = run_pipeline(options, GitHubEnv.from_env(), on_start=on_start, on_done=on_done)
     print(format_summary(pipeline))
     return pipeline.exit_code

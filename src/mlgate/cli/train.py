@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from mlgate.config import load_config, out_dir
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -15,39 +12,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate.train import select_mode
-    from mlgate.train.external import run_command, run_dvc_repro
+    from mlgate.cli.args import project
+    from mlgate.services.train import TrainOptions, run_train
 
-    root = Path.cwd()
-    config = load_config(args.config, root)
-    out = out_dir(args.out, root)
-    where = config.path.name if config.path else "mlgate.yaml"
-    mode = select_mode(
-        config.train,
-        cli_command=args.command,
-        has_dvc_yaml=(root / "dvc.yaml").exists(),
-        where=where,
-    )
-    if mode.kind == "command" and mode.command:
-        run_command(mode.command, root, out, log=_log)
-        return 0
-    if mode.kind == "dvc-repro":
-        run_dvc_repro(root, out, log=_log)
-        return 0
-    assert mode.config is not None
-    from mlgate.train.runner import run_builtin
-
-    run_builtin(
-        mode.config,
-        root,
-        out,
-        name=config.model_name(root),
-        metrics_file=config.metrics[0] if config.metrics else None,
-        log=_log,
-        where=where,
-    )
+    config, paths = project(args)
+    run_train(TrainOptions(config=config, paths=paths, command=args.command))
     return 0
-
-
-def _log(message: str) -> None:
-    print(f"mlgate: {message}", flush=True)

@@ -15,6 +15,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
 from mlgate.core.metrics import Metric, load_metrics
+from mlgate.core.result import BaselineInfo
 from mlgate.errors import UsageError
 
 NOTES_REF = "refs/notes/mlgate"
@@ -24,8 +25,10 @@ STORE_WALK_LIMIT = 1000
 NOTE_SCHEMA = 1
 
 
-@dataclass
+@dataclass(frozen=True)
 class Baseline:
+    """The baseline found (or not) and its metrics."""
+
     found: bool
     sha: str | None
     source: str | None
@@ -34,15 +37,10 @@ class Baseline:
     note: str | None = None
     metrics: list[Metric] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "found": self.found,
-            "sha": self.sha,
-            "source": self.source,
-            "base_ref": self.base_ref,
-            "merge_base": self.merge_base,
-            "note": self.note,
-        }
+    def info(self) -> BaselineInfo:
+        """What result.json says about it."""
+        return BaselineInfo(found=self.found, sha=self.sha, source=self.source,
+                            base_ref=self.base_ref, merge_base=self.merge_base, note=self.note)
 
 
 def resolve_base(git: Git, base: str, remote: str = "origin") -> str:
@@ -196,11 +194,12 @@ def find_baseline(
     """Find the baseline metrics of ``head`` against branch ``base`` (see module doc)."""
     base_sha = resolve_base(git, base, remote)
     mb = find_merge_base(git, head, base_sha, remote)
-    empty = Baseline(False, None, None, base, mb)
+    empty = Baseline(found=False, sha=None, source=None, base_ref=base, merge_base=mb)
     if mode in ("auto", "committed"):
         metrics = load_metrics(files, lambda p: git.show(mb, p), missing_ok=True)
         if metrics:
-            return Baseline(True, mb, "committed", base, mb, metrics=metrics)
+            return Baseline(found=True, sha=mb, source="committed", base_ref=base, merge_base=mb,
+                            metrics=metrics)
     if mode in ("auto", "store"):
         # A fresh CI checkout has no store yet; a local one keeps its unpushed records
         # (`mlgate baseline fetch` refreshes it on purpose).
@@ -219,7 +218,8 @@ def find_baseline(
                     f"ancestor {sha[:12]}"
                 )
             )
-            return Baseline(True, sha, "store", base, mb, note=note, metrics=metrics)
+            return Baseline(found=True, sha=sha, source="store", base_ref=base, merge_base=mb,
+                            note=note, metrics=metrics)
     return empty
 
 

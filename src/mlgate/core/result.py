@@ -1,6 +1,9 @@
 """``result.json``: the versioned document that compare writes and report, gate and deploy read.
 
-The JSON Schema is ``mlgate/schema/result-v1.schema.json``; docs/result-schema.md explains it.
+:class:`Result` is the typed, immutable form of the document; :func:`load_result` validates and
+parses a file, :func:`save_result` writes one (the bytes on disk are those of schema 1: same
+keys, same order, same indentation). The JSON Schema is ``mlgate/schema/result-v1.schema.json``;
+docs/result-schema.md explains it. Whether a result passes is :func:`mlgate.core.verdict.verdict`.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,34 +23,201 @@ from mlgate.errors import UsageError
 SCHEMA_VERSION = 1
 RESULT_FILE = "result.json"
 SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "result-v1.schema.json"
+SUMMARY_KEYS = (
+    "metrics", "regressed", "removed", "new", "improved", "unchanged",
+    "rules_passed", "rules_failed", "rules_skipped",
+)
+# How the report orders metrics of each status (failing metrics always first). It differs on
+# purpose from the order of the rows in result.json (core.compare.STATUS_ORDER): both orders
+# are pinned by golden files, so neither can follow the other without changing user output.
+REPORT_STATUS_RANK = {"regressed": 0, "improved": 1, "new": 2, "removed": 3, "unchanged": 4}
+
+# A metric value as written in JSON: a number, "NaN"/"Infinity"/"-Infinity", or null.
+JsonValue = float | int | str | None
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One check a threshold made on one metric (min, max, tolerance or finite)."""
+
+    rule: str
+    threshold: str
+    limit: JsonValue
+    status: str  # passed | failed | skipped
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "threshold": self.threshold, "limit": self.limit,
+                "status": self.status, "message": self.message}
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    name: str
+    file: str | None
+    baseline: JsonValue
+    current: JsonValue
+    delta: JsonValue
+    relative_delta: JsonValue
+    direction: str
+    direction_source: str
+    status: str
+    rule: str | None
+    rules: tuple[RuleCheck, ...]
+    passed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "file": self.file, "baseline": self.baseline,
+            "current": self.current, "delta": self.delta, "relative_delta": self.relative_delta,
+            "direction": self.direction, "direction_source": self.direction_source,
+            "status": self.status, "rule": self.rule,
+            "rules": [check.to_json() for check in self.rules], "passed": self.passed,
+        }
+
+
+@dataclass(frozen=True)
+class HeadInfo:
+    sha: str | None = None
+    ref: str | None = None
+    subject: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha": self.sha, "ref": self.ref, "subject": self.subject}
+
+
+@dataclass(frozen=True)
+class BaselineInfo:
+    found: bool
+    sha: str | None = None
+    source: str | None = None  # committed | store | retrain | file
+    base_ref: str | None = None
+    merge_base: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"found": self.found, "sha": self.sha, "source": self.source,
+                "base_ref": self.base_ref, "merge_base": self.merge_base, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Summary:
+    metrics: int = 0
+    regressed: int = 0
+    removed: int = 0
+    new: int = 0
+    improved: int = 0
+    unchanged: int = 0
+    rules_passed: int = 0
+    rules_failed: int = 0
+    rules_skipped: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {key: getattr(self, key) for key in SUMMARY_KEYS}
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    name: str
+    file: str | None
+    baseline: Any
+    current: Any
+    status: str  # modified | added | deleted
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "file": self.file, "baseline": self.baseline,
+                "current": self.current, "status": self.status}
+
+
+@dataclass(frozen=True)
+class DataChange:
+    path: str
+    status: str  # modified | added | deleted
+    baseline_md5: str | None = None
+    current_md5: str | None = None
+    baseline_size: int | None = None
+    current_size: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "status": self.status, "baseline_md5": self.baseline_md5,
+                "current_md5": self.current_md5, "baseline_size": self.baseline_size,
+                "current_size": self.current_size}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One comparison, as in result.json. ``raw`` is the document itself: user report
+    templates see it (``model.raw``), and a report bundle passes it on unchanged."""
+
+    name: str
+    passed: bool
+    head: HeadInfo
+    baseline: BaselineInfo
+    summary: Summary
+    metrics: tuple[MetricRow, ...]
+    failed_rules: tuple[str, ...]
+    skipped_rules: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    params: tuple[ParamChange, ...] = ()
+    data: tuple[DataChange, ...] = ()
+    require_baseline: bool = False
+    metrics_files: tuple[str, ...] = ()
+    created_at: str = ""
+    tool_version: str = __version__
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document, keys in the order of schema 1."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "tool": {"name": "mlgate", "version": self.tool_version},
+            "name": self.name,
+            "created_at": self.created_at,
+            "passed": self.passed,
+            "head": self.head.to_json(),
+            "baseline": self.baseline.to_json(),
+            "require_baseline": self.require_baseline,
+            "metrics_files": list(self.metrics_files),
+            "summary": self.summary.to_json(),
+            "metrics": [row.to_json() for row in self.metrics],
+            "failed_rules": list(self.failed_rules),
+            "skipped_rules": list(self.skipped_rules),
+            "params": [p.to_json() for p in self.params],
+            "data": [d.to_json() for d in self.data],
+            "errors": list(self.errors),
+        }
+
+
+# ----- building (compare) --------------------------------------------------------------------
 
 
 def build_result(
     *,
     name: str,
-    head: dict[str, Any],
-    baseline: dict[str, Any],
+    head: HeadInfo,
+    baseline: BaselineInfo,
     comparison: dict[str, Any],
     require_baseline: bool,
     metrics_files: list[str],
     params: list[dict[str, Any]] | None = None,
     data: list[dict[str, Any]] | None = None,
     errors: list[str] | None = None,
-) -> dict[str, Any]:
+) -> Result:
+    """The result of a comparison (``core.compare.diff``) with what was compared."""
     errors = list(errors or [])
-    if require_baseline and not baseline.get("found"):
+    if require_baseline and not baseline.found:
         errors.append(
             "no baseline was found and require-baseline is true "
             "(record one on main with `mlgate baseline record`)"
         )
-    return {
+    doc = {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "mlgate", "version": __version__},
         "name": name,
         "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "passed": bool(comparison["passed"]) and not errors,
-        "head": head,
-        "baseline": baseline,
+        "head": head.to_json(),
+        "baseline": baseline.to_json(),
         "require_baseline": require_baseline,
         "metrics_files": metrics_files,
         "summary": comparison["summary"],
@@ -56,7 +228,10 @@ def build_result(
         "data": data or [],
         "errors": errors,
     }
+    return parse_result(doc)
 
+
+# ----- writing -------------------------------------------------------------------------------
 
 # Above this many metrics result.json is written compact: the indenting encoder is pure Python
 # and would dominate the run time of a large comparison.
@@ -73,6 +248,12 @@ def write_json(path: Path, doc: Any) -> None:
         fh.write(text + "\n")
     os.replace(tmp, path)
 
+
+def save_result(path: Path, result: Result) -> None:
+    write_json(path, result.to_json())
+
+
+# ----- reading -------------------------------------------------------------------------------
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "schema": int,
@@ -103,12 +284,18 @@ def validate(doc: Any, where: str) -> dict[str, Any]:
     for i, metric in enumerate(doc["metrics"]):
         if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
             raise UsageError("each metric needs a string name", where=f"{where}: metrics[{i}]")
-        if not isinstance(metric.get("rules", []), list):
+        rules = metric.get("rules", [])
+        if not isinstance(rules, list):
             raise UsageError("rules must be a list", where=f"{where}: metrics[{i}].rules")
+        for j, check in enumerate(rules):
+            if not isinstance(check, dict):
+                raise UsageError("each rule check must be an object",
+                                 where=f"{where}: metrics[{i}].rules[{j}]")
     return doc
 
 
-def read_result(path: Path) -> dict[str, Any]:
+def load_result(path: Path) -> Result:
+    """Read, validate and parse a result file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
@@ -121,8 +308,89 @@ def read_result(path: Path) -> dict[str, Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"invalid JSON at line {err.lineno}: {err.msg}", where=str(path)) from err
-    return validate(doc, str(path))
+    return parse_result(validate(doc, str(path)))
 
 
-def result_path(out: Path, explicit: str | None = None) -> Path:
-    return Path(explicit) if explicit else out / RESULT_FILE
+def parse_result(doc: dict[str, Any]) -> Result:
+    """The typed form of a validated document. Parts no reader relies on are read leniently
+    (as the report always did): odd values become empty ones instead of errors."""
+    head, base = doc["head"], doc["baseline"]
+    return Result(
+        name=doc["name"],
+        passed=doc["passed"],
+        head=HeadInfo(sha=_opt_str(head.get("sha")), ref=_opt_str(head.get("ref")),
+                      subject=_opt_str(head.get("subject"))),
+        baseline=BaselineInfo(
+            found=base.get("found") is True, sha=_opt_str(base.get("sha")),
+            source=_opt_str(base.get("source")), base_ref=_opt_str(base.get("base_ref")),
+            merge_base=_opt_str(base.get("merge_base")), note=_opt_str(base.get("note")),
+        ),
+        summary=Summary(**{k: _count(doc["summary"].get(k)) for k in SUMMARY_KEYS}),
+        metrics=tuple(_metric_row(m) for m in doc["metrics"]),
+        failed_rules=_strings(doc["failed_rules"]),
+        skipped_rules=_strings(doc.get("skipped_rules")),
+        errors=_strings(doc.get("errors")),
+        params=tuple(_param(p) for p in _list(doc.get("params")) if isinstance(p, dict)),
+        data=tuple(_data(d) for d in _list(doc.get("data")) if isinstance(d, dict)),
+        require_baseline=doc.get("require_baseline") is True,
+        metrics_files=_strings(doc.get("metrics_files")),
+        created_at=str(doc.get("created_at") or ""),
+        tool_version=str((doc.get("tool") or {}).get("version") or ""),
+        raw=doc,
+    )
+
+
+def _metric_row(m: dict[str, Any]) -> MetricRow:
+    checks = tuple(
+        RuleCheck(
+            rule=str(c.get("rule", "")),
+            threshold=str(c.get("threshold", c.get("rule", ""))),
+            limit=c.get("limit"),
+            status=str(c.get("status")),
+            message=str(c.get("message", "")),
+        )
+        for c in m.get("rules") or []
+    )
+    return MetricRow(
+        name=m["name"], file=_opt_str(m.get("file")), baseline=m.get("baseline"),
+        current=m.get("current"), delta=m.get("delta"), relative_delta=m.get("relative_delta"),
+        direction=str(m.get("direction") or "higher"),
+        direction_source=str(m.get("direction_source") or ""),
+        status=str(m.get("status", "")), rule=_opt_str(m.get("rule")), rules=checks,
+        # Fail closed: a row is passing only when it says so.
+        passed=m.get("passed") is not False,
+    )
+
+
+def _param(p: dict[str, Any]) -> ParamChange:
+    return ParamChange(name=str(p.get("name", "")), file=_opt_str(p.get("file")),
+                       baseline=p.get("baseline"), current=p.get("current"),
+                       status=str(p.get("status", "")))
+
+
+def _data(d: dict[str, Any]) -> DataChange:
+    return DataChange(
+        path=str(d.get("path", "")), status=str(d.get("status", "")),
+        baseline_md5=_opt_str(d.get("baseline_md5")), current_md5=_opt_str(d.get("current_md5")),
+        baseline_size=_size(d.get("baseline_size")), current_size=_size(d.get("current_size")),
+    )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(x) for x in _list(value))

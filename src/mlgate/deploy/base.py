@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.adapters.git import Git
+from mlgate.core.result import Result
 from mlgate.deploy.champion import Champion
 from mlgate.deploy.config import DeployConfig
 
@@ -19,7 +20,7 @@ class DeployContext:
     name: str
     commit: str
     config: DeployConfig
-    result: dict[str, Any]
+    parsed: Result  # result.json, typed: the verdict and the commit come from here
     result_path: Path
     model_path: Path
     model_meta: dict[str, Any] | None
@@ -32,6 +33,12 @@ class DeployContext:
     @property
     def card_path(self) -> Path:
         return self.out / "model_card.md"
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """result.json as a document, for the model card, champion/challenger and the targets
+        (they read the document's metrics as they are written)."""
+        return dict(self.parsed.raw) if self.parsed.raw else self.parsed.to_json()
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.adapters.git import Git
+from mlgate.core.result import Result
+from mlgate.core.verdict import verdict
 
 
 @dataclass(frozen=True)
@@ -15,16 +16,9 @@ class BranchCheck:
     detail: str
 
 
-def gate_refusals(result: dict[str, Any]) -> list[str]:
+def gate_refusals(result: Result) -> list[str]:
     """Why result.json does not allow a deploy (empty: it does)."""
-    failed = [str(rule) for rule in result.get("failed_rules", [])]
-    errors = [str(err) for err in result.get("errors", []) or []]
-    if result.get("passed") is True and not failed and not errors:
-        return []
-    reasons = ["the gate did not pass (result.json: passed is false)"]
-    reasons += [f"failed rule: {rule}" for rule in failed]
-    reasons += [f"error: {err}" for err in errors if err not in failed]
-    return reasons
+    return verdict(result).reasons()
 
 
 def github_branch_check(gh: GitHubEnv, base: str) -> BranchCheck:
@@ -32,13 +26,15 @@ def github_branch_check(gh: GitHubEnv, base: str) -> BranchCheck:
     want = f"refs/heads/{base}"
     if gh.event_name != "push":
         return BranchCheck(
-            False,
-            f"the workflow was triggered by {gh.event_name or 'an unknown event'!r}, not by a "
-            f"push to {base!r} (deploy runs after merge, on push to the base branch)",
+            ok=False,
+            detail=f"the workflow was triggered by {gh.event_name or 'an unknown event'!r}, not "
+            f"by a push to {base!r} (deploy runs after merge, on push to the base branch)",
         )
     if gh.ref != want:
-        return BranchCheck(False, f"the push is to {gh.ref or 'an unknown ref'}, not to {want}")
-    return BranchCheck(True, f"push to {want}")
+        return BranchCheck(
+            ok=False, detail=f"the push is to {gh.ref or 'an unknown ref'}, not to {want}"
+        )
+    return BranchCheck(ok=True, detail=f"push to {want}")
 
 
 def local_branch_check(git: Git, head: str, base: str, remote: str = "origin") -> BranchCheck:
@@ -50,16 +46,16 @@ def local_branch_check(git: Git, head: str, base: str, remote: str = "origin") -
     }
     if not tips:
         return BranchCheck(
-            False, f"the base branch {base!r} does not exist here (nor {remote}/{base})"
+            ok=False, detail=f"the base branch {base!r} does not exist here (nor {remote}/{base})"
         )
     for ref, sha in tips.items():
         if sha == head:
-            return BranchCheck(True, f"HEAD is the tip of {ref.removeprefix('refs/')}")
+            return BranchCheck(ok=True, detail=f"HEAD is the tip of {ref.removeprefix('refs/')}")
     for ref, sha in tips.items():
         if git.is_ancestor(head, sha):
-            return BranchCheck(True, f"HEAD is contained in {ref.removeprefix('refs/')}")
+            return BranchCheck(ok=True, detail=f"HEAD is contained in {ref.removeprefix('refs/')}")
     names = " or ".join(ref.removeprefix("refs/") for ref in tips)
-    return BranchCheck(False, f"HEAD {head[:12]} is not on the base branch ({names})")
+    return BranchCheck(ok=False, detail=f"HEAD {head[:12]} is not on the base branch ({names})")
 
 
 def on_github(gh: GitHubEnv, env: dict[str, str]) -> bool:

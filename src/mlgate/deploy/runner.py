@@ -17,7 +17,6 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
-from mlgate.adapters.git import Git
 from mlgate.core.thresholds import Rule
 from mlgate.deploy.base import DeployContext, Deployed, Target
 from mlgate.deploy.champion import (
@@ -28,14 +27,13 @@ from mlgate.deploy.champion import (
     decision_text,
     md_escape,
 )
-from mlgate.deploy.config import DeployConfig
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.errors import GateFailed, MlgateError, UsageError
 
 
 @dataclass
-class Outcome:
+class DeployOutcome:
     deployed: Deployed | None
     forced: list[str] = field(default_factory=list)
     decision: Decision | None = None
@@ -100,8 +98,8 @@ def _refuse(
 
 def check_refusals(ctx: DeployContext, base: str, force: bool) -> list[str]:
     """The reasons to refuse; raises unless ``force`` (then they are returned, to be shown)."""
-    reasons = gate_refusals(ctx.result)
-    result_sha = (ctx.result.get("head") or {}).get("sha")
+    reasons = gate_refusals(ctx.parsed)
+    result_sha = ctx.parsed.head.sha
     if result_sha and result_sha != ctx.commit:
         _warn(f"result.json was made for commit {str(result_sha)[:12]}, not for HEAD "
               f"{ctx.commit[:12]}: make sure it is this commit's result")
@@ -140,7 +138,7 @@ def challenge(
     return decision
 
 
-def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Outcome:
+def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> DeployOutcome:
     """Refuse (GateFailed) or deploy; on any error the outputs say ``deployed=false``."""
     try:
         return _deploy(ctx, rules, base, force)
@@ -153,7 +151,7 @@ def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Out
         raise
 
 
-def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Outcome:
+def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> DeployOutcome:
     forced = check_refusals(ctx, base, force)
     target = make_target(ctx)
     before = target.existing()
@@ -161,7 +159,7 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Ou
         print(f"mlgate deploy: {ctx.name} {before.version} is already deployed from this commit "
               f"({before.detail}); nothing to do")
         _report(ctx, before, forced)
-        return Outcome(before, forced)
+        return DeployOutcome(deployed=before, forced=forced)
     decision = challenge(ctx, target, rules, force)
     if decision is not None and not decision.passed:
         forced.append("the new model does not beat the deployed model (champion/challenger)")
@@ -179,7 +177,7 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Ou
     print(f"mlgate deploy: model card written to {ctx.card_path}")
     done = target.deploy(version, card)
     _report(ctx, done, forced)
-    return Outcome(done, forced, decision)
+    return DeployOutcome(deployed=done, forced=forced, decision=decision)
 
 
 def _commit_url(gh: GitHubEnv, sha: str) -> str | None:
@@ -208,19 +206,3 @@ def _report(ctx: DeployContext, done: Deployed, forced: list[str]) -> None:
         lines += ["", "**Forced deploy** (`--force`) although:"]
         lines += [f"- {md_escape(r)}" for r in forced]
     append_summary("\n".join(lines) + "\n", ctx.gh)
-
-
-def build_context(
-    root: Path, out: Path, name: str, config: DeployConfig, result: dict[str, Any],
-    result_path: Path, metrics_files: list[str], gh: GitHubEnv,
-) -> DeployContext:
-    git = Git(root)
-    model_path = Path(config.model_path)
-    if not model_path.is_absolute():
-        model_path = root / model_path
-    return DeployContext(
-        root=root, out=out, name=name, commit=git.head(), config=config, result=result,
-        result_path=result_path.resolve(), model_path=model_path,
-        model_meta=read_model_meta(model_path), gh=gh, git=git, metrics_files=metrics_files,
-        env=dict(os.environ),
-    )

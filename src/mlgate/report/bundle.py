@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.core.result import validate, write_json
+from mlgate.core.result import Result, parse_result, validate, write_json
+from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 
 KIND = "mlgate-report-bundle"
@@ -30,17 +31,16 @@ MAX_MANIFEST_BYTES = 64 * 1024
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def write_bundle(directory: Path, name: str, results: list[dict[str, Any]],
-                 report_md: str) -> Path:
+def write_bundle(directory: Path, name: str, results: list[Result], report_md: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.iterdir():
         if old.is_file() and (old.name == MANIFEST or old.name == "report.md"
                               or re.fullmatch(r"result-\d+\.json", old.name)):
             old.unlink()
     files = []
-    for i, doc in enumerate(results, 1):
+    for i, result in enumerate(results, 1):
         fname = f"result-{i}.json"
-        write_json(directory / fname, doc)
+        write_json(directory / fname, bundled_document(result))
         files.append(fname)
     (directory / "report.md").write_text(report_md, encoding="utf-8")
     write_json(directory / MANIFEST, {
@@ -71,7 +71,16 @@ def _read_json(path: Path, limit: int) -> Any:
         raise _bad(f"not valid JSON ({type(err).__name__})", str(path)) from err
 
 
-def read_bundle(directory: Path) -> tuple[str | None, list[dict[str, Any]]]:
+def bundled_document(result: Result) -> dict[str, Any]:
+    """The result as the producer read it, its ``passed`` set by the verdict (fail closed: a
+    result that claims to pass while listing failures goes into the bundle as failed)."""
+    doc = dict(result.raw) if result.raw else result.to_json()
+    if doc.get("passed") is True and not verdict(result).passed:
+        doc["passed"] = False
+    return doc
+
+
+def read_bundle(directory: Path) -> tuple[str | None, list[Result]]:
     """Validate and load a bundle: (report name or None, result documents)."""
     where = str(directory)
     try:
@@ -105,16 +114,6 @@ def read_bundle(directory: Path) -> tuple[str | None, list[dict[str, Any]]]:
         if not isinstance(fname, str) or not _SAFE_NAME.fullmatch(fname) or fname == MANIFEST:
             raise _bad(f"unsafe result file name {str(fname)[:80]!r}", mwhere)
         path = directory / fname
-        doc = validate(_read_json(path, MAX_FILE_BYTES), str(path))
-        results.append(fail_closed(doc))
+        results.append(parse_result(validate(_read_json(path, MAX_FILE_BYTES), str(path))))
     name = manifest.get("name")
     return (name if isinstance(name, str) and name else None), results
-
-
-def fail_closed(doc: dict[str, Any]) -> dict[str, Any]:
-    """A result that claims to pass while listing failures is taken as failed."""
-    failing = bool(doc.get("failed_rules")) or bool(doc.get("errors")) or any(
-        isinstance(m, dict) and m.get("passed") is False for m in doc.get("metrics", []))
-    if doc.get("passed") is True and failing:
-        doc = dict(doc, passed=False)
-    return doc

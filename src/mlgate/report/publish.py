@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
+from mlgate.console import PRINTING, Console
+from mlgate.core.result import Result
+from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.report import escape as esc
-from mlgate.report.bundle import fail_closed, read_bundle, write_bundle
+from mlgate.report.bundle import write_bundle
 from mlgate.report.render import (
     CHECK_SUMMARY_LIMIT,
     COMMENT_LIMIT,
@@ -26,11 +28,11 @@ REPORT_FILE = "report.md"
 BUNDLE_DIR = "bundle"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
-    """What to report and where (built from the CLI arguments)."""
+    """What to report and where."""
 
-    results: list[dict[str, Any]]
+    results: list[Result]
     name: str
     out: Path
     template: Path | None = None
@@ -39,34 +41,15 @@ class Request:
 
 
 @dataclass
-class Outcome:
+class PublishOutcome:
+    """What publishing did: the files written and what was posted where."""
+
     report_path: Path
     comment_url: str | None = None
     comment_action: str | None = None
     check_run_url: str | None = None
     forbidden: list[str] = field(default_factory=list)
-
-
-def load_request(args: Any, config: Any, out: Path) -> Request:
-    from mlgate.core.result import read_result, result_path
-
-    report_cfg = config.report or {}
-    name = args.name or report_cfg.get("name") or "mlgate"
-    template = args.template or report_cfg.get("template")
-    from_bundle = bool(args.from_bundle)
-    if from_bundle:
-        # The bundle's own name is ignored: an untrusted bundle must not pick the check run's
-        # name (it could impersonate another required check) or another report's marker.
-        _bundle_name, results = read_bundle(Path(args.from_bundle))
-    elif args.merge:
-        results = [read_result(Path(p)) for p in args.merge]
-    else:
-        results = [read_result(result_path(out, args.result))]
-    results = [fail_closed(r) for r in results]
-    if not isinstance(name, str) or not name.strip():
-        raise UsageError("the report name must be a non-empty string", where="--name")
-    return Request(results, name.strip(), out, Path(template) if template else None,
-                   bool(args.dry_run), from_bundle)
+    posted: bool = False  # False: only written (and printed), as with --dry-run or off GitHub
 
 
 def run_url(env: GitHubEnv) -> str | None:
@@ -75,20 +58,24 @@ def run_url(env: GitHubEnv) -> str | None:
     return None
 
 
-def check_title(results: list[dict[str, Any]]) -> str:
+def all_passed(results: list[Result]) -> bool:
+    return bool(results) and all(verdict(r).passed for r in results)
+
+
+def check_title(results: list[Result]) -> str:
     if len(results) > 1:
-        failed = sum(1 for r in results if r.get("passed") is not True)
+        failed = sum(1 for r in results if not verdict(r).passed)
         return f"{len(results)} models: {failed} failed" if failed else \
             f"{len(results)} models: all passed"
     r = results[0]
-    n = len(r.get("failed_rules") or [])
-    text = f"{n} rule{'s' if n != 1 else ''} failed" if r.get("passed") is not True else \
+    n = len(r.failed_rules)
+    text = f"{n} rule{'s' if n != 1 else ''} failed" if not verdict(r).passed else \
         "all rules passed"
-    return esc.clean(f"{r.get('name', 'model')}: {text}", 120)
+    return esc.clean(f"{r.name}: {text}", 120)
 
 
 def comment_body(
-    renderer: Renderer, results: list[dict[str, Any]], name: str, links: Links, note: str
+    renderer: Renderer, results: list[Result], name: str, links: Links, note: str
 ) -> str:
     """What the sticky comment holds: the hidden marker it is found by, then the report fitted
     to GitHub's comment limit."""
@@ -96,64 +83,95 @@ def comment_body(
     return renderer.fit(results, name, links, COMMENT_LIMIT - 1, note, prefix=prefix)
 
 
-def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
-    stdout = stdout or sys.stdout
+@dataclass(frozen=True)
+class _Posting:
+    """One run of posting: what every step of it needs."""
+
+    req: Request
+    env: GitHubEnv
+    renderer: Renderer
+    links: Links
+    note: str
+    console: Console
+
+
+def publish(req: Request, env: GitHubEnv, console: Console = PRINTING) -> PublishOutcome:
+    """Write report.md; on GitHub also the job summary, the comment and the check run."""
     renderer = Renderer(req.template)
-    links = Links(env.server_url, env.repository)
+    links = Links(server_url=env.server_url, repository=env.repository)
     full = renderer.render(report_view(req.results, req.name, links, LEVELS[0]))
     report_path = req.out / REPORT_FILE
     req.out.mkdir(parents=True, exist_ok=True)
     report_path.write_text(full, encoding="utf-8")
     set_output("report-path", str(report_path), env)
-    outcome = Outcome(report_path)
+    outcome = PublishOutcome(report_path=report_path)
     if req.dry_run or not env.on_github:
-        stdout.write(full)
+        console.out(full.rstrip("\n"))
         return outcome
 
     if env.token and os.environ.get("GITHUB_ACTIONS") == "true":
-        print(f"::add-mask::{env.token}", file=stdout)
+        console.out(f"::add-mask::{env.token}")
     url = run_url(env)
-    note = _note(req, env, url)
-    summary = full if len(full.encode()) <= JOB_SUMMARY_LIMIT - 4096 else renderer.fit(
-        req.results, req.name, links, (JOB_SUMMARY_LIMIT - 4096) // 3, note)
-    append_summary(summary, env)
+    posting = _Posting(req=req, env=env, renderer=renderer, links=links,
+                       note=_note(req, env, url), console=console)
+    _job_summary(posting, full)
     if not req.from_bundle:
         write_bundle(req.out / BUNDLE_DIR, req.name, req.results, full)
+    console.out(f"mlgate: {check_title(req.results)}")
+    _post(posting, outcome, url)
+    outcome.posted = True
+    _forbidden(posting, outcome)
+    return outcome
 
-    print(f"mlgate: {check_title(req.results)}", file=stdout)
-    target = _target(req, env)
+
+def _job_summary(posting: _Posting, full: str) -> None:
+    req = posting.req
+    budget = JOB_SUMMARY_LIMIT - 4096
+    summary = full if len(full.encode()) <= budget else posting.renderer.fit(
+        req.results, req.name, posting.links, budget // 3, posting.note)
+    append_summary(summary, posting.env)
+
+
+def _post(posting: _Posting, outcome: PublishOutcome, url: str | None) -> None:
+    """The sticky comment and the check run (each skipped when the token may not write it)."""
+    req, env = posting.req, posting.env
+    number, head_sha = _target(req, env)
     if not env.token:
         raise UsageError("no GitHub token: cannot post the comment and check run",
                          where="GITHUB_TOKEN",
                          fix="pass `github-token: ${{ github.token }}` (or set GITHUB_TOKEN) "
                              "with permissions pull-requests: write and checks: write")
     assert env.repository
-    from mlgate.adapters.github import Forbidden, GitHubApi
+    from mlgate.adapters.github import Forbidden, GitHubApi, policy_from_env
 
     api = GitHubApi(env.api_url, env.token, env.repository, policy_from_env())
-    number, head_sha = target
     if req.from_bundle and number is None:
         number = _lookup_pr(api, env)
-    marker = esc.marker(req.name)
     if number is not None:
-        body = comment_body(renderer, req.results, req.name, links, note)
+        body = comment_body(posting.renderer, req.results, req.name, posting.links, posting.note)
         try:
-            res = api.sync_comment(number, marker, body)
+            res = api.sync_comment(number, esc.marker(req.name), body)
             outcome.comment_url, outcome.comment_action = res.url, res.action
             set_output("comment-url", res.url, env)
-            print(f"mlgate: comment {res.action}: {res.url}", file=stdout)
+            posting.console.out(f"mlgate: comment {res.action}: {res.url}")
         except Forbidden as err:
             outcome.forbidden.append(err.what)
     if head_sha:
-        check_summary = renderer.fit(req.results, req.name, links, CHECK_SUMMARY_LIMIT, note)
-        passed = bool(req.results) and all(r.get("passed") is True for r in req.results)
+        summary = posting.renderer.fit(req.results, req.name, posting.links,
+                                       CHECK_SUMMARY_LIMIT, posting.note)
         try:
             outcome.check_run_url = api.create_check_run(
-                req.name, head_sha, passed, check_title(req.results), check_summary, url)
+                req.name, head_sha, all_passed(req.results), check_title(req.results), summary,
+                url)
             set_output("check-run-url", outcome.check_run_url, env)
-            print(f"mlgate: check run {req.name!r}: {outcome.check_run_url}", file=stdout)
+            posting.console.out(f"mlgate: check run {req.name!r}: {outcome.check_run_url}")
         except Forbidden as err:
             outcome.forbidden.append(err.what)
+
+
+def _forbidden(posting: _Posting, outcome: PublishOutcome) -> None:
+    """A token that may not write: fatal when posting a bundle, else a warning."""
+    req = posting.req
     if outcome.forbidden and req.from_bundle:
         raise UsageError(
             f"the token may not write ({'; '.join(outcome.forbidden)})",
@@ -162,11 +180,10 @@ def publish(req: Request, env: GitHubEnv, stdout: Any = None) -> Outcome:
                 "checks: write, actions: read}`")
     if outcome.forbidden:
         where = f" and saved the bundle in {req.out / BUNDLE_DIR}" if not req.from_bundle else ""
-        print(f"::warning title=mlgate::the token may not write ({', '.join(outcome.forbidden)}"
-              f"; a fork pull request?). Wrote the job summary{where}; post it from a "
-              "workflow_run workflow with `mlgate report --from-bundle` (see docs/report.md).",
-              file=stdout)
-    return outcome
+        posting.console.out(
+            f"::warning title=mlgate::the token may not write ({', '.join(outcome.forbidden)}"
+            f"; a fork pull request?). Wrote the job summary{where}; post it from a "
+            "workflow_run workflow with `mlgate report --from-bundle` (see docs/report.md).")
 
 
 def _note(req: Request, env: GitHubEnv, url: str | None) -> str:
@@ -230,18 +247,3 @@ def _lookup_pr(api: Any, env: GitHubEnv) -> int | None:
     branch = run.get("head_branch")
     return api.find_pr(sha, owner if isinstance(owner, str) else None,
                        branch if isinstance(branch, str) else None)
-
-
-def policy_from_env() -> Any:
-    """Retry settings; MLGATE_GITHUB_BACKOFF/ATTEMPTS/TIMEOUT tune them (tests use 0 backoff)."""
-    from mlgate.adapters.github import RetryPolicy
-
-    def num(name: str, default: float) -> float:
-        try:
-            return float(os.environ.get(name, default))
-        except ValueError as err:
-            raise UsageError(f"{name} must be a number", where=name) from err
-
-    return RetryPolicy(attempts=max(1, int(num("MLGATE_GITHUB_ATTEMPTS", 4))),
-                       backoff=num("MLGATE_GITHUB_BACKOFF", 1.0),
-                       timeout=num("MLGATE_GITHUB_TIMEOUT", 20.0))

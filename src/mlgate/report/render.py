@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.core.result import REPORT_STATUS_RANK, MetricRow, Result, RuleCheck
+from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.report import escape as esc
 
@@ -25,7 +27,6 @@ JOB_SUMMARY_LIMIT = 1024 * 1024  # bytes per step summary
 CHART_MAX = 20
 DEFAULT_NOTE = "The full report is in the job summary and in `.mlgate/report.md`."
 
-_STATUS_ORDER = {"regressed": 0, "improved": 1, "new": 2, "removed": 3, "unchanged": 4}
 _SOURCES = {
     "committed": "metrics committed at that commit",
     "store": "baseline store",
@@ -88,43 +89,41 @@ def _cut(items: list[Any], limit: int | None) -> tuple[list[Any], int]:
     return items[:limit], len(items) - limit
 
 
-def _rules_cell(rules: list[dict[str, Any]]) -> str:
+def _rules_cell(rules: tuple[RuleCheck, ...]) -> str:
     if not rules:
         return "—"
     parts = []
     for r in rules:
-        status = r.get("status")
-        mark = {"passed": "✅", "failed": "❌"}.get(str(status), "⏭️")
-        text = f"{mark} {esc.md(r.get('threshold', r.get('rule', '')), 80)}"
-        if status != "passed":
-            text += f": {esc.md(r.get('message', ''), 120)}"
+        mark = {"passed": "✅", "failed": "❌"}.get(r.status, "⏭️")
+        text = f"{mark} {esc.md(r.threshold, 80)}"
+        if r.status != "passed":
+            text += f": {esc.md(r.message, 120)}"
         parts.append(text)
     return "<br>".join(parts)
 
 
-def _metric_row(m: dict[str, Any]) -> dict[str, Any]:
-    rules = m.get("rules") or []
-    inferred = m.get("direction_source") == "inferred"
-    arrow = "↓" if m.get("direction") == "lower" else "↑"
-    if any(r.get("status") == "failed" for r in rules) or m.get("passed") is False:
+def _metric_row(m: MetricRow, raw: Any) -> dict[str, Any]:
+    inferred = m.direction_source == "inferred"
+    arrow = "↓" if m.direction == "lower" else "↑"
+    if any(r.status == "failed" for r in m.rules) or not m.passed:
         mark = "❌"
-    elif any(r.get("status") == "passed" for r in rules):
+    elif any(r.status == "passed" for r in m.rules):
         mark = "✅"
     else:
         mark = "➖"
-    status = str(m.get("status", ""))
     return {
         "mark": mark,
-        "name": esc.md(m.get("name", ""), 120),
+        "name": esc.md(m.name, 120),
         "direction": arrow + ("\\*" if inferred else ""),
-        "baseline": esc.number(m.get("baseline")),
-        "current": esc.number(m.get("current")),
-        "delta": esc.signed(m.get("delta")),
-        "pct": esc.percent(m.get("relative_delta")),
-        "status": f"**{status}**" if status == "regressed" else esc.md(status, 20),
-        "rules": _rules_cell(rules),
+        "baseline": esc.number(m.baseline),
+        "current": esc.number(m.current),
+        "delta": esc.signed(m.delta),
+        "pct": esc.percent(m.relative_delta),
+        "status": f"**{m.status}**" if m.status == "regressed" else esc.md(m.status, 20),
+        "rules": _rules_cell(m.rules),
         "inferred": inferred,
-        "raw": m,
+        "raw": raw,
+        "row": m,
     }
 
 
@@ -151,11 +150,11 @@ def _size(v: Any) -> str:
 
 def _chart(rows: list[dict[str, Any]]) -> str:
     points = []
-    for row in rows:
-        m = row["raw"]
-        rel = esc.as_float(m.get("relative_delta"))
-        if m.get("status") in ("improved", "regressed") and rel is not None and math.isfinite(rel):
-            points.append((esc.mermaid_label(m.get("name", "")), round(rel * 100, 2)))
+    for view in rows:
+        m: MetricRow = view["row"]
+        rel = esc.as_float(m.relative_delta)
+        if m.status in ("improved", "regressed") and rel is not None and math.isfinite(rel):
+            points.append((esc.mermaid_label(m.name), round(rel * 100, 2)))
     points = points[:CHART_MAX]
     if not points:
         return ""
@@ -174,64 +173,86 @@ def _chart(rows: list[dict[str, Any]]) -> str:
     ])
 
 
-def _sort_key(row: dict[str, Any]) -> tuple[int, int, str]:
-    m = row["raw"]
-    failed = 0 if row["mark"] == "❌" else 1
-    return (failed, _STATUS_ORDER.get(str(m.get("status")), 9), str(m.get("name", "")))
+def _sort_key(view: dict[str, Any]) -> tuple[int, int, str]:
+    m: MetricRow = view["row"]
+    failed = 0 if view["mark"] == "❌" else 1
+    return (failed, REPORT_STATUS_RANK.get(m.status, 9), m.name)
 
 
-def model_view(result: dict[str, Any], links: Links, limits: Limits) -> dict[str, Any]:
-    rows = sorted((_metric_row(m) for m in result.get("metrics", [])), key=_sort_key)
+def _metric_views(result: Result) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The metric rows in report order, split into (shown in the table, unchanged)."""
+    raws = result.raw.get("metrics") or [m.to_json() for m in result.metrics]
+    views = (_metric_row(m, raw) for m, raw in zip(result.metrics, raws, strict=True))
+    rows = sorted(views, key=_sort_key)
     main: list[dict[str, Any]] = []
     unchanged: list[dict[str, Any]] = []
-    for r in rows:
-        quiet = r["raw"].get("status") == "unchanged" and r["mark"] != "❌"
-        (unchanged if quiet else main).append(r)
-    table, table_omitted = _cut(main, limits.table)
-    unchanged_shown, unchanged_omitted = _cut(unchanged, limits.details)
-    params = [{"name": esc.md(p.get("name", ""), 120), "file": _value(p.get("file")),
-               "baseline": _value(p.get("baseline")), "current": _value(p.get("current")),
-               "status": esc.md(p.get("status", ""), 20)}
-              for p in result.get("params") or [] if isinstance(p, dict)]
-    data = [{"path": esc.md(d.get("path", ""), 200), "status": esc.md(d.get("status", ""), 20),
-             "baseline_size": _size(d.get("baseline_size")),
-             "current_size": _size(d.get("current_size")),
-             "md5": f"{esc.md(d.get('baseline_md5') or '—', 12)} → "
-                    f"{esc.md(d.get('current_md5') or '—', 12)}"}
-            for d in result.get("data") or [] if isinstance(d, dict)]
-    params_shown, params_omitted = _cut(params, limits.details)
-    data_shown, data_omitted = _cut(data, limits.details)
-    failed = [esc.md(x, 300) for x in result.get("failed_rules") or []
-              if x not in (result.get("errors") or [])]
-    failed_shown, failed_omitted = _cut(failed, limits.failed)
-    skipped = [esc.md(x, 300) for x in result.get("skipped_rules") or []]
-    skipped_shown, skipped_omitted = _cut(skipped, limits.details)
-    head = result.get("head") or {}
-    base = result.get("baseline") or {}
-    base_link = links.commit(base.get("sha")) or "(unknown commit)"
-    merge_base = base.get("merge_base")
-    summary = {k: v for k, v in (result.get("summary") or {}).items() if isinstance(v, int)}
-    for key in ("metrics", "improved", "regressed", "unchanged", "new", "removed",
-                "rules_passed", "rules_failed", "rules_skipped"):
-        summary.setdefault(key, 0)
+    for view in rows:
+        quiet = view["row"].status == "unchanged" and view["mark"] != "❌"
+        (unchanged if quiet else main).append(view)
+    return main, unchanged
+
+
+def _params_view(result: Result) -> list[dict[str, Any]]:
+    return [{"name": esc.md(p.name, 120), "file": _value(p.file),
+             "baseline": _value(p.baseline), "current": _value(p.current),
+             "status": esc.md(p.status, 20)} for p in result.params]
+
+
+def _data_view(result: Result) -> list[dict[str, Any]]:
+    return [{"path": esc.md(d.path, 200), "status": esc.md(d.status, 20),
+             "baseline_size": _size(d.baseline_size), "current_size": _size(d.current_size),
+             "md5": f"{esc.md(d.baseline_md5 or '—', 12)} → "
+                    f"{esc.md(d.current_md5 or '—', 12)}"} for d in result.data]
+
+
+def _commits_view(result: Result, links: Links) -> dict[str, Any]:
+    head, base = result.head, result.baseline
+    merge_base = base.merge_base
     return {
-        "name": esc.md(result.get("name", "model"), 100),
-        "passed": result.get("passed") is True,
-        "summary": summary,
         "head": {
-            "link": links.commit(head.get("sha")) or "the working tree",
-            "ref": esc.md(head["ref"], 100) if head.get("ref") else "",
-            "subject": esc.md(head["subject"], 120) if head.get("subject") else "",
+            "link": links.commit(head.sha) or "the working tree",
+            "ref": esc.md(head.ref, 100) if head.ref else "",
+            "subject": esc.md(head.subject, 120) if head.subject else "",
         },
         "baseline": {
-            "found": base.get("found") is True,
-            "link": base_link,
-            "base_ref": esc.md(base["base_ref"], 100) if base.get("base_ref") else "",
-            "source": _SOURCES.get(str(base.get("source")), esc.md(base.get("source") or "", 40)),
+            "found": base.found,
+            "link": links.commit(base.sha) or "(unknown commit)",
+            "base_ref": esc.md(base.base_ref, 100) if base.base_ref else "",
+            "source": _SOURCES.get(str(base.source), esc.md(base.source or "", 40)),
             "merge_base_link": links.commit(merge_base)
-            if merge_base and esc.safe_sha(merge_base) != esc.safe_sha(base.get("sha")) else "",
-            "note": esc.md(base["note"], 500) if base.get("note") else "",
+            if merge_base and esc.safe_sha(merge_base) != esc.safe_sha(base.sha) else "",
+            "note": esc.md(base.note, 500) if base.note else "",
         },
+    }
+
+
+def _rule_lists(result: Result, limits: Limits) -> dict[str, Any]:
+    failed = [esc.md(x, 300) for x in result.failed_rules if x not in result.errors]
+    failed_shown, failed_omitted = _cut(failed, limits.failed)
+    skipped = [esc.md(x, 300) for x in result.skipped_rules]
+    skipped_shown, skipped_omitted = _cut(skipped, limits.details)
+    return {
+        "failed_rules": failed_shown,
+        "failed_rules_omitted": failed_omitted,
+        "errors": [esc.md(x, 500) for x in result.errors[:20]],
+        "skipped_rules": skipped_shown,
+        "skipped_rules_omitted": skipped_omitted,
+        "skipped_count": len(skipped),
+    }
+
+
+def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
+    main, unchanged = _metric_views(result)
+    table, table_omitted = _cut(main, limits.table)
+    unchanged_shown, unchanged_omitted = _cut(unchanged, limits.details)
+    params, data = _params_view(result), _data_view(result)
+    params_shown, params_omitted = _cut(params, limits.details)
+    data_shown, data_omitted = _cut(data, limits.details)
+    return {
+        "name": esc.md(result.name, 100),
+        "passed": verdict(result).passed,
+        "summary": result.summary.to_json(),
+        **_commits_view(result, links),
         "table": table,
         "table_omitted": table_omitted,
         "any_inferred": any(r["inferred"] for r in table + unchanged_shown),
@@ -244,18 +265,13 @@ def model_view(result: dict[str, Any], links: Links, limits: Limits) -> dict[str
         "data": data_shown,
         "data_omitted": data_omitted,
         "data_count": len(data),
-        "failed_rules": failed_shown,
-        "failed_rules_omitted": failed_omitted,
-        "errors": [esc.md(x, 500) for x in (result.get("errors") or [])[:20]],
-        "skipped_rules": skipped_shown,
-        "skipped_rules_omitted": skipped_omitted,
-        "skipped_count": len(skipped),
+        **_rule_lists(result, limits),
         "chart": _chart(main) if limits.chart else "",
-        "raw": result,
+        "raw": result.raw,
     }
 
 
-def report_view(results: list[dict[str, Any]], name: str, links: Links, limits: Limits,
+def report_view(results: list[Result], name: str, links: Links, limits: Limits,
                 note: str = DEFAULT_NOTE, cut: bool = False) -> dict[str, Any]:
     models = [model_view(r, links, limits) for r in results]
     return {
@@ -332,7 +348,7 @@ class Renderer:
             raise self._error(err) from err
         return _tidy(text)
 
-    def fit(self, results: list[dict[str, Any]], name: str, links: Links, budget: int,
+    def fit(self, results: list[Result], name: str, links: Links, budget: int,
             note: str = DEFAULT_NOTE, prefix: str = "") -> str:
         """The fullest rendering whose length (with ``prefix``) fits ``budget``."""
         for i, limits in enumerate(LEVELS):

@@ -16,30 +16,34 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
+from mlgate.adapters.actions import GitHubEnv
 from mlgate.adapters.git import Git
-from mlgate.config import load_config
-from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, UsageError
+from mlgate.config import Config, Paths, load_config, paths_for
+from mlgate.console import Console, recording
+from mlgate.core.result import Result, load_result
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, MlgateError, UsageError
+from mlgate.services.baseline import BaselineOptions, run_baseline
 from mlgate.services.pipeline import (
-    FAILED,
     GATE_FAILED,
     GATE_PASSED,
-    Options,
+    PipelineOptions,
     PipelineResult,
     StepResult,
-    captured,
-    describe_train,
     format_step,
-    run_command,
     run_pipeline,
 )
+from mlgate.services.train import TrainOptions, describe_model, run_train
+
+T = TypeVar("T")
 
 DATA_PATH = "data/breast_cancer.csv"
 REMOTE_DIR = "dvc-remote"
@@ -199,6 +203,20 @@ def git(root: Path, *args: str, date: str | None = None) -> str:
     return Git(root, env=env).out(*args)
 
 
+@contextlib.contextmanager
+def dvc_hints_off() -> Iterator[None]:
+    """DVC's informational messages ("Initialized DVC repository", "To track the changes with
+    git, run: ...") are for its own CLI's users; the demo says what it did itself. Warnings and
+    errors still show."""
+    dvc_logger = logging.getLogger("dvc")
+    level = dvc_logger.level
+    dvc_logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        dvc_logger.setLevel(level)
+
+
 def require_extras() -> None:
     missing = []
     for module, package in (("sklearn", "scikit-learn"), ("pandas", "pandas"), ("dvc", "dvc")):
@@ -221,13 +239,15 @@ def _commit_date(hours: int) -> str:
 
 
 @dataclass
-class Outcome:
+class ScenarioOutcome:
+    """What one PR of the demo did."""
+
     scenario: Scenario
     pipeline: PipelineResult
     checkout: Path
     out: Path
     comment: str | None
-    result: dict[str, Any] | None
+    result: Result | None
 
     @property
     def gate(self) -> StepResult:
@@ -243,7 +263,7 @@ class Outcome:
 class Demo:
     base: Path
     out: TextIO
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[ScenarioOutcome] = field(default_factory=list)
 
     @property
     def project(self) -> Path:
@@ -258,32 +278,22 @@ class Demo:
 
     def build_main(self) -> str:
         """Create the project with its baseline on main; return the main commit's SHA."""
-        from dvc.repo import Repo
-
         project = self.project
         self.remote.mkdir(parents=True)
         git(project, "init", "-q", "-b", "main")
-        csv, rows, columns = breast_cancer_csv()
-        with captured(echo=False):
-            Repo.init(str(project)).close()
-            with Repo(str(project)) as repo:
-                with repo.config.edit() as conf:
-                    # Relative to the project, so the committed .dvc/config is the same anywhere.
-                    conf["remote"][REMOTE_NAME] = {"url": f"../{REMOTE_DIR}"}
-                    conf["core"]["remote"] = REMOTE_NAME
-                (project / DATA_PATH).parent.mkdir(parents=True, exist_ok=True)
-                (project / DATA_PATH).write_text(csv, encoding="utf-8")
-                repo.add(str(project / DATA_PATH))
+        rows, columns = self.add_data()
         (project / "mlgate.yaml").write_text(config_yaml(BASELINE_MODEL), encoding="utf-8")
         (project / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         self.say(
             f"  data      {DATA_PATH}: {rows} rows × {columns} columns (scikit-learn's breast "
             f"cancer set), tracked by DVC"
         )
-
-        train = self.step(run_command(["train"], echo=False))
-        model = _read_json(project / ".mlgate" / "model" / "model.json")
-        self.say(f"  train     {describe_train(model) or train.detail}  ({train.seconds:.1f} s)")
+        config, paths = load_config(None, project), paths_for(None, project)
+        trained = self.setup_step(
+            "train", lambda console: run_train(TrainOptions(config=config, paths=paths), console)
+        )
+        self.say(f"  train     {describe_model(trained.model) or trained.describe()}  "
+                 f"({trained.seconds:.1f} s)")
 
         git(project, "add", "-A")
         git(
@@ -297,28 +307,51 @@ class Demo:
         sha = git(project, "rev-parse", "HEAD")
         committed = ", ".join(git(project, "ls-files").splitlines())
         self.say(f"  commit    {sha[:12]} on main: {committed}")
-        with captured(echo=False), Repo(str(project)) as repo:
-            pushed = repo.push()
-        self.say(f"  dvc push  {pushed} file(s) to the DVC remote {self.remote}")
-        self.step(run_command(["baseline", "record"], echo=False))
+        self.say(f"  dvc push  {self.push_data()} file(s) to the DVC remote {self.remote}")
+        self.record_baseline(config)
         self.say(f"  baseline  recorded for {sha[:12]} in git notes (refs/notes/mlgate)")
         return sha
 
-    def step(self, result: StepResult) -> StepResult:
-        """Stop the demo when a set-up step fails, showing what it printed."""
-        if result.status == FAILED:
-            self.say(result.output.rstrip())
-            err = result.error
-            if err is not None:
-                raise type(err)(
-                    f"demo set-up: `mlgate {result.name}` failed: {err.message}",
-                    where=err.where,
-                    fix=err.fix,
-                )
-            raise UsageError(f"`mlgate {result.name}` failed with exit code {result.exit_code}")
-        return result
+    def add_data(self) -> tuple[int, int]:
+        """Write the data set and track it with DVC (remote: the demo's directory)."""
+        from dvc.repo import Repo
 
-    def run_scenario(self, scenario: Scenario) -> Outcome:
+        project = self.project
+        csv, rows, columns = breast_cancer_csv()
+        with dvc_hints_off():
+            Repo.init(str(project)).close()
+        with dvc_hints_off(), Repo(str(project)) as repo:
+            with repo.config.edit() as conf:
+                # Relative to the project, so the committed .dvc/config is the same anywhere.
+                conf["remote"][REMOTE_NAME] = {"url": f"../{REMOTE_DIR}"}
+                conf["core"]["remote"] = REMOTE_NAME
+            (project / DATA_PATH).parent.mkdir(parents=True, exist_ok=True)
+            (project / DATA_PATH).write_text(csv, encoding="utf-8")
+            repo.add(str(project / DATA_PATH))
+        return rows, columns
+
+    def push_data(self) -> int:
+        from dvc.repo import Repo
+
+        with dvc_hints_off(), Repo(str(self.project)) as repo:
+            return int(repo.push())
+
+    def record_baseline(self, config: Config) -> None:
+        options = BaselineOptions(action="record", root=self.project, config=config)
+        self.setup_step("baseline", lambda console: run_baseline(options, console))
+
+    def setup_step(self, name: str, step: Callable[[Console], T]) -> T:
+        """Run a set-up step quietly; when it fails, show what it said and stop the demo."""
+        lines: list[str] = []
+        try:
+            return step(recording(lines))
+        except MlgateError as err:
+            self.say("\n".join(lines))
+            raise UsageError(
+                f"demo set-up: `mlgate {name}` failed: {err.message}", where=err.where, fix=err.fix
+            ) from err
+
+    def run_scenario(self, scenario: Scenario) -> ScenarioOutcome:
         checkout = self.base / scenario.checkout_dir
         git(self.project, "worktree", "add", "-q", "-b", scenario.branch, str(checkout), "main")
         (checkout / "mlgate.yaml").write_text(config_yaml(scenario.model), encoding="utf-8")
@@ -328,21 +361,22 @@ class Demo:
             f"{scenario.model.label()}"
         )
         self.say(f"  checkout  {checkout} (a fresh checkout, as CI makes: no data, no DVC cache)")
-        options = Options(base="main", dry_run=True)
         with isolated(self.base, checkout):
-            config = load_config(None, checkout)
+            config, paths = load_config(None, checkout), paths_for(None, checkout)
+            options = PipelineOptions(config=config, paths=paths, base="main", dry_run=True)
             pipeline = run_pipeline(
-                checkout,
                 options,
-                config,
-                echo=False,
+                GitHubEnv.from_env(),
+                recording([]),  # each step keeps what it said (shown when it fails)
                 on_done=lambda _i, result: self.say(f"  {format_step(result)}"),
             )
-        out = checkout / ".mlgate"
-        comment = pr_comment(out, config.report) if (out / "report.md").exists() else None
-        return Outcome(scenario, pipeline, checkout, out, comment, _read_json(out / "result.json"))
+        out = paths.out
+        comment = pr_comment(paths, config) if paths.report.exists() else None
+        result = load_result(paths.result) if paths.result.exists() else None
+        return ScenarioOutcome(scenario=scenario, pipeline=pipeline, checkout=checkout, out=out,
+                               comment=comment, result=result)
 
-    def show(self, outcome: Outcome) -> None:
+    def show(self, outcome: ScenarioOutcome) -> None:
         failed = outcome.pipeline.failed_step
         if failed is not None:
             self.say(f"\n  step `{failed.name}` failed (exit {failed.exit_code}); it printed:")
@@ -368,8 +402,8 @@ class Demo:
             "as expected" if outcome.as_expected else f"NOT as expected (it should {expected})"
         )
         self.say(f"\n  {decision}: {verdict}.")
-        if gate.status == GATE_FAILED:
-            for rule in (outcome.result or {}).get("failed_rules", []):
+        if gate.status == GATE_FAILED and outcome.result is not None:
+            for rule in outcome.result.failed_rules:
                 self.say(f"    - {rule}")
 
     def files(self, kept: bool) -> None:
@@ -380,8 +414,9 @@ class Demo:
         for outcome in self.outcomes:
             self.say(f"  PR {outcome.scenario.number} checkout ({outcome.scenario.branch})")
             self.say(f"    {outcome.checkout}")
-            names = ("report.md", "result.json", "model/model.joblib")
-            found = [f".mlgate/{n}" for n in names if (outcome.out / n).exists()]
+            paths = Paths(root=outcome.checkout, out=outcome.out)
+            files = (paths.report, paths.result, paths.model_file)
+            found = [display(f, outcome.checkout) for f in files if f.exists()]
             if found:
                 self.say(f"    {', '.join(found)}")
         if kept and self.outcomes:
@@ -390,26 +425,23 @@ class Demo:
             self.say(f"  cd {self.outcomes[-1].checkout} && mlgate run")
 
 
-def pr_comment(out: Path, report_config: dict[str, Any]) -> str:
+def pr_comment(paths: Paths, config: Config) -> str:
     """The body ``mlgate report`` posts on a PR: the hidden marker it finds the comment by,
     then the report fitted to GitHub's comment limit (links need a repository: none here)."""
-    from mlgate.core.result import read_result
     from mlgate.report.publish import comment_body
     from mlgate.report.render import DEFAULT_NOTE, Links, Renderer
 
-    name = str(report_config.get("name") or "mlgate")
-    template = report_config.get("template")
-    renderer = Renderer(Path(template) if template else None)
-    results = [read_result(out / "result.json")]
-    return comment_body(renderer, results, name, Links("https://github.com", None), DEFAULT_NOTE)
+    renderer = Renderer(config.report_template(None))
+    results = [load_result(paths.result)]
+    return comment_body(renderer, results, config.report_name(None),
+                        Links(server_url="https://github.com", repository=None), DEFAULT_NOTE)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def display(path: Path, root: Path) -> str:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _indent(text: str, prefix: str) -> str:

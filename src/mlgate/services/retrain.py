@@ -10,11 +10,14 @@ import tempfile
 from pathlib import Path
 
 from mlgate.adapters.git import Git
+from mlgate.console import PRINTING, Console
 from mlgate.core.metrics import Metric, load_metrics
 from mlgate.errors import ServiceError
 
 
-def retrain_metrics(git: Git, sha: str, files: list[str], config_path: str | None) -> list[Metric]:
+def retrain_metrics(
+    git: Git, sha: str, files: list[str], config_path: str | None, console: Console = PRINTING
+) -> list[Metric]:
     """Check out ``sha`` in a worktree, pull its data, train it, and read its metrics files."""
     tmp = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
     tree = tmp / "tree"
@@ -24,9 +27,10 @@ def retrain_metrics(git: Git, sha: str, files: list[str], config_path: str | Non
         if (tree / ".dvc").is_dir() and root_cache.is_dir():
             # Reuse the main checkout's DVC cache: data already pulled need not be fetched again.
             _mlgate(
-                tree, ["pull"], config_path, extra_env={"MLGATE_DVC_CACHE_DIR": str(root_cache)}
+                tree, ["pull"], config_path, console,
+                extra_env={"MLGATE_DVC_CACHE_DIR": str(root_cache)},
             )
-        _mlgate(tree, ["train"], config_path)
+        _mlgate(tree, ["train"], config_path, console)
         return load_metrics(files, lambda p: _read(tree / p), missing_ok=False)
     finally:
         git.run("worktree", "remove", "--force", str(tree), check=False)
@@ -41,13 +45,18 @@ def _read(path: Path) -> str | None:
 
 
 def _mlgate(
-    cwd: Path, args: list[str], config_path: str | None, extra_env: dict[str, str] | None = None
+    cwd: Path,
+    args: list[str],
+    config_path: str | None,
+    console: Console,
+    extra_env: dict[str, str] | None = None,
 ) -> None:
+    """Run mlgate in a child process (the worktree is another checkout, with its own config)."""
     cmd = [sys.executable, "-m", "mlgate", *args]
     if config_path:
         cmd += ["--config", config_path]
     env = {**os.environ, **(extra_env or {})}
-    print(f"mlgate: retraining the baseline: {' '.join(args)} in a worktree", flush=True)
+    console.log(f"retraining the baseline: {' '.join(args)} in a worktree")
     proc = subprocess.run(cmd, cwd=cwd, env=env, check=False)
     if proc.returncode != 0:
         raise ServiceError(

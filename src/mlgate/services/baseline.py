@@ -1,0 +1,101 @@
+"""``mlgate baseline``: the baseline store (git notes under refs/notes/mlgate): record HEAD's
+metrics, show a commit's record, push or fetch the store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.adapters.git import Git
+from mlgate.config import Config
+from mlgate.console import PRINTING, Console
+from mlgate.core.baseline import NOTES_REF, fetch_notes, push_notes, read_note, write_note
+from mlgate.core.compare import encode
+from mlgate.core.metrics import discover_metrics_files, load_metrics
+from mlgate.errors import UsageError
+from mlgate.services.compare import working_tree_reader
+
+ACTIONS = ("record", "show", "push", "fetch")
+
+
+@dataclass(frozen=True)
+class BaselineOptions:
+    action: str  # one of ACTIONS
+    root: Path
+    config: Config
+    commit: str = "HEAD"
+    remote: str = "origin"
+    metrics: tuple[str, ...] | None = None  # record: the metrics files (default: as compare)
+    push: bool = False  # record: push the store afterwards
+
+
+@dataclass(frozen=True)
+class BaselineOutcome:
+    sha: str | None  # the commit acted on (None for fetch)
+    metrics: int = 0  # record: how many metrics were recorded
+
+
+def run_baseline(
+    options: BaselineOptions, console: Console = PRINTING, git: Git | None = None
+) -> BaselineOutcome:
+    git = git or Git(options.root)
+    git.require_repo()
+    if options.action == "fetch":
+        ok = fetch_notes(git, options.remote)
+        console.out(f"mlgate baseline: {'fetched' if ok else 'no'} {NOTES_REF} from "
+                    f"{options.remote}")
+        return BaselineOutcome(sha=None)
+    sha = git.rev(options.commit)
+    if not sha:
+        raise UsageError(f"unknown commit {options.commit!r}", where="--commit")
+    if options.action == "show":
+        _show(git, sha, console)
+    elif options.action == "push":
+        _push(git, sha, options, console)
+    else:
+        return record(git, sha, options, console)
+    return BaselineOutcome(sha=sha)
+
+
+def _show(git: Git, sha: str, console: Console) -> None:
+    note = read_note(git, sha)
+    if not note:
+        raise UsageError(
+            f"no baseline recorded for {sha[:12]}",
+            fix="record one with `mlgate baseline record` (on main, after training)",
+        )
+    console.out(json.dumps(note, indent=2, sort_keys=True))
+
+
+def _push(git: Git, sha: str, options: BaselineOptions, console: Console) -> None:
+    name = options.config.model_name(options.root)
+    entry = (read_note(git, sha) or {}).get("models", {}).get(name)
+    if not entry:
+        raise UsageError(f"no baseline recorded for {sha[:12]} and model {name!r}")
+    push_notes(git, options.remote, sha, name, entry["metrics"])
+    console.out(f"mlgate baseline: pushed {NOTES_REF} to {options.remote}")
+
+
+def record(
+    git: Git, sha: str, options: BaselineOptions, console: Console = PRINTING
+) -> BaselineOutcome:
+    """Record the working tree's metrics, which must belong to the commit recorded."""
+    name = options.config.model_name(options.root)
+    read = working_tree_reader(options.root)
+    files, _ = discover_metrics_files(
+        read, options.config.metrics, list(options.metrics) if options.metrics else None
+    )
+    metrics = {m.name: encode(m.value) for m in load_metrics(files, read, missing_ok=False)}
+    if options.push:
+        # Start from the remote store so that the push is a fast-forward.
+        fetch_notes(git, options.remote)
+    write_note(git, sha, name, metrics)
+    console.out(
+        f"mlgate baseline: recorded {len(metrics)} metrics of {name!r} for {sha[:12]} "
+        f"in {NOTES_REF}"
+    )
+    if options.push:
+        push_notes(git, options.remote, sha, name, metrics)
+        console.out(f"mlgate baseline: pushed {NOTES_REF} to {options.remote}")
+    return BaselineOutcome(sha=sha, metrics=len(metrics))

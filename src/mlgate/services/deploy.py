@@ -1,0 +1,62 @@
+"""``mlgate deploy``: ship the model when the gate passed, to github-release, gto or a command."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from mlgate.adapters.actions import GitHubEnv
+from mlgate.config import Config, Paths
+from mlgate.core.result import load_result
+from mlgate.core.thresholds import parse_rules
+from mlgate.deploy.base import DeployContext
+from mlgate.deploy.config import DeployConfig
+from mlgate.deploy.runner import DeployOutcome, deploy, read_model_meta
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    config: Config
+    paths: Paths
+    result_file: str | None = None  # --result
+    force: bool = False
+    base: str | None = None  # --base: the branch deploys run on
+    target: str | None = None
+    version: str | None = None
+    stage: str | None = None
+    command: str | None = None
+
+
+def run_deploy(options: DeployOptions, gh: GitHubEnv) -> DeployOutcome:
+    config = options.config
+    settings = config.deploy_settings(
+        {
+            "target": options.target,
+            "version": options.version,
+            "stage": options.stage,
+            "command": options.command,
+        }
+    )
+    rules = parse_rules(config.thresholds, f"{config.where}: thresholds")
+    ctx = build_context(options, settings, gh)
+    return deploy(ctx, rules, config.deploy_base_branch(options.base), options.force)
+
+
+def build_context(options: DeployOptions, settings: DeployConfig, gh: GitHubEnv) -> DeployContext:
+    from mlgate.adapters.git import Git
+
+    paths, root = options.paths, options.paths.root
+    result_path = paths.result_file(options.result_file)
+    if not result_path.is_absolute():
+        result_path = root / result_path
+    parsed = load_result(result_path)
+    model_path = paths.deploy_model(options.config, settings)
+    git = Git(root)
+    return DeployContext(
+        root=root, out=paths.out, name=options.config.model_name(root), commit=git.head(),
+        config=settings, parsed=parsed, result_path=result_path.resolve(),
+        model_path=model_path, model_meta=read_model_meta(model_path), gh=gh, git=git,
+        metrics_files=options.config.metrics, env=dict(os.environ),
+    )
+
+

@@ -1,0 +1,71 @@
+"""``mlgate report``: render the report of one or more results; on GitHub post it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.adapters.actions import GitHubEnv
+from mlgate.config import Config, Paths
+from mlgate.console import PRINTING, Console
+from mlgate.core.result import Result, load_result
+from mlgate.errors import UsageError
+from mlgate.report.publish import PublishOutcome, Request, publish
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    config: Config
+    paths: Paths
+    result_file: str | None = None  # --result
+    merge: tuple[str, ...] | None = None  # --merge: several result files
+    from_bundle: str | None = None  # --from-bundle DIR
+    name: str | None = None  # --name
+    template: str | None = None  # --template
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    published: PublishOutcome
+    results: tuple[Result, ...]
+
+    def describe(self, root: Path) -> str:
+        """One line for the summary of ``mlgate run``."""
+        path = self.published.report_path
+        try:
+            where = str(path.relative_to(root))
+        except ValueError:
+            where = str(path)
+        return f"wrote {where}"
+
+
+def run_report(
+    options: ReportOptions, gh: GitHubEnv, console: Console = PRINTING
+) -> ReportOutcome:
+    if options.from_bundle and (options.merge or options.result_file):
+        raise UsageError("--from-bundle cannot be combined with --merge or --result",
+                         where="--from-bundle")
+    if options.merge and options.result_file:
+        raise UsageError("--merge and --result cannot be combined", where="--merge")
+    request = _request(options)
+    published = publish(request, gh, console)
+    return ReportOutcome(published=published, results=tuple(request.results))
+
+
+def _request(options: ReportOptions) -> Request:
+    config = options.config
+    name = config.report_name(options.name)
+    if options.from_bundle:
+        from mlgate.report.bundle import read_bundle
+
+        # The bundle's own name is ignored: an untrusted bundle must not pick the check run's
+        # name (it could impersonate another required check) or another report's marker.
+        _bundle_name, results = read_bundle(Path(options.from_bundle))
+    elif options.merge:
+        results = [load_result(Path(p)) for p in options.merge]
+    else:
+        results = [load_result(options.paths.result_file(options.result_file))]
+    return Request(results=results, name=name, out=options.paths.out,
+                   template=config.report_template(options.template),
+                   dry_run=options.dry_run, from_bundle=bool(options.from_bundle))
