@@ -6,6 +6,7 @@ result. See docs/result-schema.md for the shape of what :func:`diff` returns.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,8 @@ def _not_finite(value: float) -> str:
     return f"{_value_text(value)} is not a finite number"
 
 
+# The same few limits are written for every metric a glob rule covers.
+_limit_text = functools.lru_cache(maxsize=1024)(format_number)
 _MISSING = "the metric is missing from the current metrics"
 # kind -> (comparison shown when the check passes, wording when it fails)
 _BOUND_WORDS = {"min": (">=", "is below"), "max": ("<=", "is above")}
@@ -98,14 +101,15 @@ _BOUND_WORDS = {"min": (">=", "is below"), "max": ("<=", "is above")}
 
 def _bound_check(kind: str, limit: float, current: float | None) -> dict[str, Any]:
     """``min``/``max``: the current value must not be below/above ``limit``."""
-    threshold = f"{kind} {format_number(limit)}"
+    limit_text = _limit_text(limit)
+    threshold = f"{kind} {limit_text}"
     if current is None:
         return _rule_check(kind, limit, False, _MISSING, threshold)
     if not _finite(current):
         return _rule_check(kind, limit, False, _not_finite(current), threshold)
     ok = current >= limit if kind == "min" else current <= limit
     shown, failed = _BOUND_WORDS[kind]
-    message = f"{_value_text(current)} {shown if ok else failed} {format_number(limit)}"
+    message = f"{_value_text(current)} {shown if ok else failed} {limit_text}"
     return _rule_check(kind, limit, ok, message, threshold)
 
 

@@ -41,13 +41,11 @@ def format_number(
     ``missing`` stands for None (or a value that is not a number), ``infinity`` for +∞ (-∞ gets a
     minus sign); NaN is always ``NaN``.
     """
-    number = as_number(value)
+    number = value if type(value) is float else as_number(value)
     if number is None:
         return missing
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return infinity if number > 0 else "-" + infinity
+    if not math.isfinite(number):
+        return "NaN" if math.isnan(number) else (infinity if number > 0 else "-" + infinity)
     if style == "significant":
         return f"{number:.{digits}g}"
     if style == "fixed":
