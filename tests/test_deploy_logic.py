@@ -196,6 +196,25 @@ def test_model_card_golden(golden: str, kw: dict) -> None:
     assert got == path.read_text(encoding="utf-8")
 
 
+def test_model_card_neutralises_mentions_and_html_in_metric_names() -> None:
+    hostile = "@octocat <img src=x>"
+    result = make_result({"accuracy": 0.91, hostile: 0.5}, {"accuracy": 0.905, hostile: 0.9},
+                         sha="d" * 40)
+    assert hostile in " ".join(result["failed_rules"])  # it reaches every section of the card
+    champ = Champion("release churn-v1.0.0", "1.0.0", "c" * 40, {"accuracy": 0.9, hostile: 0.9})
+    meta = dict(MODEL_META, data=dict(MODEL_META["data"], columns=[hostile, "churned"]),
+                params={hostile: hostile})
+    card = render_model_card(_card_input(
+        result=result, model=meta, forced=[f"metric {hostile} regressed"],
+        decision=decide(challenger_metrics(result), champ, parse_rules(THRESHOLDS)),
+    ))
+    visible = card.split("<!-- mlgate-metrics:", 1)[0]  # the hidden JSON copy is not rendered
+    assert "<img" not in card
+    assert "@octocat" not in visible
+    assert visible.count("@&#8203;octocat &lt;img src=x&gt;") >= 4  # metric, champion, rules
+    assert extract_metrics(card) == {"accuracy": 0.91, hostile: 0.5}
+
+
 def test_model_card_escapes_repo_text() -> None:
     meta = dict(MODEL_META, params={"x|y": "<script>@admin"},
                 train_config={"note": "```\nbreak"})

@@ -14,6 +14,7 @@ import pytest
 from mlgate.adapters import dvc as dvc_pull
 from mlgate.adapters.dvc import DvcLogRecord, PullStats, classify_failure, resolve_options
 from mlgate.cli import main
+from mlgate.core.formatting import format_bytes
 from mlgate.errors import ServiceError, UsageError
 from tests.helpers.dvcproject import (
     add_dvc_remote,
@@ -280,14 +281,14 @@ def test_classify_failure(records: list[DvcLogRecord], expected: str) -> None:
     assert expected in err.message
 
 
-def test_summary_and_human_bytes() -> None:
+def test_summary_and_byte_sizes() -> None:
     stats = PullStats(1, 2048, ["a"], [], [], "storage", 0.25)
     assert stats.summary() == (
         "fetched 1 file (2.0 KiB); checked out: 1 added, 0 modified, 0 deleted "
         "from remote 'storage' in 0.2s"
     )
-    assert dvc_pull.human_bytes(5) == "5 B"
-    assert dvc_pull.human_bytes(3 * 1024**3) == "3.0 GiB"
+    assert format_bytes(5) == "5 B"
+    assert format_bytes(3 * 1024**3) == "3.0 GiB"
 
 
 # -- S3 (moto server on 127.0.0.1) -------------------------------------------------------------

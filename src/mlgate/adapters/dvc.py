@@ -19,9 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import ServiceError, UsageError
+from mlgate.core.formatting import format_bytes
+from mlgate.errors import MlgateError, ServiceError, UsageError
+
+if TYPE_CHECKING:
+    from dvc.exceptions import DvcException
 
 PULL_KEYS = ("targets", "remote", "jobs", "allow-missing")
 # When set, the DVC cache directory to use (e.g. a worktree reusing the main checkout's cache).
@@ -55,22 +59,13 @@ class PullStats:
 
     def summary(self) -> str:
         files = "file" if self.fetched == 1 else "files"
-        parts = [f"fetched {self.fetched} {files} ({human_bytes(self.bytes)})"]
+        parts = [f"fetched {self.fetched} {files} ({format_bytes(self.bytes)})"]
         parts.append(
             f"checked out: {len(self.added)} added, {len(self.modified)} modified, "
             f"{len(self.deleted)} deleted"
         )
         where = f" from remote '{self.remote}'" if self.remote else ""
         return f"{'; '.join(parts)}{where} in {self.seconds:.1f}s"
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def resolve_options(
@@ -309,7 +304,7 @@ def _progress(cache_dir: Path, before: dict[str, int], log: Log, every: float) -
             now = _cache_files(cache_dir)
             new = [size for path, size in now.items() if path not in before]
             log(
-                f"pull: ... {len(new)} files ({human_bytes(sum(new))}) in the cache so far, "
+                f"pull: ... {len(new)} files ({format_bytes(sum(new))}) in the cache so far, "
                 f"{time.monotonic() - start:.0f}s"
             )
 
@@ -391,27 +386,10 @@ def pull(
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     root = root.resolve()
     ensure_dvc_repo(root)
+    from dvc.exceptions import DvcException
 
-    from dvc.config import NoRemoteError, RemoteNotFoundError
-    from dvc.exceptions import (
-        CheckoutError,
-        DvcException,
-        FileTransferError,
-        NoOutputOrStageError,
-        NotDvcRepoError,
-    )
-    from dvc.repo import Repo
-
-    overrides: dict[str, Any] = {}
-    if os.environ.get(CACHE_DIR_ENV):
-        overrides["cache"] = {"dir": os.environ[CACHE_DIR_ENV]}
     start = time.monotonic()
-    try:
-        repo = Repo(str(root), config=overrides or None)
-    except NotDvcRepoError as err:
-        raise UsageError(f"not a DVC repository: {err}", where=str(root)) from err
-    except DvcException as err:
-        raise UsageError(f"DVC cannot open the repository: {err}", where=str(root)) from err
+    repo = _open_repo(root)
     with repo, _chdir(root):
         remote_name, url = _remote_url(repo, remote)
         _check_remote(repo, remote)
@@ -428,47 +406,76 @@ def pull(
                     jobs=jobs,
                     allow_missing=allow_missing,
                 )
-            except NoOutputOrStageError as err:
-                raise UsageError(
-                    f"not tracked by DVC: {err}",
-                    where=target_source,
-                    fix="name a path tracked by a .dvc file or a dvc.yaml output/stage "
-                    "(`dvc data status` or `dvc list . --dvc-only -R` lists them)",
-                ) from err
-            except RemoteNotFoundError as err:
-                raise UsageError(
-                    f"{err}",
-                    where="--remote / pull.remote",
-                    fix=f"use one of the remotes in .dvc/config: {_remote_names(repo)}",
-                ) from err
-            except NoRemoteError as err:
-                raise UsageError(
-                    "no DVC remote is configured and none was given",
-                    where=".dvc/config",
-                    fix="add a default remote (`dvc remote add -d NAME URL`) or pass --remote",
-                ) from err
-            except (FileTransferError, CheckoutError, DvcException) as err:
-                missing = _missing_local_remote(url)
-                if missing:
-                    raise ServiceError(
-                        f"DVC remote '{remote_name}' is unreachable: directory {missing} "
-                        "does not exist",
-                        fix="mount or create the remote directory, or fix its url in "
-                        ".dvc/config (`dvc remote modify NAME url ...`)",
-                    ) from err
-                raise classify_failure(err, capture.records, remote_name) from err
+            except DvcException as err:
+                raise _pull_error(err, repo, remote_name, url, capture, target_source) from err
         after = _cache_files(cache_dir)
-    new_bytes = sum(size for path, size in after.items() if path not in before)
     stats = result.get("stats", {})
     return PullStats(
         fetched=int(stats.get("fetched", 0)),
-        bytes=new_bytes,
+        bytes=sum(size for path, size in after.items() if path not in before),
         added=_rel(result.get("added", []), root),
         modified=_rel(result.get("modified", []), root),
         deleted=_rel(result.get("deleted", []), root),
         remote=remote_name,
         seconds=time.monotonic() - start,
     )
+
+
+def _open_repo(root: Path) -> Any:
+    """DVC's ``Repo`` for ``root`` (with the cache directory of ``MLGATE_DVC_CACHE_DIR``)."""
+    from dvc.exceptions import DvcException, NotDvcRepoError
+    from dvc.repo import Repo
+
+    overrides: dict[str, Any] = {}
+    if os.environ.get(CACHE_DIR_ENV):
+        overrides["cache"] = {"dir": os.environ[CACHE_DIR_ENV]}
+    try:
+        return Repo(str(root), config=overrides or None)
+    except NotDvcRepoError as err:
+        raise UsageError(f"not a DVC repository: {err}", where=str(root)) from err
+    except DvcException as err:
+        raise UsageError(f"DVC cannot open the repository: {err}", where=str(root)) from err
+
+
+def _pull_error(
+    err: DvcException,
+    repo: Any,
+    remote_name: str | None,
+    url: str | None,
+    capture: _Capture,
+    target_source: str,
+) -> MlgateError:
+    """The mlgate error for a failed ``repo.pull``."""
+    from dvc.config import NoRemoteError, RemoteNotFoundError
+    from dvc.exceptions import NoOutputOrStageError
+
+    if isinstance(err, NoOutputOrStageError):
+        return UsageError(
+            f"not tracked by DVC: {err}",
+            where=target_source,
+            fix="name a path tracked by a .dvc file or a dvc.yaml output/stage "
+            "(`dvc data status` or `dvc list . --dvc-only -R` lists them)",
+        )
+    if isinstance(err, RemoteNotFoundError):
+        return UsageError(
+            f"{err}",
+            where="--remote / pull.remote",
+            fix=f"use one of the remotes in .dvc/config: {_remote_names(repo)}",
+        )
+    if isinstance(err, NoRemoteError):
+        return UsageError(
+            "no DVC remote is configured and none was given",
+            where=".dvc/config",
+            fix="add a default remote (`dvc remote add -d NAME URL`) or pass --remote",
+        )
+    missing = _missing_local_remote(url)
+    if missing:
+        return ServiceError(
+            f"DVC remote '{remote_name}' is unreachable: directory {missing} does not exist",
+            fix="mount or create the remote directory, or fix its url in "
+            ".dvc/config (`dvc remote modify NAME url ...`)",
+        )
+    return classify_failure(err, capture.records, remote_name)
 
 
 def _remote_names(repo: Any) -> str:

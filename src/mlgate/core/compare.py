@@ -6,11 +6,13 @@ result. See docs/result-schema.md for the shape of what :func:`diff` returns.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlgate.core.thresholds import Rule, infer_direction, rule_for
+from mlgate.core.formatting import format_number
+from mlgate.core.thresholds import Rule, Tolerance, infer_direction, rule_for
 from mlgate.errors import UsageError
 
 STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
@@ -81,14 +83,77 @@ def _rule_check(
     }
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "none"
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return f"{value:.6g}"
+def _value_text(value: float | None) -> str:
+    """A value inside a rule message (result.json text): 6 significant digits."""
+    return format_number(value, missing="none", infinity="Infinity")
+
+
+def _not_finite(value: float) -> str:
+    return f"{_value_text(value)} is not a finite number"
+
+
+# The same few limits are written for every metric a glob rule covers.
+_limit_text = functools.lru_cache(maxsize=1024)(format_number)
+_MISSING = "the metric is missing from the current metrics"
+# kind -> (comparison shown when the check passes, wording when it fails)
+_BOUND_WORDS = {"min": (">=", "is below"), "max": ("<=", "is above")}
+
+
+def _bound_check(kind: str, limit: float, current: float | None) -> dict[str, Any]:
+    """``min``/``max``: the current value must not be below/above ``limit``."""
+    limit_text = _limit_text(limit)
+    threshold = f"{kind} {limit_text}"
+    if current is None:
+        return _rule_check(kind, limit, False, _MISSING, threshold)
+    if not _finite(current):
+        return _rule_check(kind, limit, False, _not_finite(current), threshold)
+    ok = current >= limit if kind == "min" else current <= limit
+    shown, failed = _BOUND_WORDS[kind]
+    message = f"{_value_text(current)} {shown if ok else failed} {limit_text}"
+    return _rule_check(kind, limit, ok, message, threshold)
+
+
+def _tolerance_check(
+    tol: Tolerance,
+    baseline: float | None,
+    current: float | None,
+    direction: str,
+    require_baseline: bool,
+) -> dict[str, Any]:
+    """``tolerance``: the current value may move at most ``tol`` in the bad direction."""
+    sign = "-" if direction == "higher" else "+"
+    threshold = f"tolerance {sign}{tol.text()}"
+    if current is None:
+        return _rule_check("tolerance", None, False, _MISSING, threshold)
+    if baseline is None:
+        if require_baseline:
+            message = "no baseline, and require-baseline is true"
+            return _rule_check("tolerance", None, False, message, threshold)
+        return _rule_check("tolerance", None, None, "skipped: no baseline", threshold)
+    if not _finite(baseline):
+        message = f"baseline is {_value_text(baseline)}; only a finite current value passes"
+        return _rule_check("tolerance", None, _finite(current), message, threshold)
+    allowed = tol.allowed(baseline)
+    limit = baseline - allowed if direction == "higher" else baseline + allowed
+    ok, message = _within_tolerance(baseline, current, allowed, limit, direction)
+    return _rule_check("tolerance", limit, ok, message, threshold)
+
+
+def _within_tolerance(
+    baseline: float, current: float, allowed: float, limit: float, direction: str
+) -> tuple[bool, str]:
+    if not _finite(current):
+        return False, _not_finite(current)
+    slack = _REL_EPSILON * max(abs(limit), 1.0)
+    if direction == "higher":
+        if current >= baseline:
+            return True, "did not drop"
+        message = f"dropped {_value_text(baseline - current)}, allowed {_value_text(allowed)}"
+        return current >= limit - slack, message
+    if current <= baseline:
+        return True, "did not rise"
+    message = f"rose {_value_text(current - baseline)}, allowed {_value_text(allowed)}"
+    return current <= limit + slack, message
 
 
 def evaluate_rule(
@@ -100,74 +165,14 @@ def evaluate_rule(
 ) -> list[dict[str, Any]]:
     """The checks one rule makes on one metric (min, max, tolerance)."""
     checks: list[dict[str, Any]] = []
-    missing = "the metric is missing from the current metrics"
     if rule.min is not None:
-        threshold = f"min {rule.min:g}"
-        if current is None:
-            checks.append(_rule_check("min", rule.min, False, missing, threshold))
-        else:
-            ok = _finite(current) and current >= rule.min
-            msg = f"{_fmt(current)} {'>=' if ok else 'is below'} {rule.min:g}"
-            if not _finite(current):
-                msg = f"{_fmt(current)} is not a finite number"
-            checks.append(_rule_check("min", rule.min, ok, msg, threshold))
+        checks.append(_bound_check("min", rule.min, current))
     if rule.max is not None:
-        threshold = f"max {rule.max:g}"
-        if current is None:
-            checks.append(_rule_check("max", rule.max, False, missing, threshold))
-        else:
-            ok = _finite(current) and current <= rule.max
-            msg = f"{_fmt(current)} {'<=' if ok else 'is above'} {rule.max:g}"
-            if not _finite(current):
-                msg = f"{_fmt(current)} is not a finite number"
-            checks.append(_rule_check("max", rule.max, ok, msg, threshold))
+        checks.append(_bound_check("max", rule.max, current))
     if rule.tolerance is not None:
-        tol = rule.tolerance
-        sign = "-" if direction == "higher" else "+"
-        threshold = f"tolerance {sign}{tol.text()}"
-        if current is None:
-            checks.append(_rule_check("tolerance", None, False, missing, threshold))
-        elif baseline is None:
-            if require_baseline:
-                checks.append(
-                    _rule_check(
-                        "tolerance",
-                        None,
-                        False,
-                        "no baseline, and require-baseline is true",
-                        threshold,
-                    )
-                )
-            else:
-                checks.append(
-                    _rule_check("tolerance", None, None, "skipped: no baseline", threshold)
-                )
-        elif not _finite(baseline):
-            checks.append(
-                _rule_check(
-                    "tolerance",
-                    None,
-                    _finite(current),
-                    f"baseline is {_fmt(baseline)}; only a finite current value passes",
-                    threshold,
-                )
-            )
-        else:
-            allowed = tol.allowed(baseline)
-            limit = baseline - allowed if direction == "higher" else baseline + allowed
-            if not _finite(current):
-                ok, msg = False, f"{_fmt(current)} is not a finite number"
-            elif direction == "higher":
-                ok = current >= limit - _REL_EPSILON * max(abs(limit), 1.0)
-                msg = f"dropped {_fmt(baseline - current)}, allowed {_fmt(allowed)}"
-                if current >= baseline:
-                    msg = "did not drop"
-            else:
-                ok = current <= limit + _REL_EPSILON * max(abs(limit), 1.0)
-                msg = f"rose {_fmt(current - baseline)}, allowed {_fmt(allowed)}"
-                if current <= baseline:
-                    msg = "did not rise"
-            checks.append(_rule_check("tolerance", limit, ok, msg, threshold))
+        checks.append(
+            _tolerance_check(rule.tolerance, baseline, current, direction, require_baseline)
+        )
     return checks
 
 
@@ -231,9 +236,7 @@ def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
     if rule is not None and not (current is None and rule.is_glob):
         checks = evaluate_rule(rule, base, current, direction, cmp.require_baseline)
     if current is not None and not _finite(current) and not checks:
-        checks.append(
-            _rule_check("finite", None, False, f"{_fmt(current)} is not a finite number", "finite")
-        )
+        checks.append(_rule_check("finite", None, False, _not_finite(current), "finite"))
     return {
         "name": name,
         "file": cmp.files.get(name),

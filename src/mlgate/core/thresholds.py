@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.core.formatting import format_number
 from mlgate.errors import UsageError
 
 RULE_KEYS = ("min", "max", "tolerance", "direction")
@@ -58,7 +59,8 @@ class Tolerance:
         return abs(baseline) * self.value / 100.0 if self.percent else self.value
 
     def text(self) -> str:
-        return f"{_fmt(self.value)}%" if self.percent else _fmt(self.value)
+        text = format_number(self.value)
+        return f"{text}%" if self.percent else text
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,6 @@ class Rule:
 
     def matches(self, metric: str) -> bool:
         return fnmatch.fnmatchcase(metric, self.pattern) if self.is_glob else metric == self.pattern
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
 
 
 def infer_direction(metric: str) -> str:

@@ -6,15 +6,20 @@ decides and renders the decision.
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.core.compare import Comparison, decode, diff, encode
+from mlgate.core.formatting import format_number
 from mlgate.core.thresholds import Rule
+from mlgate.report.escape import md
 
+# Repo text (metric names, messages, labels) in the summary and the model card: the report's
+# escaper, with names such as `max_iter` left as the deploy pages have always shown them.
+_md = functools.partial(md, keep_word_underscores=True)
 _EMBED = re.compile(r"<!--\s*mlgate-metrics:\s*(\{.*?\})\s*-->", re.DOTALL)
 
 
@@ -65,27 +70,6 @@ def decide(challenger: dict[str, float], champion: Champion | None, rules: list[
     return Decision(champion, passed, list(outcome["failed_rules"]), outcome["metrics"], note)
 
 
-def format_value(value: Any) -> str:
-    """A metric value for Markdown and logs: 6 significant digits, NaN/∞ spelled out."""
-    number = decode(value)
-    if number is None:
-        return "—"
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "∞" if number > 0 else "-∞"
-    return f"{number:.6g}"
-
-
-def md_escape(value: Any) -> str:
-    """Repo text (metric names, messages, params) made safe for a Markdown table or list."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return (
-        text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-        .replace("@", "@\u200b").replace("\r", " ").replace("\n", " ")
-    )
-
-
 def _rule_text(row: dict[str, Any]) -> str:
     failed = [c for c in row.get("rules", []) if c["status"] == "failed"]
     if failed:
@@ -100,22 +84,22 @@ def decision_markdown(decision: Decision, forced: bool = False) -> str:
     verdict = "passed"
     if not decision.passed:
         verdict = "failed (overridden by --force)" if forced else "failed"
-    lines = [f"**Champion/challenger: {verdict}** — {md_escape(decision.note)}"]
+    lines = [f"**Champion/challenger: {verdict}** — {_md(decision.note)}"]
     champion = decision.champion
     if champion is not None and decision.rows:
         commit = f", commit `{champion.commit[:12]}`" if champion.commit else ""
         lines += [
             "",
-            f"Deployed model: {md_escape(champion.label)}{commit}",
+            f"Deployed model: {_md(champion.label)}{commit}",
             "",
             "| metric | deployed | new | Δ | status | rule |",
             "|---|---:|---:|---:|---|---|",
         ]
         for row in decision.rows:
             lines.append(
-                f"| {md_escape(row['name'])} | {format_value(row['baseline'])} "
-                f"| {format_value(row['current'])} | {format_value(row['delta'])} "
-                f"| {row['status']} | {md_escape(_rule_text(row))} |"
+                f"| {_md(row['name'])} | {format_number(row['baseline'])} "
+                f"| {format_number(row['current'])} | {format_number(row['delta'])} "
+                f"| {row['status']} | {_md(_rule_text(row), 2000)} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -125,8 +109,8 @@ def decision_text(decision: Decision) -> str:
     lines = [f"champion/challenger: {'PASSED' if decision.passed else 'FAILED'}: {decision.note}"]
     for row in decision.rows:
         lines.append(
-            f"  {row['name']}: deployed {format_value(row['baseline'])}, "
-            f"new {format_value(row['current'])} ({row['status']})"
+            f"  {row['name']}: deployed {format_number(row['baseline'])}, "
+            f"new {format_number(row['current'])} ({row['status']})"
         )
     lines += [f"  - failed: {rule}" for rule in decision.failed_rules]
     return "\n".join(lines)

@@ -52,6 +52,31 @@ def parse_deploy_config(
     overrides: dict[str, Any] | None = None,
 ) -> DeployConfig:
     """Validate ``deploy:`` and apply ``overrides`` (command-line values; None = not given)."""
+    data = _merged(raw, where, overrides)
+    # Checked in this order, so that the first problem reported stays the same.
+    target = _target(data, where)
+    command = _command(data, target, where)
+    version = _version(data, where)
+    bump = _bump(data, where)
+    champion = _champion(data, where)
+    tag_prefix = _tag_prefix(data, where)
+    return DeployConfig(
+        target=target,
+        model_path=_string(data, "model", where) or DEFAULT_MODEL_PATH,
+        stage=_string(data, "stage", where) or DEFAULT_STAGE,
+        command=command,
+        version=version,
+        tag_prefix=tag_prefix,
+        bump=bump,
+        remote=_string(data, "remote", where) or DEFAULT_REMOTE,
+        champion=champion,
+    )
+
+
+def _merged(
+    raw: dict[str, Any] | None, where: str, overrides: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``deploy:`` checked for unknown keys, with the given command-line values on top."""
     data = dict(raw or {})
     unknown = sorted(set(map(str, data)) - set(KNOWN_KEYS))
     if unknown:
@@ -63,6 +88,10 @@ def parse_deploy_config(
     for key, value in (overrides or {}).items():
         if value is not None:
             data[key] = value
+    return data
+
+
+def _target(data: dict[str, Any], where: str) -> str:
     target = _string(data, "target", where)
     if target is None:
         raise UsageError(
@@ -70,12 +99,10 @@ def parse_deploy_config(
             where=f"{where}: deploy.target",
             fix=f"set `deploy: {{target: github-release}}` or pass --target ({', '.join(TARGETS)})",
         )
-    if target not in TARGETS:
-        raise UsageError(
-            f"unknown target {target!r}",
-            where=f"{where}: deploy.target",
-            fix=f"use one of: {', '.join(TARGETS)}",
-        )
+    return _one_of(target, TARGETS, "target", where)
+
+
+def _command(data: dict[str, Any], target: str, where: str) -> str | None:
     command = _string(data, "command", where)
     if target == "command" and not command:
         raise UsageError(
@@ -83,30 +110,37 @@ def parse_deploy_config(
             where=f"{where}: deploy.command",
             fix="set `deploy: {target: command, command: ./deploy.sh}` or pass --command",
         )
+    return command
+
+
+def _version(data: dict[str, Any], where: str) -> str | None:
     version = _string(data, "version", where)
-    if version is not None:
-        version = normalize_version(version, f"{where}: deploy.version")
-    bump = _string(data, "bump", where) or "patch"
-    if bump not in BUMPS:
+    return None if version is None else normalize_version(version, f"{where}: deploy.version")
+
+
+def _bump(data: dict[str, Any], where: str) -> str:
+    return _one_of(_string(data, "bump", where) or "patch", BUMPS, "bump", where)
+
+
+def _one_of(value: str, choices: tuple[str, ...], key: str, where: str) -> str:
+    if value not in choices:
         raise UsageError(
-            f"unknown bump {bump!r}",
-            where=f"{where}: deploy.bump",
-            fix=f"use one of: {', '.join(BUMPS)}",
+            f"unknown {key} {value!r}",
+            where=f"{where}: deploy.{key}",
+            fix=f"use one of: {', '.join(choices)}",
         )
+    return value
+
+
+def _champion(data: dict[str, Any], where: str) -> bool:
     champion = data.get("champion", True)
     if not isinstance(champion, bool):
         raise UsageError("must be true or false", where=f"{where}: deploy.champion")
+    return champion
+
+
+def _tag_prefix(data: dict[str, Any], where: str) -> str | None:
     prefix = data.get("tag-prefix")
     if prefix is not None and not isinstance(prefix, str):
         raise UsageError("must be a string", where=f"{where}: deploy.tag-prefix")
-    return DeployConfig(
-        target=target,
-        model_path=_string(data, "model", where) or DEFAULT_MODEL_PATH,
-        stage=_string(data, "stage", where) or DEFAULT_STAGE,
-        command=command,
-        version=version,
-        tag_prefix=prefix,
-        bump=bump,
-        remote=_string(data, "remote", where) or DEFAULT_REMOTE,
-        champion=champion,
-    )
+    return prefix

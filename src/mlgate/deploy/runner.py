@@ -25,11 +25,11 @@ from mlgate.deploy.champion import (
     decide,
     decision_markdown,
     decision_text,
-    md_escape,
 )
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.errors import GateFailed, MlgateError, UsageError
+from mlgate.report.escape import md
 
 
 @dataclass
@@ -86,7 +86,7 @@ _FORCE = (
 def _refuse(
     ctx: DeployContext, reasons: list[str], headline: str, fix: str, extra_md: str = ""
 ) -> None:
-    bullets = "\n".join(f"- {md_escape(r)}" for r in reasons)
+    bullets = "\n".join(f"- {md(r, 1000, keep_word_underscores=True)}" for r in reasons)
     append_summary(
         f"## mlgate deploy: refused ({ctx.name})\n\n{headline}\n\n{bullets}\n\n{extra_md}", ctx.gh
     )
@@ -146,7 +146,9 @@ def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Dep
         _failed_outputs(ctx)
         if not isinstance(err, GateFailed):
             append_summary(
-                f"## mlgate deploy: failed ({ctx.name})\n\n{md_escape(err.render())}\n", ctx.gh
+                f"## mlgate deploy: failed ({ctx.name})\n\n"
+                f"{md(err.render(), 4000, keep_word_underscores=True)}\n",
+                ctx.gh,
             )
         raise
 
@@ -204,5 +206,5 @@ def _report(ctx: DeployContext, done: Deployed, forced: list[str]) -> None:
         lines.append(f"- {done.detail}")
     if forced:
         lines += ["", "**Forced deploy** (`--force`) although:"]
-        lines += [f"- {md_escape(r)}" for r in forced]
+        lines += [f"- {md(r, 1000, keep_word_underscores=True)}" for r in forced]
     append_summary("\n".join(lines) + "\n", ctx.gh)

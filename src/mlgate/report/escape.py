@@ -1,9 +1,10 @@
-"""Make text from the repository safe to put in the Markdown report.
+"""Make text from the repository safe to put in Markdown: the report, the model card and the
+deploy summary.
 
 Everything a PR author controls (metric names, params, paths, branch names, commit subjects,
-model names) goes through :func:`md` before it reaches the template: it cannot break a table
-row, inject HTML, open a hidden HTML comment (which could fake or close the report marker),
-@-mention anyone or smuggle a link.
+model names) goes through :func:`md` (or :func:`code` for a code span) before it reaches the
+page: it cannot break a table row, inject HTML, open a hidden HTML comment (which could fake or
+close the report marker), @-mention anyone or smuggle a link.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from __future__ import annotations
 import math
 import re
 
+from mlgate.core.formatting import as_number, format_number
+
 # Control characters (newlines included) would end a table row; bidi overrides can disguise
 # text ("Trojan Source").
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 # Markdown punctuation that could start emphasis, code, links, or escape our own escapes.
 _MD_PUNCT = re.compile(r"([\\`*_\[\]~|#!])")
+_MD_PUNCT_BUT_UNDERSCORE = re.compile(r"([\\`*\[\]~|#!])")
+# "_" unless it has a letter or digit on both sides (Markdown never reads that one as emphasis).
+_UNDERSCORE_AT_WORD_EDGE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _ZERO_WIDTH_SPACE = "&#8203;"
 _WWW = re.compile(r"(?i)www\.")
@@ -31,11 +37,20 @@ def clean(text: object, limit: int = 300) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def md(text: object, limit: int = 300) -> str:
-    """Inline Markdown that shows ``text`` literally (safe in table cells and headings)."""
+def md(text: object, limit: int = 300, *, keep_word_underscores: bool = False) -> str:
+    """Inline Markdown that shows ``text`` literally (safe in table cells and headings).
+
+    ``keep_word_underscores`` leaves an ``_`` between two letters or digits as it is (it cannot
+    start emphasis), so identifiers such as ``max_iter`` read the same in the raw text; the model
+    card has always written them so. The report escapes every ``_``.
+    """
     s = clean(text, limit)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_PUNCT.sub(r"\\\1", s)
+    if keep_word_underscores:
+        s = _MD_PUNCT_BUT_UNDERSCORE.sub(r"\\\1", s)
+        s = _UNDERSCORE_AT_WORD_EDGE.sub(r"\\_", s)
+    else:
+        s = _MD_PUNCT.sub(r"\\\1", s)
     # GitHub ignores a backslash before '@'; a zero-width space breaks the mention instead.
     s = _MENTION.sub("@" + _ZERO_WIDTH_SPACE, s)
     # No autolinks ("://", "www.") and no issue references ("#12", "GH-12"), which would add
@@ -43,6 +58,22 @@ def md(text: object, limit: int = 300) -> str:
     s = s.replace("://", ":&#8203;//")
     s = _WWW.sub(lambda m: m.group(0)[:-1] + "&#8203;.", s)
     return _REFERENCE.sub(lambda m: m.group(0) + _ZERO_WIDTH_SPACE, s)
+
+
+def code(text: object, limit: int = 300) -> str:
+    """``text`` as an inline code span (backticks included), shown literally.
+
+    Inside a code span Markdown reads nothing, so only what could end the span or the table row
+    is changed: the fence is longer than any run of backticks inside, ``|`` is escaped (tables
+    split on it even inside code), and ``<``, ``>`` and ``@`` are neutralised too so the raw text
+    carries no HTML and no mention wherever it is pasted.
+    """
+    s = clean(text, limit).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MENTION.sub("@\u200b", s)
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 def mermaid_label(text: object, limit: int = 40) -> str:
@@ -73,22 +104,11 @@ def safe_sha(sha: object) -> str | None:
 
 def number(value: object) -> str:
     """A metric value for display: numbers rounded sensibly, NaN/∞ spelled out, None as —."""
-    v = _as_float(value)
-    if v is None:
-        return "—"
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    if abs(v) >= 1e6 or abs(v) < 1e-4:
-        return f"{v:.3e}"
-    return f"{v:.4f}".rstrip("0").rstrip(".")
+    return format_number(value, style="compact", digits=4)
 
 
 def signed(value: object) -> str:
-    v = _as_float(value)
+    v = as_float(value)
     if v is None:
         return "—"
     if v == 0:
@@ -98,7 +118,7 @@ def signed(value: object) -> str:
 
 
 def percent(value: object) -> str:
-    v = _as_float(value)
+    v = as_float(value)
     if v is None:
         return "—"
     if not math.isfinite(v):
@@ -109,16 +129,4 @@ def percent(value: object) -> str:
     return f"{pct:+.2f}%"
 
 
-def _as_float(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        table = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-        return table.get(value)
-    return None
-
-
-def as_float(value: object) -> float | None:
-    return _as_float(value)
+as_float = as_number

@@ -121,60 +121,21 @@ def parse_train_config(raw: dict[str, Any], where: str = "mlgate.yaml") -> Train
     if not isinstance(raw, dict):
         raise UsageError("must be a mapping", where=f"{where}: train")
     check_keys(raw, where)
-    if "command" in raw:
-        raise UsageError(
-            "`command` runs your own trainer and cannot be combined with the built-in "
-            f"trainer's keys ({', '.join(k for k in raw if k != 'command')})",
-            where=f"{where}: train.command",
-            fix="keep either `command:` alone, or the built-in keys (data, target, ...)",
-        )
+    _reject_command(raw, where)
     data = _required_str(raw, "data", where, "data/train.csv")
     target = _required_str(raw, "target", where, "label")
-
-    model = raw.get("model")
-    if model is not None and (
-        not isinstance(model, str) or "." not in model.strip() or " " in model.strip()
-    ):
-        raise UsageError(
-            f"must be the import path of an estimator class, got {model!r}",
-            where=f"{where}: train.model",
-            fix="write e.g. `model: sklearn.ensemble.RandomForestClassifier`",
-        )
-
-    params = raw.get("params") or {}
-    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
-        raise UsageError(
-            "must be a mapping of estimator parameters",
-            where=f"{where}: train.params",
-            fix="write e.g. `params: {max_iter: 200, learning_rate: 0.1}`",
-        )
-
-    task = raw.get("task")
-    if task is not None and task not in TASKS:
-        raise UsageError(
-            f"unknown task {task!r}",
-            where=f"{where}: train.task",
-            fix=f"use one of: {', '.join(TASKS)} (or leave it out to infer it from the target)",
-        )
-
-    cv = raw.get("cv")
-    if cv is not None and (not _is_int(cv) or cv < 2):
-        raise UsageError(
-            f"must be a whole number of folds of at least 2, got {cv!r}",
-            where=f"{where}: train.cv",
-        )
+    model = _model(raw.get("model"), where)
+    params = _params(raw.get("params") or {}, where)
+    task = _task(raw.get("task"), where)
+    cv = _cv(raw.get("cv"), where)
     test_size = _test_size(raw, where, cv)
-
-    seed = raw.get("seed", DEFAULT_SEED)
-    if not _is_int(seed) or seed < 0:
-        raise UsageError(f"must be a whole number >= 0, got {seed!r}", where=f"{where}: train.seed")
-
+    seed = _seed(raw.get("seed", DEFAULT_SEED), where)
     metrics = _metric_names(raw.get("metrics"), task, where)
     return TrainConfig(
         data=data,
         target=target,
-        model=model.strip() if isinstance(model, str) else None,
-        params=dict(params),
+        model=model,
+        params=params,
         task=task,
         test_size=test_size,
         cv=cv,
@@ -183,6 +144,65 @@ def parse_train_config(raw: dict[str, Any], where: str = "mlgate.yaml") -> Train
         raw=dict(raw),
         where=where,
     )
+
+
+def _reject_command(raw: dict[str, Any], where: str) -> None:
+    if "command" in raw:
+        raise UsageError(
+            "`command` runs your own trainer and cannot be combined with the built-in "
+            f"trainer's keys ({', '.join(k for k in raw if k != 'command')})",
+            where=f"{where}: train.command",
+            fix="keep either `command:` alone, or the built-in keys (data, target, ...)",
+        )
+
+
+def _model(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or "." not in value.strip() or " " in value.strip():
+        raise UsageError(
+            f"must be the import path of an estimator class, got {value!r}",
+            where=f"{where}: train.model",
+            fix="write e.g. `model: sklearn.ensemble.RandomForestClassifier`",
+        )
+    return value.strip()
+
+
+def _params(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise UsageError(
+            "must be a mapping of estimator parameters",
+            where=f"{where}: train.params",
+            fix="write e.g. `params: {max_iter: 200, learning_rate: 0.1}`",
+        )
+    return dict(value)
+
+
+def _task(value: Any, where: str) -> str | None:
+    if value is not None and value not in TASKS:
+        raise UsageError(
+            f"unknown task {value!r}",
+            where=f"{where}: train.task",
+            fix=f"use one of: {', '.join(TASKS)} (or leave it out to infer it from the target)",
+        )
+    return value
+
+
+def _cv(value: Any, where: str) -> int | None:
+    if value is not None and (not _is_int(value) or value < 2):
+        raise UsageError(
+            f"must be a whole number of folds of at least 2, got {value!r}",
+            where=f"{where}: train.cv",
+        )
+    return value
+
+
+def _seed(value: Any, where: str) -> int:
+    if not _is_int(value) or value < 0:
+        raise UsageError(
+            f"must be a whole number >= 0, got {value!r}", where=f"{where}: train.seed"
+        )
+    return value
 
 
 def _test_size(raw: dict[str, Any], where: str, cv: int | None) -> float | int | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.core.formatting import format_number
 from mlgate.core.metrics import DEFAULT_METRICS_FILE
 from mlgate.errors import UsageError
 from mlgate.train import data as data_io
@@ -20,7 +21,12 @@ from mlgate.train.config import (
     parse_train_config,
 )
 from mlgate.train.estimator import build_estimator, json_params, resolve_task, to_jsonable
-from mlgate.train.pipeline import build_pipeline, normalize_categoricals, split_columns
+from mlgate.train.pipeline import (
+    Columns,
+    build_pipeline,
+    normalize_categoricals,
+    split_columns,
+)
 from mlgate.train.save import MODEL_DIR, git_commit, model_metadata, save_model, write_metrics
 from mlgate.train.scoring import default_metrics, mean_scores, score, unavailable_metrics
 
@@ -84,7 +90,66 @@ def run_builtin(
     root = root.resolve()
     _import_libraries()  # before the timed phases, so that they time the work alone
     phases = _Phases(log)
+    table = _load(cfg, root, phases)
+    plan = _plan(cfg, table, log)
+    fitted = _evaluate(cfg, plan, table, phases)
+    metrics_path = root / (metrics_file or DEFAULT_METRICS_FILE)
+    saved = _save(cfg, table, plan, fitted, phases, name=name or root.name, root=root,
+                  metrics_path=metrics_path, model_dir=out / MODEL_DIR)
+    log("train: " + ", ".join(f"{k}={_metric_text(v)}" for k, v in fitted.metrics.items()))
+    return TrainResult(
+        metrics=fitted.metrics,
+        metrics_path=metrics_path,
+        model_path=saved.model_path,
+        meta_path=saved.meta_path,
+        task=plan.task,
+        estimator=plan.estimator_path,
+        params=saved.params,
+        train_config=dict(cfg.raw),
+        rows=len(table.frame),
+        timings=dict(phases.timings),
+        meta=saved.meta,
+    )
 
+
+@dataclass
+class _Table:
+    """The training data, loaded: the frame as read, features and target ready to fit."""
+
+    frame: Any
+    sha256: str
+    x: Any
+    y: Any
+    columns: Columns
+
+
+@dataclass
+class _Plan:
+    """What will be trained and measured."""
+
+    task: str
+    estimator: Any
+    estimator_path: str
+    metric_names: tuple[str, ...]
+    pipeline: Any
+
+
+@dataclass
+class _Fitted:
+    metrics: dict[str, float]
+    model: Any
+    evaluation: dict[str, Any]  # how the metrics were measured (k-fold or hold-out)
+
+
+@dataclass
+class _Saved:
+    model_path: Path
+    meta_path: Path
+    params: dict[str, Any]
+    meta: dict[str, Any]
+
+
+def _load(cfg: TrainConfig, root: Path, phases: _Phases) -> _Table:
     with phases.phase("load") as info:
         data_path = data_io.resolve_data_path(root, cfg.data, cfg.key("data"))
         frame = data_io.load_table(data_path, cfg.key("data"), root=root)
@@ -97,11 +162,17 @@ def run_builtin(
             f"({len(columns.numeric)} numeric, {len(columns.categorical)} categorical features)"
         )
         if dropped_target:
-            log(f"train: dropped {dropped_target} rows whose target {cfg.target!r} is missing")
+            phases.log(
+                f"train: dropped {dropped_target} rows whose target {cfg.target!r} is missing"
+            )
         if columns.dropped:
-            log(f"train: ignoring columns without a default encoding: {columns.dropped}")
+            phases.log(f"train: ignoring columns without a default encoding: {columns.dropped}")
+    return _Table(frame, sha256, x, y, columns)
 
-    task, task_source = resolve_task(cfg, y)
+
+def _plan(cfg: TrainConfig, table: _Table, log: Log) -> _Plan:
+    """The task, the estimator and the metrics it can produce; logged in one line."""
+    task, task_source = resolve_task(cfg, table.y)
     metric_names = _metric_names(cfg, task)
     estimator = build_estimator(cfg, task)
     metric_names = _available(metric_names, estimator, cfg, log)
@@ -110,68 +181,82 @@ def run_builtin(
         f"train: {task} ({'from ' + task_source if task_source != 'config' else 'configured'})"
         f" with {estimator_path}; metrics: {', '.join(metric_names)}"
     )
-    if task == CLASSIFICATION and y.nunique() < 2:
+    if task == CLASSIFICATION and table.y.nunique() < 2:
         raise UsageError(
-            f"the target {cfg.target!r} has a single class ({y.iloc[0]!r}); a classifier "
+            f"the target {cfg.target!r} has a single class ({table.y.iloc[0]!r}); a classifier "
             "needs at least two",
             where=cfg.key("target"),
             fix="check the data, or set `task: regression` if the target is a number",
         )
-    pipeline = build_pipeline(estimator, columns)
+    pipeline = build_pipeline(estimator, table.columns)
+    return _Plan(task, estimator, estimator_path, metric_names, pipeline)
 
+
+def _evaluate(cfg: TrainConfig, plan: _Plan, table: _Table, phases: _Phases) -> _Fitted:
+    args = (cfg, plan.task, plan.pipeline, table.x, table.y, plan.metric_names, phases)
     if cfg.cv:
-        metrics, model = _cross_validate(cfg, task, pipeline, x, y, metric_names, phases)
-        evaluation: dict[str, Any] = {"method": "cv", "folds": cfg.cv}
-    else:
-        metrics, model = _holdout(cfg, task, pipeline, x, y, metric_names, phases)
-        evaluation = {"method": "holdout", "test-size": cfg.test_size}
+        metrics, model = _cross_validate(*args)
+        return _Fitted(metrics, model, {"method": "cv", "folds": cfg.cv})
+    metrics, model = _holdout(*args)
+    return _Fitted(metrics, model, {"method": "holdout", "test-size": cfg.test_size})
 
+
+def _save(
+    cfg: TrainConfig,
+    table: _Table,
+    plan: _Plan,
+    fitted: _Fitted,
+    phases: _Phases,
+    *,
+    name: str,
+    root: Path,
+    metrics_path: Path,
+    model_dir: Path,
+) -> _Saved:
+    """Write the metrics file, then the model with its model.json."""
     with phases.phase("save") as info:
-        metrics_path = root / (metrics_file or DEFAULT_METRICS_FILE)
-        write_metrics(metrics_path, metrics)
-        params = json_params(estimator)
+        write_metrics(metrics_path, fitted.metrics)
+        params = json_params(plan.estimator)
         meta = model_metadata(
-            name=name or root.name,
-            estimator=estimator_path,
+            name=name,
+            estimator=plan.estimator_path,
             params=params,
-            task=task,
+            task=plan.task,
             target=cfg.target,
-            data={
-                "path": cfg.data,
-                "sha256": sha256,
-                "rows": len(frame),
-                "columns": [str(c) for c in frame.columns],
-            },
-            metrics=metrics,
+            data=_data_record(cfg, table),
+            metrics=fitted.metrics,
             commit=git_commit(root),
             train_config=to_jsonable(cfg.raw),
-            extra={
-                "features": {
-                    "numeric": columns.numeric,
-                    "categorical": columns.categorical,
-                    "ignored": columns.dropped,
-                },
-                "classes": to_jsonable(list(model.classes_)) if task == CLASSIFICATION else None,
-                "evaluation": {**evaluation, "seed": cfg.seed},
-            },
+            extra=_extra_record(cfg, table, plan, fitted),
         )
-        model_path, meta_path = save_model(model, meta, out / MODEL_DIR)
+        model_path, meta_path = save_model(fitted.model, meta, model_dir)
         info["done"] = f"{_rel(metrics_path, root)}, {_rel(model_path, root)}"
+    return _Saved(model_path, meta_path, params, meta)
 
-    log("train: " + ", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()))
-    return TrainResult(
-        metrics=metrics,
-        metrics_path=metrics_path,
-        model_path=model_path,
-        meta_path=meta_path,
-        task=task,
-        estimator=estimator_path,
-        params=params,
-        train_config=dict(cfg.raw),
-        rows=len(frame),
-        timings=dict(phases.timings),
-        meta=meta,
-    )
+
+def _data_record(cfg: TrainConfig, table: _Table) -> dict[str, Any]:
+    return {
+        "path": cfg.data,
+        "sha256": table.sha256,
+        "rows": len(table.frame),
+        "columns": [str(c) for c in table.frame.columns],
+    }
+
+
+def _extra_record(
+    cfg: TrainConfig, table: _Table, plan: _Plan, fitted: _Fitted
+) -> dict[str, Any]:
+    columns = table.columns
+    classes = to_jsonable(list(fitted.model.classes_)) if plan.task == CLASSIFICATION else None
+    return {
+        "features": {
+            "numeric": columns.numeric,
+            "categorical": columns.categorical,
+            "ignored": columns.dropped,
+        },
+        "classes": classes,
+        "evaluation": {**fitted.evaluation, "seed": cfg.seed},
+    }
 
 
 def _import_libraries() -> None:
@@ -182,8 +267,9 @@ def _import_libraries() -> None:
     import sklearn.model_selection  # noqa: F401
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4f}" if value == value else "NaN"
+def _metric_text(value: float) -> str:
+    """A metric value in the log: 4 decimals."""
+    return format_number(value, style="fixed", digits=4, infinity="inf")
 
 
 def _rel(path: Path, root: Path) -> str:
