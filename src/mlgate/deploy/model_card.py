@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from mlgate.core.formatting import format_number
+from mlgate.core.result import parse_result
+from mlgate.core.verdict import verdict
 from mlgate.deploy.champion import Decision, challenger_metrics, decision_markdown, embed_metrics
 from mlgate.report.escape import code, md
 from mlgate.report.jinja_env import shipped_template
@@ -93,7 +95,7 @@ def _gate_view(result: dict[str, Any]) -> dict[str, Any]:
         source = _md(str(baseline.get("source") or "baseline"))
         compared = f"{code(str(baseline['sha'])[:12])} ({source})"
     return {
-        "passed": result.get("passed") is True and not result.get("failed_rules"),
+        "passed": verdict(parse_result(result)).passed,
         "rules_passed": summary.get("rules_passed", 0),
         "rules_failed": summary.get("rules_failed", 0),
         "rules_skipped": summary.get("rules_skipped", 0),

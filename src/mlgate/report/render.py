@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.core.formatting import format_bytes
 from mlgate.core.result import REPORT_STATUS_RANK, MetricRow, Result, RuleCheck
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.report import escape as esc
+from mlgate.report.jinja_env import USER_TEMPLATE, environment
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = "report.md.j2"
 COMMENT_LIMIT = 65536  # GitHub's maximum issue comment body, in characters
 CHECK_SUMMARY_LIMIT = 65535  # check run output.summary
@@ -137,17 +138,6 @@ def _value(v: Any) -> str:
     return esc.md(v, 120)
 
 
-def _size(v: Any) -> str:
-    if not isinstance(v, int) or isinstance(v, bool):
-        return "—"
-    size = float(v)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{v} B"  # pragma: no cover
-
-
 def _chart(rows: list[dict[str, Any]]) -> str:
     points = []
     for view in rows:
@@ -200,7 +190,8 @@ def _params_view(result: Result) -> list[dict[str, Any]]:
 
 def _data_view(result: Result) -> list[dict[str, Any]]:
     return [{"path": esc.md(d.path, 200), "status": esc.md(d.status, 20),
-             "baseline_size": _size(d.baseline_size), "current_size": _size(d.current_size),
+             "baseline_size": format_bytes(d.baseline_size),
+             "current_size": format_bytes(d.current_size),
              "md5": f"{esc.md(d.baseline_md5 or '—', 12)} → "
                     f"{esc.md(d.current_md5 or '—', 12)}"} for d in result.data]
 
@@ -287,29 +278,11 @@ def report_view(results: list[Result], name: str, links: Links, limits: Limits,
 
 
 # ----- templates ---------------------------------------------------------------------------
-def _environment(user_template: str | None, user_dir: str | None) -> Any:
-    from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    loaders: list[Any] = []
-    if user_template is not None:
-        loaders.append(DictLoader({"user-template": user_template}))
-    loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
-    if user_dir is not None:  # the user's partials ({% include %}), after the shipped names
-        loaders.append(FileSystemLoader(user_dir))
-    env = SandboxedEnvironment(
-        loader=ChoiceLoader(loaders), autoescape=False, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, undefined=StrictUndefined,
-    )
-    env.filters.update(md=esc.md, num=esc.number, signed=esc.signed, pct=esc.percent)
-    return env
-
-
 @functools.lru_cache(maxsize=8)
 def _compiled(user_template: str | None, user_dir: str | None = None) -> Any:
     """The compiled template (compiling takes ~50 ms; the sandbox keeps no state per render)."""
-    env = _environment(user_template, user_dir)
-    return env.get_template("user-template" if user_template is not None else DEFAULT_TEMPLATE)
+    env = environment(user_template, user_dir)
+    return env.get_template(USER_TEMPLATE if user_template is not None else DEFAULT_TEMPLATE)
 
 
 class Renderer:
