@@ -4,7 +4,7 @@
     python -m tests.gen_action_docs --check  # exit 1 when README.md is out of date
 
 Only the part of README.md between ``<!-- actions:tables:start -->`` and
-``<!-- actions:tables:end -->`` is rewritten; tests/test_action_docs.py keeps it true.
+``<!-- actions:tables:end -->`` is rewritten; tests/unit/test_action_docs.py keeps it true.
 """
 
 from __future__ import annotations

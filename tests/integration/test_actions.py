@@ -22,7 +22,7 @@ import yaml
 from mlgate.cli import action as cli_action
 from mlgate.errors import MlgateError, ServiceError, UsageError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ACTION_FILES = sorted([ROOT / "action.yml", *ROOT.glob("actions/*/action.yml")])
 WORKFLOW_FILES = sorted(
     [*ROOT.glob("examples/*/.github/workflows/*.yml"), *ROOT.glob("examples/workflows/*.yml")]

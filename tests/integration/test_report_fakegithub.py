@@ -166,7 +166,7 @@ def test_standalone_server_writes_state(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakegithub", "--state-file", str(state),
          "--repo", "octo/demo"],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()

@@ -15,7 +15,7 @@ from mlgate.cli import main
 from mlgate.core.result import SCHEMA_PATH
 from tests.helpers.gitrepo import GitRepo
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 THRESHOLDS = """\
 thresholds:
   accuracy: {min: 0.90, tolerance: 0.01}
@@ -114,7 +114,7 @@ def test_gate_fails_closed_on_missing_or_corrupt_result(repo, monkeypatch, tmp_p
 
 
 def test_gate_never_passes_a_result_with_failed_rules(repo, monkeypatch):
-    doc = json.loads((Path(__file__).parents[1] / "docs/examples/result.json").read_text())
+    doc = json.loads((Path(__file__).parents[2] / "docs/examples/result.json").read_text())
     doc["passed"] = True  # inconsistent on purpose: failed_rules still lists failures
     (repo.path / ".mlgate").mkdir()
     (repo.path / ".mlgate" / "result.json").write_text(json.dumps(doc))

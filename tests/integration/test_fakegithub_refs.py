@@ -184,7 +184,7 @@ def test_standalone_server_dumps_and_seeds_refs(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakegithub", "--state-file", str(state),
          "--repo", REPO],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip().split("=", 1)[1]

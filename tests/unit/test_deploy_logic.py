@@ -27,7 +27,7 @@ from mlgate.deploy.version import next_version, normalize_version, versions_with
 from mlgate.errors import UsageError
 from tests.helpers.deployproj import MODEL_META, THRESHOLDS, make_result
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 
 # -- config -------------------------------------------------------------------------------------

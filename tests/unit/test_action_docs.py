@@ -10,7 +10,7 @@ import yaml
 
 from tests import gen_action_docs as gen
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def readme() -> str:

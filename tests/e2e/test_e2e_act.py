@@ -57,7 +57,7 @@ pytestmark = [
 REPO = "acme/churn"
 TOKEN = "ghs_e2eWriteToken0123456789abcdefghijklmnop"
 FORK_TOKEN = "ghs_e2eForkReadOnly0123456789abcdefghijkl"
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "churn"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn"
 WORKFLOWS = EXAMPLE / ".github" / "workflows"
 
 # main trains a decision stump; the pull requests change the model in mlgate.yaml.

@@ -13,7 +13,7 @@ import pytest
 from mlgate.report.bundle import read_bundle
 from tests.fakegithub import FakeGitHub
 from tests.helpers import report_fixtures as fx
-from tests.test_report_post import HEAD, PR, REPO, Env, our_comments
+from tests.integration.test_report_post import HEAD, PR, REPO, Env, our_comments
 
 pytest_plugins = ["tests.fakegithub.fixtures"]
 

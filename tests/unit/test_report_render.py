@@ -1,6 +1,6 @@
 """Rendering of the PR report: golden Markdown, escaping, size limits, user templates.
 
-Regenerate the golden files with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/test_report_render.py``.
+Regenerate the golden files with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_report_render.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from mlgate.report.render import (
 )
 from tests.helpers import report_fixtures as fx
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 LINKS = Links("https://github.com", "octo/demo")
 
 
