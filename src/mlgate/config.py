@@ -29,6 +29,7 @@ KNOWN_KEYS = {
     "deploy",
     "pull",
     "report",
+    "drift",
 }
 
 

@@ -37,6 +37,7 @@ COMMANDS: dict[str, ModuleType] = {
     "baseline": baseline,
     "run": run,
     "demo": demo,
+    "drift": __import__("mlgate.cli.drift", fromlist=["drift"]),
 }
 
 
