@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgate.core.drift_config import DriftThresholds, parse_drift_config
 from mlgate.errors import UsageError
 from mlgate.yamlio import load_file
 
@@ -37,6 +38,7 @@ KNOWN_KEYS = {
     "deploy",
     "pull",
     "report",
+    "drift",
 }
 
 
@@ -54,6 +56,7 @@ class Config:
     deploy: dict[str, Any] | None = None
     pull: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    drift: DriftThresholds = field(default_factory=DriftThresholds)
 
     @property
     def where(self) -> str:
@@ -238,6 +241,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         deploy=deploy,
         pull=_mapping(data.get("pull"), path, "pull"),
         report=_report_section(data.get("report"), path),
+        drift=parse_drift_config(data.get("drift"), str(path.name if path else DEFAULT_CONFIG)),
     )
     _validate_sections(config)
     return config

@@ -22,6 +22,7 @@ Seeding: ``add_token(token, login, read_only=False)`` (a read-only token gets 40
 ``add_repo("o/r")``, ``add_pull(repo, n, head_sha=, head_ref=, base_ref=, base_sha=)``,
 ``add_comment(repo, issue, body, login="octocat")``, ``add_user(login)``,
 ``add_ref(repo, "refs/...", sha)``, ``add_branch(repo, name, sha)``, ``add_tag(repo, name, sha)``.
+``add_issue(repo, title, body, labels=(), login="octocat", state="open")``.
 The fake has no git objects: any 40-hex sha counts as a commit, and each repo's default branch
 gets the made-up sha ``fake_sha(f"{repo}:{branch}")``.
 
@@ -46,7 +47,11 @@ Endpoints: GET /user, /rate_limit; GET /repos/{o}/{r}; GET /repos/{o}/{r}/pulls[
 (?head=owner:branch&state=), GET /repos/{o}/{r}/commits/{sha}/pulls, GET
 /repos/{o}/{r}/issues/{n}; GET/POST /repos/{o}/{r}/issues/{n}/comments (per_page default 30,
 max 100, page, RFC 5988 Link header with prev/next/last/first); GET/PATCH/DELETE
-/repos/{o}/{r}/issues/comments/{id}; POST /repos/{o}/{r}/check-runs, GET/PATCH
+/repos/{o}/{r}/issues/comments/{id}; issues: GET /repos/{o}/{r}/issues (?state=open|closed|all,
+labels=a,b, creator=; newest first, paginated), POST /repos/{o}/{r}/issues {title, body,
+labels}, PATCH /repos/{o}/{r}/issues/{n} {title, body, state, state_reason, labels}, and GET
+/repos/{o}/{r}/issues/{n} returns a stored issue (``fake.issues``, ``issues_for(repo)``);
+POST /repos/{o}/{r}/check-runs, GET/PATCH
 /repos/{o}/{r}/check-runs/{id}, GET /repos/{o}/{r}/commits/{sha}/check-runs (?check_name=);
 releases: GET/POST /repos/{o}/{r}/releases, GET .../releases/latest, .../releases/tags/{tag},
 GET/PATCH/DELETE .../releases/{id}, GET .../releases/{id}/assets, upload via the release's
@@ -76,7 +81,8 @@ request. URLs in responses use the request's Host header, so a client in a conta
 reaches the server under another address gets working links. Control endpoints (no auth):
 GET /_fake/state, POST /_fake/fail {method, path, status, times}, POST /_fake/seed {tokens:
 {token: login | {login, read_only}}, repos: [..], pulls: [{repo, number, head_sha, ...}],
-comments: [{repo, issue, body, login}], refs: [{repo, ref, sha}]}.
+comments: [{repo, issue, body, login}], refs: [{repo, ref, sha}], issues: [{repo, title, body,
+labels, login, state}]}.
 """
 
 from tests.fakegithub.server import FakeGitHub, seed

@@ -87,6 +87,7 @@ class FakeGitHub:
         self.readonly_tokens: set[str] = set()
         self.repos: dict[str, dict[str, Any]] = {}
         self.pulls: dict[tuple[str, int], dict[str, Any]] = {}
+        self.issues: dict[tuple[str, int], dict[str, Any]] = {}  # (repo, number) -> issue
         self.comments: dict[int, dict[str, Any]] = {}
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.releases: dict[int, dict[str, Any]] = {}
@@ -230,6 +231,27 @@ class FakeGitHub:
                 self._dump()
             return self.comments[cid]
 
+    def add_issue(self, repo: str, title: str, body: str = "", *, labels: tuple[str, ...] = (),
+                  login: str = "octocat", state: str = "open", dump: bool = True
+                  ) -> dict[str, Any]:
+        """An issue (not a PR); its number follows the repo's PRs and issues, as on GitHub."""
+        with self._lock:
+            self.add_repo(repo)
+            taken = [n for (r, n) in (*self.pulls, *self.issues) if r == repo]
+            number = max(taken, default=0) + 1
+            iid = self.next_id()
+            now = _now()
+            self.issues[(repo, number)] = {
+                "id": iid, "node_id": f"I_{iid}", "number": number, "title": title,
+                "body": body, "state": state, "state_reason": None,
+                "labels": [self._label_json(name) for name in labels],
+                "user": self.add_user(login), "created_at": now, "updated_at": now,
+                "closed_at": now if state == "closed" else None,
+            }
+            if dump:
+                self._dump()
+            return self.issues[(repo, number)]
+
     # ----- fault injection -------------------------------------------------------------------
     def fail_next(self, method: str, path: str, *, status: int = 502, times: int = 1,
                   body: Any = None, headers: dict[str, str] | None = None,
@@ -278,6 +300,12 @@ class FakeGitHub:
             return [self._comment_json(c, "") for c in self.comments.values()
                     if c["repo"] == repo and c["issue"] == issue]
 
+    def issues_for(self, repo: str) -> list[dict[str, Any]]:
+        """The repo's issues (not PRs) as GitHub returns them, by number."""
+        with self._lock:
+            return [self._issue_json(repo, i, "") for (r, _n), i in sorted(self.issues.items())
+                    if r == repo]
+
     def check_runs_for(self, repo: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(c) for c in self.check_runs.values() if c["repo"] == repo]
@@ -302,6 +330,8 @@ class FakeGitHub:
                                                                   "issue": c["issue"]}
                              for c in self.comments.values()],
                 "check_runs": list(self.check_runs.values()),
+                "issues": [self._issue_json(r, i, self.url) | {"repo": r}
+                           for (r, _n), i in sorted(self.issues.items())],
                 "releases": [self._release_json(r, self.url) | {"repo": r["repo"]}
                              for r in self.releases.values()],
                 "refs": [{"repo": repo, "ref": ref, "sha": sha}
@@ -458,7 +488,10 @@ class FakeGitHub:
             ("GET", r + r"/pulls/(?P<n>\d+)", self._get_pull),
             ("GET", r + r"/pulls", self._list_pulls),
             ("GET", r + r"/commits/(?P<sha>[^/]+)/pulls", self._commit_pulls),
+            ("GET", r + r"/issues", self._list_issues),
+            ("POST", r + r"/issues", self._create_issue),
             ("GET", r + r"/issues/(?P<n>\d+)", self._get_issue),
+            ("PATCH", r + r"/issues/(?P<n>\d+)", self._edit_issue),
             ("GET", r + r"/issues/(?P<n>\d+)/comments", self._list_comments),
             ("POST", r + r"/issues/(?P<n>\d+)/comments", self._create_comment),
             ("GET", r + r"/issues/comments/(?P<id>\d+)", self._get_comment),
@@ -583,6 +616,8 @@ class FakeGitHub:
     def _get_issue(self, m: re.Match[str], base: str, **_: Any) -> Response:
         repo = self._repo(m["owner"], m["repo"])
         n = int(m["n"])
+        if (repo, n) in self.issues:
+            return Response(200, self._issue_json(repo, self.issues[(repo, n)], base))
         pr = self.pulls.get((repo, n))
         data = {"id": n, "number": n, "state": "open", "title": pr["title"] if pr else f"#{n}",
                 "user": pr["user"] if pr else self.add_user("octocat"),
@@ -593,6 +628,83 @@ class FakeGitHub:
         if pr:
             data["pull_request"] = {"url": f"{base}/repos/{repo}/pulls/{n}"}
         return Response(200, data)
+
+    # --- issues (GET/POST /repos/{o}/{r}/issues, PATCH /repos/{o}/{r}/issues/{n})
+    @staticmethod
+    def _label_json(name: str) -> dict[str, Any]:
+        return {"id": int(fake_sha(name)[:8], 16), "name": name, "color": "ededed",
+                "default": False, "description": None}
+
+    def _issue_json(self, repo: str, issue: dict[str, Any], base: str) -> dict[str, Any]:
+        n = issue["number"]
+        return issue | {
+            "url": f"{base}/repos/{repo}/issues/{n}",
+            "html_url": f"https://github.com/{repo}/issues/{n}",
+            "comments_url": f"{base}/repos/{repo}/issues/{n}/comments",
+            "repository_url": f"{base}/repos/{repo}",
+            "comments": sum(1 for c in self.comments.values()
+                            if c["repo"] == repo and c["issue"] == n),
+        }
+
+    def _list_issues(self, m: re.Match[str], query: dict[str, str], base: str,
+                     **_: Any) -> Response:
+        """Filters: state (open|closed|all, default open), labels (all must match),
+        creator; newest first, like GitHub's default sort."""
+        repo = self._repo(m["owner"], m["repo"])
+        state = query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise HttpError(422, "Validation Failed")
+        wanted = {x for x in query.get("labels", "").split(",") if x}
+        items = [i for (r, _n), i in sorted(self.issues.items(), reverse=True) if r == repo]
+        items = [i for i in items if state == "all" or i["state"] == state]
+        items = [i for i in items if wanted <= {lb["name"] for lb in i["labels"]}]
+        if "creator" in query:
+            items = [i for i in items if i["user"]["login"] == query["creator"]]
+        chunk, hdrs = self._paginate([self._issue_json(repo, i, base) for i in items], query,
+                                     base, m.group(0))
+        return Response(200, chunk, hdrs)
+
+    def _create_issue(self, m: re.Match[str], payload: Any, base: str, token: str,
+                      login: str, **_: Any) -> Response:
+        repo = self._repo(m["owner"], m["repo"])
+        self._writable(token)
+        p = payload if isinstance(payload, dict) else {}
+        if not isinstance(p.get("title"), str) or not p["title"]:
+            raise HttpError(422, "Validation Failed", [{"resource": "Issue",
+                                                        "code": "missing_field",
+                                                        "field": "title"}])
+        body = p.get("body") or ""
+        if not isinstance(body, str) or len(body) > COMMENT_MAX:
+            raise HttpError(422, "Validation Failed", [{"resource": "Issue", "code": "custom",
+                                                        "field": "body"}])
+        labels = tuple(x if isinstance(x, str) else x.get("name", "")
+                       for x in p.get("labels") or [])
+        issue = self.add_issue(repo, p["title"], body, labels=labels, login=login, dump=False)
+        return Response(201, self._issue_json(repo, issue, base))
+
+    def _edit_issue(self, m: re.Match[str], payload: Any, base: str, token: str,
+                    **_: Any) -> Response:
+        repo = self._repo(m["owner"], m["repo"])
+        issue = self.issues.get((repo, int(m["n"])))
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        self._writable(token)
+        p = payload if isinstance(payload, dict) else {}
+        if "state" in p and p["state"] not in ("open", "closed"):
+            raise HttpError(422, "Validation Failed")
+        if "body" in p and (not isinstance(p["body"], str) or len(p["body"]) > COMMENT_MAX):
+            raise HttpError(422, "Validation Failed")
+        for key in ("title", "body", "state_reason"):
+            if key in p:
+                issue[key] = p[key]
+        if "labels" in p:
+            issue["labels"] = [self._label_json(x if isinstance(x, str) else x["name"])
+                               for x in p["labels"] or []]
+        if "state" in p and p["state"] != issue["state"]:
+            issue["state"] = p["state"]
+            issue["closed_at"] = _now() if p["state"] == "closed" else None
+        issue["updated_at"] = _now()
+        return Response(200, self._issue_json(repo, issue, base))
 
     # --- issue comments
     @staticmethod
@@ -999,6 +1111,10 @@ def seed(fake: FakeGitHub, data: dict[str, Any]) -> None:
         fake.add_comment(c["repo"], int(c["issue"]), c["body"], login=c.get("login", "octocat"))
     for r in data.get("refs") or []:
         fake.add_ref(r["repo"], r["ref"], r["sha"])
+    for i in data.get("issues") or []:
+        fake.add_issue(i["repo"], i["title"], i.get("body", ""),
+                       labels=tuple(i.get("labels", ())), login=i.get("login", "octocat"),
+                       state=i.get("state", "open"))
 
 
 def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:

@@ -27,7 +27,7 @@ ACTION_FILES = sorted([ROOT / "action.yml", *ROOT.glob("actions/*/action.yml")])
 WORKFLOW_FILES = sorted(
     [*ROOT.glob("examples/*/.github/workflows/*.yml"), *ROOT.glob("examples/workflows/*.yml")]
 )
-STEPS = ("pull", "train", "compare", "report", "gate", "deploy")
+STEPS = ("pull", "train", "compare", "report", "gate", "deploy", "drift")
 RUN_STEP = ROOT / "actions" / "setup" / "run-step.sh"
 INSTALL = ROOT / "actions" / "setup" / "install.sh"
 
@@ -443,6 +443,36 @@ def test_action_gate_failure_fails_the_step_with_one_annotation(
 
     code, _, _ = action(tmp_path, "gate", rc=2, FAIL="false")
     assert code == 2, "an error never passes the gate, whatever 'fail' says"
+
+
+def test_action_drift_maps_its_inputs_and_fail_on_drift(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, calls, _ = action(tmp_path, "drift", rc=1, CURRENT="live.csv", REFERENCE="ref.csv",
+                            DRY_RUN="true")
+    assert code == 1
+    assert calls == [["drift", "--current", "live.csv", "--reference", "ref.csv", "--dry-run"]]
+    out = capsys.readouterr().out
+    assert out.count("::error") == 1 and "::error title=mlgate drift::data drift found" in out
+
+    code, _, _ = action(tmp_path, "drift", rc=1, CURRENT="live.csv", FAIL_ON_DRIFT="false")
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "::warning title=mlgate drift::" in out and "::error" not in out
+
+    code, calls, _ = action(tmp_path, "drift", rc=0, FAIL_ON_DRIFT="maybe")
+    assert code == 2 and calls == []
+    assert "input 'fail-on-drift' must be true or false" in capsys.readouterr().out
+
+
+def test_action_a_missing_required_input_is_named_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli_action.run_step("drift", {}, tmp_path)
+    assert code == 2
+    out = capsys.readouterr().out
+    assert out.count("::error") == 1
+    assert "the following arguments are required: input 'current'" in out
 
 
 def test_action_failure_annotation_is_the_error_or_what_the_exit_code_means(

@@ -19,6 +19,7 @@ from mlgate.cli import (
     compare,
     demo,
     deploy,
+    drift,
     gate,
     pull,
     report,
@@ -38,6 +39,7 @@ COMMANDS: dict[str, ModuleType] = {
     "baseline": baseline,
     "run": run,
     "demo": demo,
+    "drift": drift,
     "action": action,  # internal: run by actions/setup/run-step.sh
 }
 

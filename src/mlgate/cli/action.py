@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from mlgate.adapters.actions import GitHubEnv, annotate, copy_summary, group, mask, set_output
 from mlgate.errors import (
@@ -26,7 +27,7 @@ from mlgate.errors import (
     UsageError,
 )
 
-STEPS = ("pull", "train", "compare", "report", "gate", "deploy")
+STEPS = ("pull", "train", "compare", "report", "gate", "deploy", "drift")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Input:
 
 COMMON = (Input("config", "--config"), Input("out", "--out"))
 FAIL = Input("fail", kind="bool")
+FAIL_ON_DRIFT = Input("fail-on-drift", kind="bool")
 INPUTS: dict[str, tuple[Input, ...]] = {
     "pull": (
         Input("targets", "--targets", "words"),
@@ -83,12 +85,21 @@ INPUTS: dict[str, tuple[Input, ...]] = {
         Input("stage", "--stage"),
         Input("command", "--command"),
     ),
+    "drift": (
+        Input("current", "--current"),
+        Input("reference", "--reference"),
+        Input("model", "--model"),
+        Input("name", "--name"),
+        Input("dry-run", "--dry-run", "bool"),
+        FAIL_ON_DRIFT,
+    ),
 }
 
 GATE_FAILED = (
     "the gate failed: the rules listed above are not met. Fix: improve the model, or change "
     "thresholds in mlgate.yaml if the new metrics are acceptable"
 )
+DRIFT_FOUND = "data drift found: see the report in the job summary and the drift issue"
 SERVICE_HINTS = {
     "pull": "check the DVC remote URL and its credentials (pass them with env: from secrets)",
     "report": "check that the token has 'pull-requests: write' and 'checks: write' "
@@ -192,7 +203,7 @@ def run_cli(argv: list[str]) -> Outcome:
     step = argv[0]
     # A parser for the one step that raises instead of exiting, so that an argument the CLI
     # rejects (e.g. an unknown deploy target) is reported as the input that set it.
-    parser = argparse.ArgumentParser(prog=f"mlgate {step}", exit_on_error=False)
+    parser = _RaisingParser(prog=f"mlgate {step}", exit_on_error=False)
     add_common_arguments(parser)
     COMMANDS[step].configure(parser)
     try:
@@ -216,6 +227,14 @@ def run_cli(argv: list[str]) -> Outcome:
         )
 
 
+class _RaisingParser(argparse.ArgumentParser):
+    """Raises instead of printing usage and exiting (e.g. for a missing required flag)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(re.sub(r"--([a-z-]+)", r"input '\1'", message),
+                         fix="set the input in the workflow")
+
+
 def _input_for(step: str, flag: str | None) -> str:
     flags = (flag or "").split("/")
     names = [inp.name for inp in inputs_of(step) if inp.flag and inp.flag in flags]
@@ -228,6 +247,8 @@ def failure_message(step: str, code: int, error: MlgateError | None) -> str:
     if code == EXIT_GATE_FAILED:
         if step == "gate" and detail is None:
             return GATE_FAILED
+        if step == "drift" and detail is None:
+            return DRIFT_FOUND
         return detail or f"mlgate {step} refused (exit 1): see the message above"
     if code == EXIT_USAGE:
         return detail or (
@@ -260,6 +281,22 @@ def write_outputs(step: str, env: Mapping[str, str], cwd: Path, gh: GitHubEnv) -
             set_output("bundle-path", str(out / BUNDLE_DIR), gh)
 
 
+# What exit 1 means when the input that decides whether it fails the job is false.
+KEEP_GOING = {
+    "gate": "the gate failed; the job goes on because input 'fail' is false",
+    "drift": "data drift found; the job goes on because input 'fail-on-drift' is false",
+}
+
+
+def _fails_job(step: str, env: Mapping[str, str]) -> bool:
+    """Whether exit 1 (gate failed, drift found) fails the job."""
+    if step == "gate":
+        return read_bool(FAIL, env, default=True)
+    if step == "drift":
+        return read_bool(FAIL_ON_DRIFT, env, default=True)
+    return True
+
+
 def run_step(step: str, env: Mapping[str, str], cwd: Path, runner: StepRunner = run_cli) -> int:
     """Validate the inputs, run the step, set its outputs; returns the step's exit code."""
     gh = GitHubEnv.from_env(env)
@@ -267,7 +304,7 @@ def run_step(step: str, env: Mapping[str, str], cwd: Path, runner: StepRunner = 
     title = f"mlgate {step}"
     try:
         argv = step_argv(step, env, cwd)
-        fail_job = read_bool(FAIL, env, default=True) if step == "gate" else True
+        fail_job = _fails_job(step, env)
         skipped = pull_skipped(env, cwd) if step == "pull" else None
     except UsageError as err:
         if step == "gate":
@@ -284,8 +321,8 @@ def run_step(step: str, env: Mapping[str, str], cwd: Path, runner: StepRunner = 
     write_outputs(step, env, cwd, gh)
     if code == EXIT_OK:
         return EXIT_OK
-    if step == "gate" and code == EXIT_GATE_FAILED and not fail_job:
-        annotate("warning", title, "the gate failed; the job goes on because input 'fail' is false")
+    if code == EXIT_GATE_FAILED and not fail_job:
+        annotate("warning", title, KEEP_GOING[step])
         return EXIT_OK
     annotate("error", title, failure_message(step, code, error))
     return code
