@@ -8,6 +8,7 @@ baseline, retrain, deploy, training and the demo need. A failed command surfaces
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +21,11 @@ SHALLOW_FIX = (
     "    with:\n"
     "      fetch-depth: 0"
 )
+# Who commits when the runner's git has no identity (a bare runner: "Author identity unknown").
+BOT_NAME = "github-actions[bot]"
+BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+_WRITES = frozenset({"notes", "commit", "commit-tree", "tag", "merge"})
+
 PUSH_FIX = (
     "check that the token may push (workflow `permissions: contents: write`) "
     "and that the remote exists"
@@ -54,17 +60,34 @@ class Git:
     def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.env = env
+        self._writer_env: Mapping[str, str] | None = None
 
     def run(
         self, *args: str, check: bool = True, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        proc = run_git(self.root, args, input=input, env=self.env)
+        env = self._identity_env() if args and args[0] in _WRITES else self.env
+        proc = run_git(self.root, args, input=input, env=env)
         if check and proc.returncode != 0:
             raise GitError(args, proc.stderr.strip() or proc.stdout.strip(), where=str(self.root))
         return proc
 
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.strip()
+
+    def _identity_env(self) -> Mapping[str, str] | None:
+        """The environment for commands that record an author: the user's own identity when
+        git has one, else github-actions[bot] (as GitHub's own actions commit)."""
+        if self._writer_env is None:
+            known = run_git(self.root, ["var", "GIT_COMMITTER_IDENT"], env=self.env)
+            base = dict(self.env if self.env is not None else os.environ)
+            if known.returncode != 0 or run_git(
+                self.root, ["var", "GIT_AUTHOR_IDENT"], env=self.env
+            ).returncode != 0:
+                for role in ("AUTHOR", "COMMITTER"):
+                    base.setdefault(f"GIT_{role}_NAME", BOT_NAME)
+                    base.setdefault(f"GIT_{role}_EMAIL", BOT_EMAIL)
+            self._writer_env = base
+        return self._writer_env
 
     # -- the repository --------------------------------------------------------------------------
 

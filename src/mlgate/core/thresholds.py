@@ -20,6 +20,7 @@ _LOWER_WORDS = {
     "error",
     "err",
     "mae",
+    "ae",  # median_ae, scikit-learn's short name
     "mse",
     "rmse",
     "msle",
@@ -46,6 +47,7 @@ _LOWER_WORDS = {
     "deviance",
     "runtime",
 }
+_LOWER_SUFFIXES = ("loss", "error", "time")
 _SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")
 
 
@@ -80,14 +82,26 @@ class Rule:
 
 
 def infer_direction(metric: str) -> str:
-    """``lower`` for names that read as costs (loss, error, rmse, latency…), else ``higher``."""
+    """``higher`` or ``lower`` is better, from the name (docs/thresholds.md has the full rules).
+
+    The last part of the name decides first (after ``FILE:`` and the last dot): scikit-learn's
+    ``neg_*`` scorers and ``*_score`` functions are higher-is-better even when they name an
+    error (``neg_mean_squared_error``, ``d2_absolute_error_score``; ``brier_score`` excepted,
+    which is a loss); a name ending in a cost word is lower-is-better. Otherwise any cost word
+    in the whole name (loss, error, mae, rmse, latency, time…) makes it lower, else higher.
+    """
     lowered = metric.lower()
+    last = lowered.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    if last.startswith("neg_"):
+        return "higher"
+    if last.endswith("_score") and not last.startswith("brier"):
+        return "higher"
     words = [w for w in _SPLIT.split(lowered) if w]
     if any(w in _LOWER_WORDS for w in words):
         return "lower"
     # Names written without separators: "val_logloss", "trainingtime".
-    last = words[-1] if words else lowered
-    return "lower" if any(last.endswith(w) for w in ("loss", "error", "time")) else "higher"
+    tail = words[-1] if words else lowered
+    return "lower" if any(tail.endswith(w) for w in _LOWER_SUFFIXES) else "higher"
 
 
 def _number(value: Any, where: str, key: str) -> float:
