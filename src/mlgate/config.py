@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = "mlgate.yaml"
 DEFAULT_OUT = ".mlgate"
 BASELINE_MODES = ("auto", "committed", "store", "retrain")
+# Whose thresholds apply: the baseline commit's mlgate.yaml (default) or the PR's own.
+THRESHOLDS_FROM = ("baseline", "head")
 REPORT_KEYS = ("name", "template")
 DEFAULT_REPORT_NAME = "mlgate"
 
@@ -31,6 +33,7 @@ KNOWN_KEYS = {
     "metrics",
     "params",
     "thresholds",
+    "thresholds-from",
     "require-baseline",
     "baseline",
     "base",
@@ -49,6 +52,7 @@ class Config:
     metrics: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     thresholds: dict[str, Any] = field(default_factory=dict)
+    thresholds_from: str = "baseline"
     require_baseline: bool = False
     baseline: str = "auto"
     base: str | None = None
@@ -234,6 +238,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         metrics=_str_list(data.get("metrics"), path, "metrics"),
         params=_str_list(data.get("params"), path, "params"),
         thresholds=_mapping(data.get("thresholds"), path, "thresholds"),
+        thresholds_from=thresholds_from(data, path),
         require_baseline=require,
         baseline=baseline,
         base=base,
@@ -245,6 +250,19 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     )
     _validate_sections(config)
     return config
+
+
+def thresholds_from(data: dict[str, Any], path: Path | None) -> str:
+    """``thresholds-from:`` of a parsed mlgate.yaml mapping, validated (default ``baseline``)."""
+    value = data.get("thresholds-from", "baseline")
+    if value not in THRESHOLDS_FROM:
+        raise UsageError(
+            f"unknown value {value!r}",
+            where=_where(path, "thresholds-from"),
+            fix=f"use one of: {', '.join(THRESHOLDS_FROM)} (baseline: the thresholds of the "
+            "baseline commit's mlgate.yaml apply; head: the PR's own)",
+        )
+    return str(value)
 
 
 def _report_section(value: Any, path: Path | None) -> dict[str, Any]:

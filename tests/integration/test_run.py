@@ -12,7 +12,7 @@ from mlgate.adapters.dvc import PullStats
 from mlgate.cli import main
 from mlgate.config import Config, paths_for
 from mlgate.console import Console
-from mlgate.core.result import BaselineInfo, HeadInfo, Result, Summary
+from mlgate.core.result import BaselineInfo, HeadInfo, MetricRow, Result, Summary
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.services.compare import CompareOutcome
@@ -91,8 +91,12 @@ def test_skip_reasons() -> None:
 
 
 def _result(passed: bool, summary: Summary, baseline: BaselineInfo) -> Result:
+    # One compared metric: a result that compares nothing never passes (issue 11).
+    row = MetricRow(name="m", file=None, baseline=None, current=1.0, delta=None,
+                    relative_delta=None, direction="higher", direction_source="inferred",
+                    status="new", rule=None, rules=(), passed=True)
     return Result(name="x", passed=passed, head=HeadInfo(), baseline=baseline, summary=summary,
-                  metrics=(), failed_rules=() if passed else ("a", "b"))
+                  metrics=(row,), failed_rules=() if passed else ("a", "b"))
 
 
 def test_descriptions_come_from_what_the_steps_did() -> None:

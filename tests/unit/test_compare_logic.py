@@ -161,9 +161,12 @@ def test_removed_metric_with_exact_rule_fails():
     assert "missing from the current metrics" in res["failed_rules"][0]
 
 
-def test_removed_metric_ignores_glob_rules():
+def test_removed_metric_fails_its_glob_rule_too():
+    # Issue 11: a glob rule on a metric the PR dropped fails (it used to be ignored).
     res = run({"b": 1.0}, {"a": 1.0, "b": 1.0}, {"*": {"tolerance": "1%"}})
-    assert res["passed"] is True
+    assert res["passed"] is False
+    assert res["failed_rules"] == [
+        "a: tolerance -1% (removed: the metric is missing from the current metrics)"]
 
 
 def test_rule_for_unknown_metric_is_usage_error():

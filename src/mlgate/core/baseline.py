@@ -1,20 +1,25 @@
 """Finding the baseline of a PR: the merge base with the base branch, and its metrics.
 
-Sources, in order: the metrics files committed at the merge base; the baseline store (git notes
-under ``refs/notes/mlgate``, written by ``mlgate baseline record`` on pushes to main), walking
-first-parent ancestors of the merge base to the nearest recorded commit.
+The baseline commit is the merge base of HEAD and the base branch; on the base branch itself
+(a push: the merge base is HEAD) it is HEAD's first parent, never HEAD. ``baseline: auto`` takes,
+in order: the baseline store's record for that commit (git notes under ``refs/notes/mlgate``,
+written by ``mlgate baseline record`` on pushes to main: what main's CI measured), else the
+metrics files committed there (those listed by that commit's own dvc.yaml / mlgate.yaml), else
+the record of the nearest recorded first-parent ancestor. docs/guarantees.md explains why.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from mlgate import __version__
 from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
-from mlgate.core.metrics import Metric, load_metrics
+from mlgate.core.metrics import Metric, Reader, load_metrics
 from mlgate.core.result import BaselineInfo
 from mlgate.errors import UsageError
 
@@ -36,6 +41,9 @@ class Baseline:
     merge_base: str | None
     note: str | None = None
     metrics: list[Metric] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # the baseline commit's metrics files (committed source)
+    on_base: bool = False  # HEAD is on the base branch (a push): merge_base is its first parent
 
     def info(self) -> BaselineInfo:
         """What result.json says about it."""
@@ -164,6 +172,14 @@ def push_notes(git: Git, remote: str, sha: str, name: str, metrics: dict[str, An
     raise push_failed(remote, NOTES_REF, last)
 
 
+def recorded_metrics(git: Git, sha: str, name: str) -> dict[str, Any] | None:
+    """The store's record of model ``name`` for commit ``sha``, if any."""
+    entry = (read_note(git, sha) or {}).get("models", {}).get(name)
+    if isinstance(entry, dict) and isinstance(entry.get("metrics"), dict):
+        return entry["metrics"]
+    return None
+
+
 def lookup_store(git: Git, merge_base: str, name: str) -> tuple[str, dict[str, Any]] | None:
     """The nearest first-parent ancestor (merge base included) with a record for ``name``."""
     noted = noted_commits(git)
@@ -171,14 +187,37 @@ def lookup_store(git: Git, merge_base: str, name: str) -> tuple[str, dict[str, A
         return None
     for sha in git.first_parents(merge_base, STORE_WALK_LIMIT):
         if sha in noted:
-            note = read_note(git, sha)
-            entry = (note or {}).get("models", {}).get(name)
-            if isinstance(entry, dict) and isinstance(entry.get("metrics"), dict):
-                return sha, entry["metrics"]
+            metrics = recorded_metrics(git, sha, name)
+            if metrics is not None:
+                return sha, metrics
     return None
 
 
 # ----- lookup -----------------------------------------------------------------------------
+
+
+# Lists the metrics files of a commit, given a reader of it and its sha: (files, where from).
+FilesAt = Callable[[Reader, str], "tuple[list[str], str]"]
+
+
+def commit_reader(git: Git, sha: str) -> Reader:
+    """Reads a path relative to the working directory (``git.root``) at commit ``sha``: git
+    resolves ``<sha>:<path>`` from the repository root, ``<sha>:./<path>`` from the working
+    directory, which is what a project in a subdirectory needs."""
+
+    def read(path: str) -> str | None:
+        rel = path if path.startswith(("./", "../")) else f"./{path}"
+        return git.show(sha, rel)
+
+    return read
+
+
+def baseline_commit(git: Git, head: str, merge_base: str) -> str | None:
+    """The commit to compare with: the merge base, or HEAD's first parent when HEAD is on the
+    base branch (a push); None for the first commit of the branch."""
+    if merge_base != head:
+        return merge_base
+    return git.rev(f"{head}^1")
 
 
 def find_baseline(
@@ -187,40 +226,107 @@ def find_baseline(
     head: str,
     base: str,
     name: str,
-    files: list[str],
+    files_at: FilesAt,
     mode: str = "auto",
     remote: str = "origin",
 ) -> Baseline:
     """Find the baseline metrics of ``head`` against branch ``base`` (see module doc)."""
     base_sha = resolve_base(git, base, remote)
-    mb = find_merge_base(git, head, base_sha, remote)
-    empty = Baseline(found=False, sha=None, source=None, base_ref=base, merge_base=mb)
+    merge_base = find_merge_base(git, head, base_sha, remote)
+    target = baseline_commit(git, head, merge_base)
+    if target is None:
+        return Baseline(found=False, sha=None, source=None, base_ref=base, merge_base=head,
+                        note=f"{head[:12]} is the first commit of {base}: there is nothing "
+                        "before it to compare with", on_base=True)
+    files, listed_in = files_at(commit_reader(git, target), target)
+    lookup = _Lookup(git, target, base, name, mode, on_base=merge_base == head)
+    committed: list[Metric] = []
     if mode in ("auto", "committed"):
-        metrics = load_metrics(files, lambda p: git.show(mb, p), missing_ok=True)
-        if metrics:
-            return Baseline(found=True, sha=mb, source="committed", base_ref=base, merge_base=mb,
-                            metrics=metrics)
+        committed = load_metrics(files, commit_reader(git, target), missing_ok=True)
     if mode in ("auto", "store"):
         # A fresh CI checkout has no store yet; a local one keeps its unpushed records
         # (`mlgate baseline fetch` refreshes it on purpose).
         if not git.rev(NOTES_REF):
             fetch_notes(git, remote)
-        hit = lookup_store(git, mb, name)
+        recorded = recorded_metrics(git, target, name)
+        if recorded is not None:
+            return lookup.from_store(target, recorded, committed)
+    if committed:
+        return lookup.found("committed", target, committed, files=tuple(files))
+    if mode in ("auto", "store"):
+        hit = lookup_store(git, target, name)
         if hit:
-            sha, raw = hit
-            where = f"baseline store ({NOTES_REF}) at {sha[:12]}"
-            metrics = [Metric(k, v, where) for k, v in _decode_store_metrics(raw, where).items()]
-            note = (
-                None
-                if sha == mb
-                else (
-                    f"the merge base {mb[:12]} has no recorded metrics; used the nearest recorded "
-                    f"ancestor {sha[:12]}"
-                )
-            )
-            return Baseline(found=True, sha=sha, source="store", base_ref=base, merge_base=mb,
-                            note=note, metrics=metrics)
-    return empty
+            return lookup.from_store(hit[0], hit[1], [])
+    return lookup.not_found(files, listed_in)
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    git: Git
+    target: str  # the baseline commit (merge base, or HEAD's first parent on a push)
+    base: str
+    name: str
+    mode: str
+    on_base: bool = False
+
+    def found(self, source: str, sha: str, metrics: list[Metric], note: str | None = None,
+              warnings: tuple[str, ...] = (), files: tuple[str, ...] = ()) -> Baseline:
+        return Baseline(found=True, sha=sha, source=source, base_ref=self.base,
+                        merge_base=self.target, note=note, metrics=metrics, warnings=warnings,
+                        files=files, on_base=self.on_base)
+
+    def from_store(self, sha: str, raw: dict[str, Any], committed: list[Metric]) -> Baseline:
+        where = f"baseline store ({NOTES_REF}) at {sha[:12]}"
+        metrics = [Metric(k, v, "") for k, v in _decode_store_metrics(raw, where).items()]
+        note = None
+        if sha != self.target:
+            note = (f"the merge base {self.target[:12]} has no recorded metrics; used the "
+                    f"nearest recorded ancestor {sha[:12]}")
+        warnings = _disagreement(self.target, committed, metrics)
+        return self.found("store", sha, metrics, note, warnings)
+
+    def not_found(self, files: list[str], listed_in: str) -> Baseline:
+        at = self.target[:12]
+        looked = []
+        if self.mode in ("auto", "committed"):
+            looked.append(f"the metrics files committed at {at} ({', '.join(files)}, as "
+                          f"listed by {listed_in} there): not found or empty")
+        if self.mode in ("auto", "store"):
+            looked.append(f"a record of model {self.name!r} in the baseline store ({NOTES_REF}) "
+                          f"for {at} or its first-parent ancestors (up to {STORE_WALK_LIMIT}): "
+                          "none")
+        what = "first parent" if self.on_base else "merge base"
+        note = (f"no baseline for the {what} {at} of {self.base}. Looked for "
+                + "; and ".join(looked)
+                + ". Record one on pushes to the base branch with `mlgate baseline record "
+                "--push` (after training), or set `baseline: retrain` in mlgate.yaml to train "
+                "the merge base in this job.")
+        return Baseline(found=False, sha=None, source=None, base_ref=self.base,
+                        merge_base=self.target, note=note, on_base=self.on_base)
+
+
+def _disagreement(sha: str, committed: list[Metric], recorded: list[Metric]) -> tuple[str, ...]:
+    """A warning when the metrics committed at ``sha`` differ from those recorded for it."""
+    if not committed:
+        return ()
+    mine = {m.name: m.value for m in recorded}
+    differ = [
+        f"{m.name} {m.value:.6g} committed vs {mine[m.name]:.6g} recorded"
+        for m in committed
+        if m.name in mine and not _same(m.value, mine[m.name])
+    ]
+    if not differ:
+        return ()
+    shown = "; ".join(differ[:5]) + (f"; and {len(differ) - 5} more" if len(differ) > 5 else "")
+    return (f"the metrics committed at {sha[:12]} differ from those the baseline store "
+            f"recorded for it ({shown}); the recorded ones (what the base branch's CI "
+            "measured) were used: the committed file is probably stale",)
+
+
+def _same(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def _decode_store_metrics(raw: dict[str, Any], where: str) -> dict[str, float]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.core.formatting import format_number
-from mlgate.core.thresholds import Rule, Tolerance, infer_direction, rule_for
+from mlgate.core.thresholds import Rule, Tolerance, infer_direction, key_of, rule_for
 from mlgate.errors import UsageError
 
 STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
@@ -94,7 +94,8 @@ def _not_finite(value: float) -> str:
 
 # The same few limits are written for every metric a glob rule covers.
 _limit_text = functools.lru_cache(maxsize=1024)(format_number)
-_MISSING = "the metric is missing from the current metrics"
+_MISSING = "removed: the metric is missing from the current metrics"
+_NEW = "skipped: new metric, not in the baseline"
 # kind -> (comparison shown when the check passes, wording when it fails)
 _BOUND_WORDS = {"min": (">=", "is below"), "max": ("<=", "is above")}
 
@@ -119,13 +120,17 @@ def _tolerance_check(
     current: float | None,
     direction: str,
     require_baseline: bool,
+    new: bool = False,
 ) -> dict[str, Any]:
-    """``tolerance``: the current value may move at most ``tol`` in the bad direction."""
+    """``tolerance``: the current value may move at most ``tol`` in the bad direction.
+    ``new``: the baseline was found but does not have this metric."""
     sign = "-" if direction == "higher" else "+"
     threshold = f"tolerance {sign}{tol.text()}"
     if current is None:
         return _rule_check("tolerance", None, False, _MISSING, threshold)
     if baseline is None:
+        if new:
+            return _rule_check("tolerance", None, None, _NEW, threshold)
         if require_baseline:
             message = "no baseline, and require-baseline is true"
             return _rule_check("tolerance", None, False, message, threshold)
@@ -162,8 +167,10 @@ def evaluate_rule(
     current: float | None,
     direction: str,
     require_baseline: bool,
+    new: bool = False,
 ) -> list[dict[str, Any]]:
-    """The checks one rule makes on one metric (min, max, tolerance)."""
+    """The checks one rule makes on one metric (min, max, tolerance; ``present`` when the
+    metric was removed and the rule has no other check)."""
     checks: list[dict[str, Any]] = []
     if rule.min is not None:
         checks.append(_bound_check("min", rule.min, current))
@@ -171,8 +178,10 @@ def evaluate_rule(
         checks.append(_bound_check("max", rule.max, current))
     if rule.tolerance is not None:
         checks.append(
-            _tolerance_check(rule.tolerance, baseline, current, direction, require_baseline)
+            _tolerance_check(rule.tolerance, baseline, current, direction, require_baseline, new)
         )
+    if current is None and not checks:
+        checks.append(_rule_check("present", None, False, _MISSING, "present"))
     return checks
 
 
@@ -233,8 +242,11 @@ def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
         else:
             delta = math.nan
     checks: list[dict[str, Any]] = []
-    if rule is not None and not (current is None and rule.is_glob):
-        checks = evaluate_rule(rule, base, current, direction, cmp.require_baseline)
+    if rule is not None:
+        # A rule on a metric the PR dropped fails, glob or not: renaming or deleting a metric
+        # must not take it out of the gate.
+        new = cmp.baseline is not None and base is None
+        checks = evaluate_rule(rule, base, current, direction, cmp.require_baseline, new)
     if current is not None and not _finite(current) and not checks:
         checks.append(_rule_check("finite", None, False, _not_finite(current), "finite"))
     return {
@@ -256,12 +268,22 @@ def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
 def _check_rules_match(cmp: Comparison, names: list[str]) -> None:
     known = set(names)
     for rule in cmp.rules:
-        if not rule.is_glob and rule.pattern not in known:
+        if rule.is_glob or rule.pattern in known:
+            continue
+        qualified = sorted(n for n in known if key_of(n) == rule.pattern and n != rule.pattern)
+        if qualified:
             raise UsageError(
-                f"a threshold names metric {rule.pattern!r}, which is in neither the current "
-                "nor the baseline metrics",
+                f"a threshold names metric {rule.pattern!r}, which is defined in more than one "
+                f"metrics file: {', '.join(qualified)}",
                 where=f"thresholds: {rule.pattern}",
-                fix="fix the metric name (known: "
-                + (", ".join(sorted(known)[:20]) or "none")
-                + ") or use a glob such as `test.*`",
+                fix=f"name the one you mean as FILE:KEY, e.g. `{qualified[0]!r}: {{...}}`, or "
+                f"write a glob for all of them: `'*:{rule.pattern}': {{...}}`",
             )
+        raise UsageError(
+            f"a threshold names metric {rule.pattern!r}, which is in neither the current "
+            "nor the baseline metrics",
+            where=f"thresholds: {rule.pattern}",
+            fix="fix the metric name (known: "
+            + (", ".join(sorted(known)[:20]) or "none")
+            + ") or use a glob such as `test.*`",
+        )

@@ -29,9 +29,17 @@ Reader = Callable[[str], "str | None"]
 
 @dataclass(frozen=True)
 class Metric:
+    """One metric value. ``name`` is the key, or ``FILE:KEY`` when the key is defined in more
+    than one metrics file (see :func:`qualify`); ``key`` is always the key in its file."""
+
     name: str
     value: float
     file: str
+    key: str = ""
+
+    def qualified(self) -> Metric:
+        return Metric(f"{self.file}:{self.key or self.name}", self.value, self.file,
+                      self.key or self.name)
 
 
 def _value(raw: Any, where: str) -> float:
@@ -82,8 +90,8 @@ def parse_metrics_text(text: str, file: str) -> dict[str, float]:
 
 
 def load_metrics(files: list[str], read: Reader, *, missing_ok: bool) -> list[Metric]:
-    """Read and merge several metrics files. A key defined in two files is an error."""
-    seen: dict[str, str] = {}
+    """Read and merge several metrics files. A key defined in two files is kept from both,
+    named ``FILE:KEY`` (as DVC keys metrics on their file)."""
     metrics: list[Metric] = []
     for file in files:
         text = read(file)
@@ -96,16 +104,26 @@ def load_metrics(files: list[str], read: Reader, *, missing_ok: bool) -> list[Me
                 fix="train first (`mlgate train`) or point `metrics:` in mlgate.yaml "
                 "or --metrics at the right file",
             )
-        for name, value in parse_metrics_text(text, file).items():
-            if name in seen:
-                raise UsageError(
-                    f"metric {name!r} is defined in both {seen[name]} and {file}",
-                    where=file,
-                    fix="rename one of them (metric names must be unique across files)",
-                )
-            seen[name] = file
-            metrics.append(Metric(name, value, file))
-    return metrics
+        metrics += [Metric(name, value, file, name)
+                    for name, value in parse_metrics_text(text, file).items()]
+    return qualify([metrics])[0]
+
+
+def qualify(sides: list[list[Metric]]) -> list[list[Metric]]:
+    """Name ``FILE:KEY`` every key that some side defines in more than one file, on every side
+    (so that both sides of a comparison name it alike); other keys keep their plain name.
+    Metrics without a file (the baseline store's) keep the names they were recorded with."""
+    files_of: dict[str, set[str]] = {}
+    for side in sides:
+        seen: dict[str, set[str]] = {}
+        for m in side:
+            if m.file:
+                seen.setdefault(m.key or m.name, set()).add(m.file)
+        for key, files in seen.items():
+            if len(files) > 1:
+                files_of.setdefault(key, set()).update(files)
+    return [[m.qualified() if m.file and (m.key or m.name) in files_of else m for m in side]
+            for side in sides]
 
 
 def metrics_files_from_dvc_yaml(text: str, where: str = "dvc.yaml") -> list[str]:

@@ -101,6 +101,21 @@ class BaselineInfo:
 
 
 @dataclass(frozen=True)
+class ThresholdsInfo:
+    """Whose thresholds were applied: ``baseline`` (mlgate.yaml at the baseline commit), ``head``
+    (the PR's own: ``thresholds-from: head``, or none at the baseline) or ``input``
+    (``--thresholds``); ``changed``: the PR's changes to them, applied after merge."""
+
+    source: str
+    commit: str | None = None
+    changed: tuple[Mapping[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "commit": self.commit,
+                "changed": [dict(c) for c in self.changed]}
+
+
+@dataclass(frozen=True)
 class Summary:
     metrics: int = 0
     regressed: int = 0
@@ -162,13 +177,15 @@ class Result:
     data: tuple[DataChange, ...] = ()
     require_baseline: bool = False
     metrics_files: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    thresholds: ThresholdsInfo | None = None
     created_at: str = ""
     tool_version: str = __version__
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The document, keys in the order of schema 1."""
-        return {
+        """The document, keys in the order of schema 1 (optional keys last)."""
+        doc: dict[str, Any] = {
             "schema": SCHEMA_VERSION,
             "tool": {"name": "mlgate", "version": self.tool_version},
             "name": self.name,
@@ -185,7 +202,11 @@ class Result:
             "params": [p.to_json() for p in self.params],
             "data": [d.to_json() for d in self.data],
             "errors": list(self.errors),
+            "warnings": list(self.warnings),
         }
+        if self.thresholds is not None:
+            doc["thresholds"] = self.thresholds.to_json()
+        return doc
 
 
 # ----- building (compare) --------------------------------------------------------------------
@@ -202,6 +223,8 @@ def build_result(
     params: list[dict[str, Any]] | None = None,
     data: list[dict[str, Any]] | None = None,
     errors: list[str] | None = None,
+    warnings: list[str] | None = None,
+    thresholds: ThresholdsInfo | None = None,
 ) -> Result:
     """The result of a comparison (``core.compare.diff``) with what was compared."""
     errors = list(errors or [])
@@ -227,7 +250,10 @@ def build_result(
         "params": params or [],
         "data": data or [],
         "errors": errors,
+        "warnings": list(warnings or []),
     }
+    if thresholds is not None:
+        doc["thresholds"] = thresholds.to_json()
     return parse_result(doc)
 
 
@@ -334,6 +360,8 @@ def parse_result(doc: dict[str, Any]) -> Result:
         data=tuple(_data(d) for d in _list(doc.get("data")) if isinstance(d, dict)),
         require_baseline=doc.get("require_baseline") is True,
         metrics_files=_strings(doc.get("metrics_files")),
+        warnings=_strings(doc.get("warnings")),
+        thresholds=_thresholds(doc.get("thresholds")),
         created_at=str(doc.get("created_at") or ""),
         tool_version=str((doc.get("tool") or {}).get("version") or ""),
         raw=doc,
@@ -360,6 +388,14 @@ def _metric_row(m: dict[str, Any]) -> MetricRow:
         # Fail closed: a row is passing only when it says so.
         passed=m.get("passed") is not False,
     )
+
+
+def _thresholds(t: Any) -> ThresholdsInfo | None:
+    if not isinstance(t, dict):
+        return None
+    changed = tuple(c for c in _list(t.get("changed")) if isinstance(c, dict))
+    return ThresholdsInfo(source=str(t.get("source") or ""), commit=_opt_str(t.get("commit")),
+                          changed=changed)
 
 
 def _param(p: dict[str, Any]) -> ParamChange:

@@ -78,7 +78,35 @@ class Rule:
         return any(ch in self.pattern for ch in "*?[")
 
     def matches(self, metric: str) -> bool:
-        return fnmatch.fnmatchcase(metric, self.pattern) if self.is_glob else metric == self.pattern
+        """An exact rule names the metric; a glob matches the name or, for a ``FILE:KEY``
+        name, the key alone (so ``test.*`` still covers ``eval/m.json:test.acc``)."""
+        if not self.is_glob:
+            return metric == self.pattern
+        if fnmatch.fnmatchcase(metric, self.pattern):
+            return True
+        key = key_of(metric)
+        return key != metric and fnmatch.fnmatchcase(key, self.pattern)
+
+
+_FILE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def key_of(metric: str) -> str:
+    """The key of a ``FILE:KEY`` metric name (the name itself when it is not one)."""
+    file, sep, key = metric.partition(":")
+    return key if sep and key and file.lower().endswith(_FILE_SUFFIXES) else metric
+
+
+def thresholds_changes(baseline: Any, head: Any) -> list[dict[str, Any]]:
+    """The rules that differ between two ``thresholds:`` mappings, by pattern (None: absent)."""
+    base = _plain(baseline)
+    mine = _plain(head)
+    changes = []
+    for pattern in sorted(set(map(str, base)) | set(map(str, mine))):
+        before, after = base.get(pattern), mine.get(pattern)
+        if before != after:
+            changes.append({"pattern": pattern, "baseline": before, "head": after})
+    return changes
 
 
 def infer_direction(metric: str) -> str:
@@ -191,6 +219,15 @@ def rule_for(metric: str, rules: list[Rule]) -> Rule | None:
         return None
     # Most literal characters = most specific; "*" comes last.
     return max(globs, key=lambda r: len(r.pattern.replace("*", "").replace("?", "")))
+
+
+def _plain(thresholds: Any) -> dict[str, Any]:
+    """``thresholds:`` as JSON values with string keys (what result.json can hold)."""
+    import json
+
+    if not isinstance(thresholds, dict):
+        return {}
+    return {str(k): json.loads(json.dumps(v, default=str)) for k, v in thresholds.items()}
 
 
 def load_thresholds_arg(value: str) -> tuple[Any, str]:

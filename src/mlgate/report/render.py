@@ -212,7 +212,7 @@ def _commits_view(result: Result, links: Links) -> dict[str, Any]:
             "source": _SOURCES.get(str(base.source), esc.md(base.source or "", 40)),
             "merge_base_link": links.commit(merge_base)
             if merge_base and esc.safe_sha(merge_base) != esc.safe_sha(base.sha) else "",
-            "note": esc.md(base.note, 500) if base.note else "",
+            "note": esc.md(base.note, 1000) if base.note else "",
         },
     }
 
@@ -232,6 +232,19 @@ def _rule_lists(result: Result, limits: Limits) -> dict[str, Any]:
     }
 
 
+def _integrity_view(result: Result, links: Links) -> dict[str, Any]:
+    """Warnings (e.g. a stale committed baseline) and the PR's changes to the thresholds."""
+    info = result.thresholds
+    changed = [{"pattern": esc.md(str(c.get("pattern", "")), 120),
+                "baseline": _value(c.get("baseline")), "head": _value(c.get("head"))}
+               for c in (info.changed if info else ())]
+    return {
+        "warnings": [esc.md(w, 1000) for w in result.warnings[:20]],
+        "thresholds_changed": changed,
+        "thresholds_commit": links.commit(info.commit) if info and info.commit else "",
+    }
+
+
 def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
     main, unchanged = _metric_views(result)
     table, table_omitted = _cut(main, limits.table)
@@ -244,6 +257,7 @@ def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
         "passed": verdict(result).passed,
         "summary": result.summary.to_json(),
         **_commits_view(result, links),
+        **_integrity_view(result, links),
         "table": table,
         "table_omitted": table_omitted,
         "any_inferred": any(r["inferred"] for r in table + unchanged_shown),

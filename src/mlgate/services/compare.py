@@ -9,16 +9,17 @@ from typing import Any
 
 from mlgate.adapters.actions import GitHubEnv, set_output
 from mlgate.adapters.git import Git
-from mlgate.config import Config, Paths
+from mlgate.config import DEFAULT_CONFIG, Config, Paths, thresholds_from
 from mlgate.console import PRINTING, Console
-from mlgate.core.baseline import Baseline, find_baseline
+from mlgate.core.baseline import Baseline, commit_reader, find_baseline
 from mlgate.core.changes import data_diff, params_diff, params_files, read_params, tracked_data
 from mlgate.core.compare import Comparison, diff
-from mlgate.core.metrics import Metric, Reader, discover_metrics_files, load_metrics
-from mlgate.core.result import HeadInfo, Result, build_result, save_result
-from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules
+from mlgate.core.metrics import Metric, Reader, discover_metrics_files, load_metrics, qualify
+from mlgate.core.result import HeadInfo, Result, ThresholdsInfo, build_result, save_result
+from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules, thresholds_changes
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
+from mlgate.yamlio import parse_text
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class CompareOutcome:
         ]
         if base.note:
             lines.append(f"  note: {base.note}")
+        lines += [f"  warning: {warning}" for warning in result.warnings]
+        changed = result.thresholds.changed if result.thresholds else ()
+        if changed:
+            lines.append(f"  thresholds: this PR changes {len(changed)} rule(s); the baseline "
+                         "commit's apply until it is merged")
         lines += [f"  failed: {rule}" for rule in result.failed_rules]
         lines.append(f"  wrote {self.path}")
         return lines
@@ -76,8 +82,10 @@ def run_compare(
     options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None
 ) -> CompareOutcome:
     """Compare, write result.json, set the ``result-path`` and ``passed`` outputs."""
-    result = compare(options, gh, console, git)
     path = options.paths.result
+    # A compare that fails must not leave the previous run's result for gate and deploy.
+    path.unlink(missing_ok=True)
+    result = compare(options, gh, console, git)
     save_result(path, result)
     set_output("result-path", str(path))
     set_output("passed", "true" if verdict(result).passed else "false")
@@ -100,7 +108,8 @@ def working_tree_reader(root: Path) -> Reader:
 def compare(
     options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None
 ) -> Result:
-    """Gather both sides of the comparison and return the result (``git``: of the root)."""
+    """Gather both sides of the comparison and return the result (``git``: of the working
+    directory, which may be a subdirectory of the repository)."""
     config, root = options.config, options.paths.root
     git = git or Git(root)
     git.require_repo()
@@ -109,16 +118,24 @@ def compare(
         read_head, config.metrics, list(options.metrics) if options.metrics else None
     )
     current = load_metrics(files, read_head, missing_ok=False)
+    if not current:
+        raise UsageError(
+            "the metrics files hold no metrics at all: there is nothing to gate",
+            where=", ".join(files),
+            fix="check that training wrote its metrics (an empty file is never a pass)",
+        )
     require = config.requires_baseline(options.require_baseline)
     base = config.base_branch(options.base, gh.pr_base_branch())
-    baseline = _baseline(options, git, base, files, console)
+    baseline = _baseline(options, git, base, console)
+    current, base_metrics = qualify([current, baseline.metrics])
+    rules, thresholds = _thresholds(options, git, baseline)
     comparison = diff(
         Comparison(
             current=_values(current),
-            baseline=_values(baseline.metrics) if baseline.found else None,
-            rules=_rules(config, options.thresholds),
+            baseline=_values(base_metrics) if baseline.found else None,
+            rules=rules,
             require_baseline=require,
-            files={m.name: m.file for m in current},
+            files=_files(base_metrics, current),
         )
     )
     params, data = _changes(git, baseline, config, read_head, files)
@@ -131,35 +148,110 @@ def compare(
         metrics_files=files,
         params=params,
         data=data,
+        warnings=list(baseline.warnings),
+        thresholds=thresholds,
     )
 
 
-def _baseline(
-    options: CompareOptions, git: Git, base: str, files: list[str], console: Console
-) -> Baseline:
+def _files(baseline: list[Metric], current: list[Metric]) -> dict[str, str]:
+    """metric -> its file; a removed metric keeps the baseline's file (the store has none)."""
+    files = {m.name: m.file for m in baseline if m.file}
+    files.update({m.name: m.file for m in current})
+    return files
+
+
+def _config_rel(options: CompareOptions) -> str | None:
+    """The config file's path relative to the working directory (None: outside it)."""
+    path = options.config.path
+    if path is None:
+        return options.config_file or DEFAULT_CONFIG
+    try:
+        return path.resolve().relative_to(options.paths.root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _config_at(options: CompareOptions, read: Reader, sha: str) -> dict[str, Any] | None:
+    """The mapping of mlgate.yaml as committed at ``sha`` (None: no such file there)."""
+    rel = _config_rel(options)
+    text = read(rel) if rel else None
+    if text is None:
+        return None
+    where = f"{rel} at {sha[:12]}"
+    data = parse_text(text, where)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError("the top level must be a mapping of keys", where=where)
+    return data
+
+
+def _files_at(options: CompareOptions, sha: str, read: Reader) -> tuple[list[str], str]:
+    """The metrics files of commit ``sha``: its own dvc.yaml / mlgate.yaml ``metrics:`` (so a
+    PR that renames its metrics file still finds the baseline's), or ``--metrics``."""
+    if options.metrics:
+        return list(options.metrics), "--metrics"
+    data = _config_at(options, read, sha) or {}
+    listed = data.get("metrics")
+    if isinstance(listed, str):
+        listed = [listed]
+    if not (isinstance(listed, list) and all(isinstance(f, str) for f in listed)):
+        listed = []
+    return discover_metrics_files(read, listed)
+
+
+def _thresholds(
+    options: CompareOptions, git: Git, baseline: Baseline
+) -> tuple[list[Rule], ThresholdsInfo]:
+    """The rules that apply: the baseline commit's, unless it says ``thresholds-from: head``
+    or has none (a first PR); ``--thresholds`` wins over both. On the base branch itself (a
+    push) HEAD is merged, reviewed work: its own thresholds apply."""
+    config = options.config
+    own = _rules(config, options.thresholds)  # validated even when the baseline's apply
+    if options.thresholds:
+        return own, ThresholdsInfo(source="input")
+    if baseline.on_base:
+        return own, ThresholdsInfo(source="head")
+    sha = baseline.merge_base
+    data = _config_at(options, commit_reader(git, sha), sha) if sha else None
+    theirs = (data or {}).get("thresholds")
+    if not sha or not data or not theirs or thresholds_from(data, None) == "head":
+        return own, ThresholdsInfo(source="head")
+    where = f"{_config_rel(options)} at {sha[:12]}: thresholds"
+    changed = thresholds_changes(theirs, config.thresholds)
+    return parse_rules(theirs, where), ThresholdsInfo(source="baseline", commit=sha,
+                                                      changed=tuple(changed))
+
+
+def _baseline(options: CompareOptions, git: Git, base: str, console: Console) -> Baseline:
     config = options.config
     if options.baseline_file:
         return _baseline_from_file(options.baseline_file, base)
     git_head = git.rev("HEAD")
     if not git_head:
         raise UsageError("the repository has no commits yet", where=str(options.paths.root))
-    # With `baseline: retrain` this only finds the merge base; retraining gives the metrics.
+
+    def files_at(read: Reader, sha: str) -> tuple[list[str], str]:
+        return _files_at(options, sha, read)
+
+    # With `baseline: retrain` this only finds the baseline commit; retraining gives the metrics.
     baseline = find_baseline(
         git,
         head=git_head,
         base=base,
         name=config.model_name(options.paths.root),
-        files=files,
+        files_at=files_at,
         mode=config.baseline,
         remote=options.remote,
     )
-    if config.baseline == "retrain" and baseline.merge_base:
+    if config.baseline == "retrain" and baseline.merge_base and baseline.merge_base != git_head:
         from mlgate.services.retrain import retrain_metrics
 
         merge_base = baseline.merge_base
+        files, _ = files_at(commit_reader(git, merge_base), merge_base)
         metrics = retrain_metrics(git, merge_base, files, options.config_file, console)
         baseline = Baseline(found=True, sha=merge_base, source="retrain", base_ref=base,
-                            merge_base=merge_base, metrics=metrics)
+                            merge_base=merge_base, metrics=metrics, files=tuple(files))
     return baseline
 
 
@@ -207,10 +299,7 @@ def _changes(
     if not baseline.sha:
         return [], []
     sha = baseline.sha
-
-    def read_base(path: str) -> str | None:
-        return git.show(sha, path)
-
+    read_base = commit_reader(git, sha)
     files = params_files(read_head, config.params)
     params = params_diff(read_params(read_base, files), read_params(read_head, files))
     exclude = set(metrics_files)
