@@ -149,8 +149,8 @@ def test_the_loser_of_two_rollbacks_at_once_changes_nothing(
     plan = plan_rollback(slow.registry(), None, None)
     assert deploy("--rollback") == 0  # the other run wins
     edits = len(fake.requests_matching("PATCH", f"/repos/{REPO}/releases/*"))
-    with pytest.raises(ServiceError, match="another deploy or rollback changed the live "
-                       "version while this rollback ran: 1.0.0 is live now, not 1.0.1"):
+    with pytest.raises(ServiceError, match=r"another deploy or rollback changed the live "
+                       r"version while this rollback ran: 1\.0\.0 is live now, not 1\.0\.1"):
         slow.restore(plan)
     assert len(fake.requests_matching("PATCH", f"/repos/{REPO}/releases/*")) == edits
 
@@ -199,3 +199,30 @@ def test_failing_verify_of_the_first_deploy_says_nothing_could_be_rolled_back(
     assert deploy() == 3
     err = capsys.readouterr().err
     assert "no earlier version to roll back to: 1.0.0 stays live" in err
+
+
+def test_drift_finds_the_model_json_of_the_live_release(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+    import json
+
+    from tests.helpers.deployproj import MODEL_META
+
+    rows = "\n".join(f"{i % 50},{'ab'[i % 2]},{i % 3}" for i in range(400))
+    data = f"age,plan,churned\n{rows}\n".encode()
+    (project.path / "data").mkdir()
+    (project.path / "data" / "train.csv").write_bytes(data)
+    meta = {**MODEL_META, "data": {**MODEL_META["data"],
+                                   "sha256": hashlib.sha256(data).hexdigest()}}
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    project.write_model(meta=meta)
+    assert deploy() == 0
+    (project.path / ".mlgate" / "model" / "model.json").unlink()  # a scheduled job's checkout
+    capsys.readouterr()
+    assert main(["drift", "--current", "data/train.csv", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "the model JSON is release churn-v1.0.0's model.json" in captured.out + captured.err
+    assert "no drift in 2 features" in captured.out  # the target column is left out
+    doc = json.loads((project.path / ".mlgate" / "drift.json").read_text())
+    assert doc["reference"]["path"] == "data/train.csv"
