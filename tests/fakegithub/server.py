@@ -93,6 +93,7 @@ class FakeGitHub:
         self.releases: dict[int, dict[str, Any]] = {}
         self.assets: dict[int, dict[str, Any]] = {}
         self.asset_data: dict[int, bytes] = {}
+        self.latest: dict[str, int] = {}  # repo -> the release marked latest (make_latest)
         self.refs: dict[tuple[str, str], str] = {}  # (repo, "refs/tags/x") -> commit sha
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
@@ -887,7 +888,21 @@ class FakeGitHub:
             "created_at": _now(), "published_at": None if draft else _now(),
             "author": self.users[login],
         }
+        self._make_latest(self.releases[rid], payload.get("make_latest", "true"))
         return Response(201, self._release_json(self.releases[rid], base))
+
+    def _make_latest(self, rel: dict[str, Any], make_latest: Any) -> None:
+        """GitHub's ``make_latest``: "true" (the default when a release is published) marks
+        it latest; "false" leaves the mark; "legacy" goes back to the newest release."""
+        if make_latest not in ("true", "false", "legacy"):
+            raise HttpError(422, "Validation Failed", [{"resource": "Release", "code": "invalid",
+                                                        "field": "make_latest"}])
+        if rel["draft"] or rel["prerelease"]:
+            return
+        if make_latest == "true":
+            self.latest[rel["repo"]] = rel["id"]
+        elif make_latest == "legacy":
+            self.latest.pop(rel["repo"], None)
 
     def _commit_of(self, repo: str, commitish: str) -> str | None:
         if _SHA.fullmatch(commitish):
@@ -909,6 +924,9 @@ class FakeGitHub:
 
     def _latest_release(self, m: re.Match[str], base: str, **_: Any) -> Response:
         repo = self._repo(m["owner"], m["repo"])
+        marked = self.releases.get(self.latest.get(repo, -1))
+        if marked and not marked["draft"] and not marked["prerelease"]:
+            return Response(200, self._release_json(marked, base))
         cands = [r for r in self.releases.values()
                  if r["repo"] == repo and not r["draft"] and not r["prerelease"]]
         if not cands:
@@ -938,9 +956,12 @@ class FakeGitHub:
                 updated[key] = payload[key]
         if not updated["draft"]:
             self._tag_release(rel["repo"], updated["tag_name"], updated["target_commitish"])
+        publishing = rel["draft"] and not updated["draft"]
         rel.update(updated)
         if not rel["draft"] and not rel["published_at"]:
             rel["published_at"] = _now()
+        if publishing or "make_latest" in payload:
+            self._make_latest(rel, payload.get("make_latest", "true"))
         return Response(200, self._release_json(rel, base))
 
     def _delete_release(self, m: re.Match[str], token: str, **_: Any) -> Response:
@@ -950,6 +971,8 @@ class FakeGitHub:
             del self.assets[aid]
             self.asset_data.pop(aid, None)
         del self.releases[rel["id"]]
+        if self.latest.get(rel["repo"]) == rel["id"]:
+            del self.latest[rel["repo"]]
         return Response(204)
 
     def _list_assets(self, m: re.Match[str], query: dict[str, str], base: str,

@@ -102,10 +102,11 @@ class Project:
         write_json(path, result)
         return path
 
-    def write_model(self, meta: dict[str, Any] | None = None) -> Path:
+    def write_model(self, meta: dict[str, Any] | None = None,
+                    content: bytes = b"fake-joblib-bytes") -> Path:
         model = self.path / ".mlgate" / "model" / "model.joblib"
         model.parent.mkdir(parents=True, exist_ok=True)
-        model.write_bytes(b"fake-joblib-bytes")
+        model.write_bytes(content)
         (model.parent / "model.json").write_text(json.dumps(meta or MODEL_META), encoding="utf-8")
         return model
 

@@ -17,6 +17,8 @@ pytest_plugins = ["tests.fakegithub.fixtures"]
 
 REPO = "octo/demo"
 UPLOADS = f"/uploads/repos/{REPO}/releases/*/assets"
+# The model, the trainer's model.json (for `mlgate drift`), the model card, result.json.
+ASSETS = ["model.joblib", "model.json", "model_card.md", "result.json"]
 
 
 @pytest.fixture
@@ -56,8 +58,10 @@ def test_creates_a_release_with_its_assets_then_is_idempotent(
     assert rel["tag_name"] == "churn-v1.0.0"
     assert rel["target_commitish"] == sha
     assert rel["draft"] is False
-    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    # model.json (the trainer's record) ships too, for `mlgate drift` in a scheduled job.
+    assert asset_names(rel) == ASSETS
     data = {fake.assets[a["id"]]["name"]: fake.asset_data[a["id"]] for a in rel["assets"]}
+    assert json.loads(data["model.json"])["data"]["path"] == "data/train.csv"
     assert data["model.joblib"] == b"fake-joblib-bytes"
     assert json.loads(data["result.json"])["head"]["sha"] == sha
     assert data["model_card.md"].decode() == rel["body"]
@@ -154,7 +158,7 @@ def test_transient_upload_failures_are_retried(
     fake.fail_next("POST", UPLOADS, status=502, times=times)
     assert deploy() == 0
     [rel] = releases(fake)
-    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    assert asset_names(rel) == ASSETS
     assert rel["draft"] is False
 
 
@@ -165,7 +169,7 @@ def test_rate_limits_are_waited_out_within_bounds(
     fake.rate_limit_next("POST", f"/repos/{REPO}/releases", status=429, retry_after=0)
     fake.rate_limit_next("POST", UPLOADS, status=403, retry_after=0)
     assert deploy() == 0
-    assert asset_names(releases(fake)[0]) == ["model.joblib", "model_card.md", "result.json"]
+    assert asset_names(releases(fake)[0]) == ASSETS
     # A limit that resets in an hour is not waited for.
     project.train({"accuracy": 0.95, "f1": 0.8})
     fake.rate_limit_next("POST", f"/repos/{REPO}/releases", reset_in=3600)
@@ -206,7 +210,7 @@ def test_a_stale_draft_from_a_killed_run_is_replaced(project: Project, fake: Fak
     assert deploy() == 0
     [rel] = releases(fake)
     assert (rel["tag_name"], rel["draft"], rel["target_commitish"]) == ("churn-v1.0.0", False, sha)
-    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    assert asset_names(rel) == ASSETS
 
 
 def test_failed_publish_leaves_no_release(project: Project, fake: FakeGitHub) -> None:
@@ -302,7 +306,7 @@ def test_failed_publish_after_the_uploads_leaves_no_release_draft_or_tag(
         capsys.readouterr().err)
     uploads = fake.requests_matching("POST", UPLOADS)
     patches = fake.requests_matching("PATCH", f"/repos/{REPO}/releases/*")
-    assert [r["status"] for r in uploads] == [201, 201, 201] and len(patches) == 4
+    assert [r["status"] for r in uploads] == [201] * len(ASSETS) and len(patches) == 4
     assert fake.requests.index(uploads[-1]) < fake.requests.index(patches[0])
     assert fake.releases == {} and fake.assets == {}
     assert fake.tags_for(REPO) == {}

@@ -223,3 +223,69 @@ def test_model_card_escapes_repo_text() -> None:
     assert "x\\|y" in card
     assert "````yaml" in card  # fence longer than the backticks inside
     assert extract_metrics(card) == {"accuracy": 0.91, "f1": 0.8, "val|loss": 0.3}
+
+
+# -- rollback and verify --------------------------------------------------------------------------
+
+def test_config_verify_and_registry() -> None:
+    cfg = parse_deploy_config({"target": "command", "command": "./ship.sh", "verify": "./smoke.sh",
+                               "registry": "gto"})
+    assert (cfg.verify, cfg.registry) == ("./smoke.sh", "gto")
+    assert parse_deploy_config({"target": "gto"}).registry is None
+    with pytest.raises(UsageError, match="registry is for the command target only"):
+        parse_deploy_config({"target": "gto", "registry": "gto"})
+    with pytest.raises(UsageError, match="unknown registry 'pypi'"):
+        parse_deploy_config({"target": "command", "command": "x", "registry": "pypi"})
+    with pytest.raises(UsageError, match="must not be empty") as empty:
+        parse_deploy_config({"target": "gto", "verify": " "})
+    assert empty.value.where == "mlgate.yaml: deploy.verify"
+
+
+def test_plan_rollback_picks_the_previous_version_not_rolled_back() -> None:
+    from mlgate.deploy.rollback import Registry, plan_rollback
+
+    reg = Registry(("1.0.0", "1.0.1", "1.0.2", "1.1.0"), "1.1.0", frozenset({"1.0.2"}))
+    plan = plan_rollback(reg, None, None)
+    assert (plan.source, plan.to, plan.changes) == ("1.1.0", "1.0.1", True)
+    assert plan_rollback(reg, "1.0.2", None).to == "1.0.2"  # --to may put a rolled-back one back
+    same = plan_rollback(reg, "1.1.0", None)
+    assert not same.changes and same.why == "1.1.0 is live already"
+    rerun = plan_rollback(Registry(("1.0.0", "1.0.1"), "1.0.0", frozenset({"1.0.1"}), "42"),
+                          None, "42")
+    assert not rerun.changes and "this run (id 42) rolled back to 1.0.0 already" in rerun.why
+
+
+def test_plan_rollback_with_nothing_to_roll_back_to_is_a_usage_error() -> None:
+    from mlgate.deploy.rollback import Registry, plan_rollback
+
+    with pytest.raises(UsageError, match="no version of this model is deployed"):
+        plan_rollback(Registry((), None), None, None)
+    with pytest.raises(UsageError, match=r"nothing to roll back to: 1\.0\.0 is live"):
+        plan_rollback(Registry(("1.0.0",), "1.0.0"), None, None)
+    with pytest.raises(UsageError, match=r"version 2\.0\.0 is not a deployed version .*1\.0\.0"):
+        plan_rollback(Registry(("1.0.0",), "1.0.0"), "2.0.0", None)
+
+
+def test_rollback_notes_round_trip_through_markers() -> None:
+    from datetime import datetime, timezone
+
+    from mlgate.deploy.rollback import (
+        MADE_LIVE,
+        TAKEN_DOWN,
+        Plan,
+        markers,
+        rollback_note,
+        rolled_back_versions,
+    )
+
+    plan = Plan(to="1.0.0", source="1.0.1")
+    when = datetime(2026, 11, 26, 9, 30, tzinfo=timezone.utc)
+    note = rollback_note(MADE_LIVE, plan, "7", "https://github.com/o/r/actions/runs/7", when)
+    assert "**Rollback:** 1.0.0 was made live again on 2026-11-26 09:30 UTC by [workflow run 7]" \
+        in note
+    body = "card" + note + rollback_note(TAKEN_DOWN, plan, None, None, when)
+    found = markers(body + "<!-- mlgate-rollback {not json} -->")
+    assert [(m.kind, m.source, m.to, m.run) for m in found] == [
+        (MADE_LIVE, "1.0.1", "1.0.0", "7"), (TAKEN_DOWN, "1.0.1", "1.0.0", None)]
+    assert rolled_back_versions([("1.0.0", []), ("1.0.1", []), ("1.0.0", found[:1])]) == {"1.0.1"}
+    assert rolled_back_versions([("1.0.1", found[:1]), ("1.0.1", [])]) == frozenset()

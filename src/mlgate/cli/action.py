@@ -27,7 +27,9 @@ from mlgate.errors import (
     UsageError,
 )
 
-STEPS = ("pull", "train", "compare", "report", "gate", "deploy", "drift")
+STEPS = ("pull", "train", "compare", "report", "gate", "deploy", "drift", "rollback")
+# Steps that are a mode of another command: the command line they start with.
+COMMAND_OF = {"rollback": ("deploy", "--rollback")}
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ INPUTS: dict[str, tuple[Input, ...]] = {
         Input("dry-run", "--dry-run", "bool"),
         FAIL_ON_DRIFT,
     ),
+    "rollback": (
+        Input("target", "--target"),
+        Input("to", "--to"),
+        Input("stage", "--stage"),
+        Input("command", "--command"),
+    ),
 }
 
 GATE_FAILED = (
@@ -105,6 +113,8 @@ SERVICE_HINTS = {
     "report": "check that the token has 'pull-requests: write' and 'checks: write' "
     "permissions, then re-run",
     "deploy": "check the deploy target's credentials (a release needs 'contents: write'), "
+    "then re-run",
+    "rollback": "check the deploy target's credentials (a release needs 'contents: write'), "
     "then re-run",
 }
 
@@ -165,7 +175,7 @@ def step_argv(step: str, env: Mapping[str, str], cwd: Path) -> list[str]:
     """The command line for ``step`` from the action inputs in ``env``."""
     if step not in INPUTS:
         raise UsageError(f"unknown step '{step}'", fix=f"use one of: {', '.join(STEPS)}")
-    argv = [step]
+    argv = list(COMMAND_OF.get(step, (step,)))
     for inp in inputs_of(step):
         values = _values(inp, env, cwd)
         if inp.flag and values:

@@ -1,4 +1,4 @@
-"""Ship the model when the gate passed: github-release, gto or command."""
+"""Ship the model when the gate passed: github-release, gto or command; or roll back."""
 
 from __future__ import annotations
 
@@ -23,13 +23,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="gto: the stage to assign (default: deploy.stage, else prod)")
     add("--command", metavar="CMD",
         help="command target: the command to run (default: deploy.command)")
+    add("--rollback", action="store_true",
+        help="put the previous version back (github-release: it becomes the latest release "
+        "again; gto: the stage is assigned to it; command: the command runs with "
+        "MLGATE_ROLLBACK=1 and its files); needs no result.json")
+    add("--to", metavar="X.Y.Z",
+        help="with --rollback: the version to put back (default: the one before the live one)")
 
 
 def run(args: argparse.Namespace) -> int:
     from mlgate.adapters.actions import GitHubEnv
     from mlgate.cli.args import project
-    from mlgate.services.deploy import DeployOptions, run_deploy
+    from mlgate.errors import UsageError
+    from mlgate.services.deploy import DeployOptions, run_deploy, run_rollback
 
+    if args.to is not None and not args.rollback:
+        raise UsageError("--to is for --rollback", fix="add --rollback, or drop --to")
+    if args.rollback and (args.force or args.model_version or args.result):
+        raise UsageError("--rollback does not take --force, --version or --result",
+                         fix="use --to VERSION to choose the version to put back")
     config, paths = project(args)
     options = DeployOptions(
         config=config,
@@ -41,6 +53,17 @@ def run(args: argparse.Namespace) -> int:
         version=args.model_version,
         stage=args.stage,
         command=args.command,
+        rollback=args.rollback,
+        to=_version(args.to),
     )
-    run_deploy(options, GitHubEnv.from_env())
+    if args.rollback:
+        run_rollback(options, GitHubEnv.from_env())
+    else:
+        run_deploy(options, GitHubEnv.from_env())
     return 0
+
+
+def _version(text: str | None) -> str | None:
+    from mlgate.deploy.version import normalize_version
+
+    return None if text is None else normalize_version(text, "--to")

@@ -11,6 +11,7 @@ from mlgate.adapters.git import Git
 from mlgate.core.result import Result
 from mlgate.deploy.champion import Champion
 from mlgate.deploy.config import DeployConfig
+from mlgate.deploy.rollback import Plan, Registry
 
 
 @dataclass
@@ -20,7 +21,7 @@ class DeployContext:
     name: str
     commit: str
     config: DeployConfig
-    parsed: Result  # result.json, typed: the verdict and the commit come from here
+    parsed: Result | None  # result.json, typed (None for a rollback, which needs none)
     result_path: Path
     model_path: Path
     model_meta: dict[str, Any] | None
@@ -38,7 +39,19 @@ class DeployContext:
     def result(self) -> dict[str, Any]:
         """result.json as a document, for the model card, champion/challenger and the targets
         (they read the document's metrics as they are written)."""
+        if self.parsed is None:
+            return {}
         return dict(self.parsed.raw) if self.parsed.raw else self.parsed.to_json()
+
+    @property
+    def run_id(self) -> str | None:
+        return self.env.get("GITHUB_RUN_ID") or None
+
+    @property
+    def run_url(self) -> str | None:
+        if not (self.run_id and self.gh.repository):
+            return None
+        return f"{self.gh.server_url}/{self.gh.repository}/actions/runs/{self.run_id}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class Deployed:
     url: str = ""
     already: bool = False
     detail: str = ""
+    rolled_back: bool = False  # this commit's model was deployed, then rolled back
 
 
 class Target(Protocol):
@@ -61,3 +75,10 @@ class Target(Protocol):
 
     def deploy(self, version: str, card: str) -> Deployed:
         """Ship the model; on failure leave nothing half made."""
+
+    def registry(self) -> Registry:
+        """The deployed versions, the live one, the rolled-back ones (for a rollback)."""
+
+    def restore(self, plan: Plan) -> Deployed:
+        """Make ``plan.to`` live again and record the rollback; a clear error when another run
+        changed what is live since :meth:`registry` was read."""

@@ -13,8 +13,10 @@ BUMPS = ("major", "minor", "patch")
 DEFAULT_MODEL_PATH = ".mlgate/model/model.joblib"
 DEFAULT_STAGE = "prod"
 DEFAULT_REMOTE = "origin"
+REGISTRIES = ("github-release", "gto")
 KNOWN_KEYS = (
     "target", "stage", "command", "version", "model", "tag-prefix", "bump", "remote", "champion",
+    "verify", "registry",
 )
 
 
@@ -29,6 +31,8 @@ class DeployConfig:
     bump: str = "patch"
     remote: str = DEFAULT_REMOTE
     champion: bool = True
+    verify: str | None = None  # run after every deploy; a failure rolls back
+    registry: str | None = None  # command target: where each model is also recorded
 
     def release_prefix(self, model_name: str) -> str:
         return self.tag_prefix if self.tag_prefix is not None else f"{model_name}-v"
@@ -70,6 +74,8 @@ def parse_deploy_config(
         bump=bump,
         remote=_string(data, "remote", where) or DEFAULT_REMOTE,
         champion=champion,
+        verify=_string(data, "verify", where),
+        registry=_registry(data, target, where),
     )
 
 
@@ -144,3 +150,17 @@ def _tag_prefix(data: dict[str, Any], where: str) -> str | None:
     if prefix is not None and not isinstance(prefix, str):
         raise UsageError("must be a string", where=f"{where}: deploy.tag-prefix")
     return prefix
+
+
+def _registry(data: dict[str, Any], target: str, where: str) -> str | None:
+    """``registry:`` records the command target's models (for rollback); other targets are
+    their own registry."""
+    registry = _string(data, "registry", where)
+    if registry is None:
+        return None
+    if target != "command":
+        raise UsageError(
+            f"registry is for the command target only (the {target} target is its own registry)",
+            where=f"{where}: deploy.registry", fix="remove deploy.registry",
+        )
+    return _one_of(registry, REGISTRIES, "registry", where)

@@ -18,11 +18,27 @@ from typing import Any
 from mlgate.adapters.github import GitHubApi, policy_from_env
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, extract_metrics, metrics_from_result_doc
+from mlgate.deploy.rollback import (
+    MADE_LIVE,
+    TAKEN_DOWN,
+    Plan,
+    Registry,
+    concurrent_change,
+    markers,
+    rollback_note,
+)
 from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
 from mlgate.errors import MlgateError, ServiceError, UsageError
 
 CARD_ASSET = "model_card.md"
 RESULT_ASSET = "result.json"
+MODEL_JSON_ASSET = "model.json"
+
+
+def taken_down(body: str | None, version: str) -> bool:
+    """Whether the release notes say this version was rolled back (and not made live since)."""
+    found = markers(body)
+    return bool(found) and found[-1].kind == TAKEN_DOWN and found[-1].source == version
 
 
 def _metrics_from_asset(name: str, data: Any) -> dict[str, float] | None:
@@ -84,9 +100,11 @@ class GitHubReleaseTarget:
         for release in self.releases():
             if release.draft or release.target_commitish != self.ctx.commit:
                 continue
+            version = self._version(release)
             return Deployed(
-                version=self._version(release), url=str(release.html_url), already=True,
+                version=version, url=str(release.html_url), already=True,
                 detail=f"release {release.tag_name} exists for this commit",
+                rolled_back=taken_down(release.body, version),
             )
         return None
 
@@ -97,10 +115,10 @@ class GitHubReleaseTarget:
         ]
 
     def champion(self) -> Champion | None:
-        published = self._published()
-        if not published:
+        live = self.registry().live
+        if live is None:
             return None
-        latest = max(published, key=lambda r: parse_version(self._version(r)) or (0, 0, 0))
+        latest = self._by_version()[live]
         metrics = extract_metrics(latest.body) or self._result_asset_metrics(latest) or {}
         commitish = str(latest.target_commitish or "")
         return Champion(
@@ -145,11 +163,15 @@ class GitHubReleaseTarget:
         if not card_path.is_file():
             card_path.parent.mkdir(parents=True, exist_ok=True)
             card_path.write_text(card, encoding="utf-8")
-        return [
+        assets = [
             (model, model.name, "application/octet-stream"),
             (self.ctx.result_path, RESULT_ASSET, "application/json"),
             (card_path, CARD_ASSET, "text/markdown"),
         ]
+        meta = model.parent / MODEL_JSON_ASSET  # for `mlgate drift` in a scheduled job
+        if meta.is_file() and model.name != MODEL_JSON_ASSET:
+            assets.append((meta, MODEL_JSON_ASSET, "application/json"))
+        return assets
 
     def deploy(self, version: str, card: str) -> Deployed:
         tag = f"{self.prefix}{version}"
@@ -237,3 +259,85 @@ class GitHubReleaseTarget:
         if tag is not None:  # no tag (404): publishing failed before GitHub created it
             with contextlib.suppress(MlgateError):
                 self.api.delete_tag(tag)
+
+    # -- rollback -----------------------------------------------------------------------------
+
+    def _by_version(self) -> dict[str, Any]:
+        return {self._version(r): r for r in self._published()}
+
+    def _latest_tag(self) -> str | None:
+        """The tag of the repository's latest release (what releases/latest serves)."""
+        from github import GithubException
+
+        repo = self.api.repo()
+
+        def read() -> str | None:
+            try:
+                return str(repo.get_latest_release().tag_name)
+            except GithubException as err:
+                if err.status == 404:
+                    return None
+                raise
+
+        return self.api.call("read the latest release", read)
+
+    def registry(self, refresh: bool = False) -> Registry:
+        """Live is the repository's latest release when it is this model's; else (another
+        model's release is the latest) the highest version not rolled back."""
+        if refresh:
+            self.releases(refresh=True)
+        found = self._by_version()
+        down = frozenset(v for v, r in found.items() if taken_down(r.body, v))
+        latest = self._latest_tag() or ""
+        live: str | None = latest[len(self.prefix):]
+        if not latest.startswith(self.prefix) or live not in found:
+            up = [v for v in found if v not in down]
+            live = max(up, key=lambda v: parse_version(v) or (0, 0, 0)) if up else None
+        if live is None:
+            return Registry(tuple(found), None, down)
+        last = markers(found[live].body)
+        run = last[-1].run if last and last[-1].kind == MADE_LIVE and last[-1].to == live else None
+        return Registry(tuple(found), live, down, run, str(found[live].html_url))
+
+    def restore(self, plan: Plan) -> Deployed:
+        """The release of ``plan.to`` becomes the latest again; both releases' notes record it."""
+        now = self.registry(refresh=True)
+        if now.live != plan.source:
+            raise concurrent_change(plan, now.live)
+        found = self._by_version()
+        target, source = found[plan.to], found.get(plan.source)
+        run_id, run_url = self.ctx.run_id, self.ctx.run_url
+        body = (target.body or "") + rollback_note(MADE_LIVE, plan, run_id, run_url)
+        self.api.call(
+            f"make release {target.tag_name} the latest again",
+            lambda: target.update_release(name=target.name or target.tag_name, message=body,
+                                          make_latest="true"),
+        )
+        if source is not None:
+            down = (source.body or "") + rollback_note(TAKEN_DOWN, plan, run_id, run_url)
+            self.api.call(
+                f"record the rollback in release {source.tag_name}",
+                lambda: source.update_release(name=source.name or source.tag_name,
+                                              message=down),
+            )
+        return Deployed(version=plan.to, url=str(target.html_url),
+                        detail=f"release {target.tag_name} is the latest release again")
+
+    def download(self, version: str, dest: Path) -> dict[str, Path]:
+        """Every asset of the release of ``version``, saved in ``dest``: {name: path}."""
+        release = self._by_version()[version]
+        dest.mkdir(parents=True, exist_ok=True)
+        saved: dict[str, Path] = {}
+        assets = self.api.call(f"list the assets of {release.tag_name}",
+                               lambda: list(release.get_assets()))
+        for asset in assets:
+            path = dest / Path(str(asset.name)).name
+            part = path.with_name(f".{path.name}.part")
+
+            def get(a: Any = asset, to: Path = part) -> None:
+                a.download_asset(str(to), chunk_size=1 << 20)
+
+            self.api.call(f"download {asset.name} of release {release.tag_name}", get)
+            part.replace(path)
+            saved[path.name] = path
+        return saved

@@ -7,6 +7,7 @@ remote is left with a version that has no stage (or the reverse).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +15,14 @@ from mlgate.adapters.git import push_failed
 from mlgate.core.metrics import discover_metrics_files, load_metrics
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics, embed_metrics, extract_metrics
+from mlgate.deploy.rollback import (
+    MADE_LIVE,
+    Plan,
+    Registry,
+    concurrent_change,
+    markers,
+    rollback_note,
+)
 from mlgate.deploy.version import next_version, parse_version, versions_with_prefix
 from mlgate.errors import ServiceError, UsageError
 
@@ -84,6 +93,10 @@ class GtoTarget:
         version = self._version_at(self.ctx.commit)
         if version is None:
             return None
+        if version in self.registry().rolled_back:
+            tag = version_tag(self.name, version)
+            return Deployed(version=version, url=self._url(tag), already=True, rolled_back=True,
+                            detail=f"{tag} was rolled back in stage {self.stage}")
         current = self._in_stage()
         if current is None or current.commit_hexsha != self.ctx.commit:
             return None
@@ -189,15 +202,117 @@ class GtoTarget:
             raise tag_failed(version, err) from err
         return created
 
-    def _push(self, tags: list[str]) -> None:
+    def _push(self, tags: list[str], plan: Plan | None = None) -> None:
         refs = [f"refs/tags/{t}" for t in tags]
         proc = self.git.run("push", "--atomic", self.remote, *refs, check=False)
+        if proc.returncode != 0 and plan is not None and "already exists" in proc.stderr:
+            # Another run pushed the same stage tag first (the caller deletes ours).
+            raise concurrent_change(plan, None, f"the remote has the stage tags "
+                                    f"{', '.join(tags)} already, pushed by another run")
         if proc.returncode != 0:
             raise push_failed(
                 self.remote, f"the tags {', '.join(tags)}", proc.stderr, where="git push",
                 fix="check the remote's permissions (the workflow needs `contents: write`); "
                 "no tag was left behind, re-run the deploy",
             )
+
+
+    # -- rollback -----------------------------------------------------------------------------
+    # GTO shows the highest version that has an active assignment in the stage, so a rollback
+    # unassigns the versions above the one put back (and assigns that one if it is not active).
+
+    def _stage_tags(self) -> list[str]:
+        """The stage's assignment and unassignment tags (``name#stage#N``, ``name#stage!#N``),
+        oldest first."""
+        found = []
+        for pattern in (f"{self.name}#{self.stage}#*", f"{self.name}#{self.stage}!#*"):
+            for tag in self.git.tags(pattern):
+                number = tag.rsplit("#", 1)[-1]
+                found.append((int(number) if number.isdigit() else -1, tag))
+        return [tag for _, tag in sorted(found)]
+
+    def _live_version(self) -> str | None:
+        current = self._in_stage()
+        return str(current.version).removeprefix("v") if current is not None else None
+
+    def _active(self) -> list[str]:
+        """Every version with an active assignment in the stage."""
+        import gto.api
+
+        found = gto.api.find_versions_in_stage(str(self.ctx.root), self.name, self.stage,
+                                               versions_per_stage=-1)
+        found = found if isinstance(found, list) else [found] if found else []
+        return [str(v.version).removeprefix("v") for v in found]
+
+    def registry(self) -> Registry:
+        prefix = f"{self.name}@v"
+        versions = tuple(versions_with_prefix(self.git.tags(f"{prefix}*"), prefix))
+        tags = self._stage_tags()
+        assigned = set()
+        for tag in tags:
+            commit = self.git.rev(tag) if "!#" not in tag else None
+            version = self._version_at(commit) if commit else None
+            if version:
+                assigned.add(version)
+        live = self._live_version() if tags else None
+        found = markers(self.git.tag_message(tags[-1])) if tags else []
+        run = found[-1].run if found and found[-1].kind == MADE_LIVE and found[-1].to == live \
+            else None
+        url = self._url(version_tag(self.name, live)) if live else ""
+        down = frozenset(assigned - set(self._active())) if tags else frozenset()
+        return Registry(versions, live, down, run, url)
+
+    def restore(self, plan: Plan) -> Deployed:
+        """Unassign the versions above ``plan.to`` and assign it when it is not active: new
+        stage tags, pushed in one atomic push."""
+        live = self._live_version()
+        if live is None or live != plan.source:
+            raise concurrent_change(plan, live)
+        key = parse_version(plan.to) or (0, 0, 0)
+        active = self._active()
+        above = [v for v in active if (parse_version(v) or (0, 0, 0)) > key]
+        note = rollback_note(MADE_LIVE, plan, self.ctx.run_id, self.ctx.run_url).strip()
+        # GTO orders a version's events by their tag time in whole seconds.
+        time.sleep(1.01 - time.time() % 1)
+        before = set(self.git.tags(f"{self.name}*"))
+        try:
+            created = self._rollback_tags(plan, above, plan.to not in active, note)
+            self._push(created, plan)
+        except BaseException:
+            self.git.delete_tags(sorted(set(self.git.tags(f"{self.name}*")) - before))
+            raise
+        tag = version_tag(self.name, plan.to)
+        return Deployed(version=plan.to, url=self._url(tag),
+                        detail=f"pushed {', '.join(created)}: stage {self.stage} is {tag} again")
+
+    def _rollback_tags(self, plan: Plan, above: list[str], assign: bool, note: str) -> list[str]:
+        import gto.api
+        from gto.exceptions import GTOException
+        from scmrepo.exceptions import SCMError
+
+        author, email = self._identity()
+        message = f"Rollback of {self.name} in stage {self.stage} (mlgate deploy --rollback)" \
+            f"\n\n{note}"
+        created = []
+        try:
+            for version in above:
+                event = gto.api.unassign(str(self.ctx.root), self.name, stage=self.stage,
+                                         version=f"v{version}", message=message,
+                                         author=author, author_email=email)
+                created.append(str(event.tag))
+            if assign:
+                event = gto.api.assign(str(self.ctx.root), self.name, self.stage,
+                                       version=f"v{plan.to}", message=message, author=author,
+                                       author_email=email, force=True)
+                created.append(str(event.tag))
+        except GTOException as err:
+            raise UsageError(f"gto refused: {err}", where="deploy --rollback (gto)") from err
+        except (SCMError, OSError) as err:
+            raise tag_failed(plan.to, err) from err
+        return created
+
+    def commit_of(self, version: str) -> str | None:
+        return self.git.rev(version_tag(self.name, version))
 
 
 def tag_failed(version: str, err: Exception) -> ServiceError:

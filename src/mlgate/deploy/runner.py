@@ -28,6 +28,7 @@ from mlgate.deploy.champion import (
 )
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
+from mlgate.deploy.postdeploy import live_before, verify
 from mlgate.errors import GateFailed, MlgateError, UsageError
 from mlgate.report.escape import md
 
@@ -72,10 +73,15 @@ def _warn(text: str) -> None:
         print(f"mlgate: warning: {text}", file=sys.stderr)
 
 
-def _failed_outputs(ctx: DeployContext) -> None:
+def _failed_outputs(ctx: DeployContext, err: MlgateError) -> None:
+    from mlgate.deploy.postdeploy import VerifyFailed
+
+    failed = err if isinstance(err, VerifyFailed) else None
     set_output("deployed", "false", ctx.gh)
-    set_output("version", "", ctx.gh)
-    set_output("url", "", ctx.gh)
+    set_output("version", failed.live if failed else "", ctx.gh)
+    set_output("url", failed.url if failed else "", ctx.gh)
+    if failed:
+        set_output("rolled-back", "true" if failed.rolled_back else "false", ctx.gh)
 
 
 _FORCE = (
@@ -98,6 +104,9 @@ def _refuse(
 
 def check_refusals(ctx: DeployContext, base: str, force: bool) -> list[str]:
     """The reasons to refuse; raises unless ``force`` (then they are returned, to be shown)."""
+    if ctx.parsed is None:
+        raise UsageError("deploy needs result.json", where=str(ctx.result_path),
+                         fix="run `mlgate compare` first")
     reasons = gate_refusals(ctx.parsed)
     result_sha = ctx.parsed.head.sha
     if result_sha and result_sha != ctx.commit:
@@ -143,7 +152,7 @@ def deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> Dep
     try:
         return _deploy(ctx, rules, base, force)
     except MlgateError as err:
-        _failed_outputs(ctx)
+        _failed_outputs(ctx, err)
         if not isinstance(err, GateFailed):
             append_summary(
                 f"## mlgate deploy: failed ({ctx.name})\n\n"
@@ -157,6 +166,15 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> De
     forced = check_refusals(ctx, base, force)
     target = make_target(ctx)
     before = target.existing()
+    if before is not None and before.rolled_back:
+        append_summary(f"## mlgate deploy: refused ({ctx.name})\n\n{before.version} of this "
+                       "commit was deployed, then rolled back\n", ctx.gh)
+        raise GateFailed(
+            f"deploy refused: {ctx.name} {before.version} of this commit was deployed, then "
+            f"rolled back ({before.detail})",
+            fix="deploy a new commit, or make this version live again with "
+            f"`mlgate deploy --rollback --to {before.version}`",
+        )
     if before is not None:
         print(f"mlgate deploy: {ctx.name} {before.version} is already deployed from this commit "
               f"({before.detail}); nothing to do")
@@ -177,7 +195,10 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> De
     ctx.card_path.parent.mkdir(parents=True, exist_ok=True)
     ctx.card_path.write_text(card, encoding="utf-8")
     print(f"mlgate deploy: model card written to {ctx.card_path}")
+    live = live_before(ctx, target)
     done = target.deploy(version, card)
+    if ctx.config.verify:
+        verify(ctx, target, done, live)
     _report(ctx, done, forced)
     return DeployOutcome(deployed=done, forced=forced, decision=decision)
 

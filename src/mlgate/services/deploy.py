@@ -1,4 +1,5 @@
-"""``mlgate deploy``: ship the model when the gate passed, to github-release, gto or a command."""
+"""``mlgate deploy``: ship the model when the gate passed, to github-release, gto or a command;
+``mlgate deploy --rollback``: put the previous (or a given) version back."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from mlgate.core.result import load_result
 from mlgate.core.thresholds import parse_rules
 from mlgate.deploy.base import DeployContext
 from mlgate.deploy.config import DeployConfig
-from mlgate.deploy.runner import DeployOutcome, deploy, read_model_meta
+from mlgate.deploy.postdeploy import RollbackOutcome, rollback
+from mlgate.deploy.runner import DeployOutcome, deploy, make_target, read_model_meta
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class DeployOptions:
     version: str | None = None
     stage: str | None = None
     command: str | None = None
+    rollback: bool = False  # --rollback
+    to: str | None = None  # --to: the version to roll back to (default: the previous one)
 
 
 def run_deploy(options: DeployOptions, gh: GitHubEnv) -> DeployOutcome:
@@ -42,6 +46,14 @@ def run_deploy(options: DeployOptions, gh: GitHubEnv) -> DeployOutcome:
     return deploy(ctx, rules, config.deploy_base_branch(options.base), options.force)
 
 
+def run_rollback(options: DeployOptions, gh: GitHubEnv) -> RollbackOutcome:
+    settings = options.config.deploy_settings(
+        {"target": options.target, "stage": options.stage, "command": options.command}
+    )
+    ctx = build_context(options, settings, gh)
+    return rollback(ctx, make_target(ctx), options.to)
+
+
 def build_context(options: DeployOptions, settings: DeployConfig, gh: GitHubEnv) -> DeployContext:
     from mlgate.adapters.git import Git
 
@@ -49,13 +61,15 @@ def build_context(options: DeployOptions, settings: DeployConfig, gh: GitHubEnv)
     result_path = paths.result_file(options.result_file)
     if not result_path.is_absolute():
         result_path = root / result_path
-    parsed = load_result(result_path)
+    # A rollback needs no result.json (it runs from a workflow_dispatch, say).
+    parsed = None if options.rollback else load_result(result_path)
     model_path = paths.deploy_model(options.config, settings)
     git = Git(root)
     return DeployContext(
         root=root, out=paths.out, name=options.config.model_name(root), commit=git.head(),
         config=settings, parsed=parsed, result_path=result_path.resolve(),
-        model_path=model_path, model_meta=read_model_meta(model_path), gh=gh, git=git,
+        model_path=model_path,
+        model_meta=None if options.rollback else read_model_meta(model_path), gh=gh, git=git,
         metrics_files=options.config.metrics, env=dict(os.environ),
     )
 

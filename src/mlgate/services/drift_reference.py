@@ -2,9 +2,11 @@
 
 The reference is ``--reference FILE`` when given, else the training data of the deployed
 model: the path and SHA-256 that the trainer recorded in ``<out>/model/model.json`` (or in
-``--model FILE``). When the workspace file is missing or has other contents, that version is
-fetched with DVC (``dvc.api.open`` at the commit recorded in the model JSON) into
-``<out>/drift/``, and its hash is checked.
+``--model FILE``). Without either file, on GitHub, the ``model.json`` asset of the model's
+live release (the repository's latest release, when it is this model's; ``github-release``
+deploys ship it) is downloaded to ``<out>/drift/model.json``. When the workspace file is
+missing or has other contents, that version is fetched with DVC (``dvc.api.open`` at the
+commit recorded in the model JSON) into ``<out>/drift/``, and its hash is checked.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def model_reference(root: Path, out: Path, model_arg: str | None, log: Log) -> D
     """The deployed model's training data, from the workspace or fetched with DVC."""
     meta_path = Path(model_arg) if model_arg else out / MODEL_JSON
     meta_path = meta_path if meta_path.is_absolute() else root / meta_path
+    if not model_arg and not meta_path.is_file():
+        meta_path = release_model_json(root, out / FETCH_DIR / "model.json", log) or meta_path
     shown = model_arg or _rel(meta_path, root)
     meta = load_model_json(meta_path, shown)
     rel, sha = meta["data"]["path"], meta["data"]["sha256"]
@@ -110,6 +114,52 @@ def model_reference(root: Path, out: Path, model_arg: str | None, log: Log) -> D
             f"{sha[:12]}...", where=shown,
             fix="the model was trained on uncommitted data: pass --reference FILE")
     return DataFile(fetched, rel, sha, "dvc", commit, meta)
+
+
+def release_model_json(root: Path, dest: Path, log: Log) -> Path | None:
+    """``model.json`` of the model's live release (the repository's latest release when its
+    tag is this model's), saved to ``dest``; None off GitHub, without a github-release deploy
+    configured, or when the release has none."""
+    from mlgate.adapters.actions import GitHubEnv
+    from mlgate.config import load_config
+
+    gh = GitHubEnv.from_env()
+    config = load_config(None, root)
+    if not (gh.repository and gh.token and config.deploy):
+        return None
+    settings = config.deploy_settings({})
+    if "github-release" not in (settings.target, settings.registry):
+        return None
+    prefix = settings.release_prefix(config.model_name(root))
+    from mlgate.adapters.github import GitHubApi, policy_from_env
+
+    api = GitHubApi(gh.api_url, gh.token, gh.repository, policy_from_env(), lazy=False,
+                    permissions="contents: read")
+    tag = api.call("download model.json of the latest release",
+                   lambda: _download_model_json(api, prefix, dest))
+    if tag is None:
+        return None
+    log(f"drift: the model JSON is release {tag}'s model.json")
+    return dest
+
+
+def _download_model_json(api: Any, prefix: str, dest: Path) -> str | None:
+    from github import GithubException
+
+    try:
+        release = api.repo().get_latest_release()
+    except GithubException as err:
+        if err.status == 404:
+            return None
+        raise
+    if not str(release.tag_name).startswith(prefix):
+        return None
+    for asset in release.get_assets():
+        if asset.name == "model.json":
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            asset.download_asset(str(dest), chunk_size=1 << 16)
+            return str(release.tag_name)
+    return None
 
 
 def _suffix(rel: str) -> str:
