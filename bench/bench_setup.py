@@ -11,6 +11,9 @@ Each round, in this order, times:
 - warm: what actions/cache restores on a hit: $RUNNER_TEMP emptied, the venv saved after the
   cold run restored from a zstd tar (timed apart: "restore"), then install.sh, still without uv.
 
+First, once: getting uv on a runner without it, the old way (`python -m venv` + `pip install
+uv`) against fetch_uv.py (the lock's uv wheel from the index's JSON page).
+
 Prints every figure, the medians and the ratios cold / raw and warm / raw. The targets
 (issue 17): warm <= 5 s, cold <= 1.5x raw. Nothing here asserts a time. It downloads the
 packages (about 150 MB for dvc,train) twice per round.
@@ -34,16 +37,21 @@ SETUP = ROOT / "actions" / "setup"
 LOCK = SETUP / "constraints.txt"
 
 
+def locked_uv() -> str:
+    """The uv version pinned in the lock."""
+    return next(
+        line.split("==")[1].split(";")[0].strip()
+        for line in LOCK.read_text(encoding="utf-8").splitlines()
+        if line.startswith("uv==")
+    )
+
+
 def find_uv(tmp: Path) -> str:
     """uv for the raw baseline: the one on PATH, else the lock's version fetched once."""
     found = shutil.which("uv")
     if found:
         return found
-    version = next(
-        line.split("==")[1].split(";")[0].strip()
-        for line in LOCK.read_text(encoding="utf-8").splitlines()
-        if line.startswith("uv==")
-    )
+    version = locked_uv()
     out = subprocess.run(
         [sys.executable, str(SETUP / "fetch_uv.py"), version, str(tmp / "bench-uv")],
         check=True, capture_output=True, text=True,
@@ -112,6 +120,20 @@ def one_round(uv: str, tmp: Path, extras: str, n: int) -> dict[str, float]:
     return figures
 
 
+def bootstrap(tmp: Path) -> tuple[float, float]:
+    """(seconds of venv + pip install uv, seconds of fetch_uv.py), both from nothing."""
+    env = base_env(tmp / "boot", "")
+    env["PIP_NO_CACHE_DIR"] = "1"
+    venv = tmp / "boot" / "venv"
+    old = timed(["bash", "-c", f'"{sys.executable}" -m venv "{venv}" && '
+                 f'"{venv}/bin/python" -m pip install -q uv'], env)  # fmt: skip
+    version = locked_uv()
+    new = timed([sys.executable, str(SETUP / "fetch_uv.py"), version, str(tmp / "boot" / "uv")],
+                env)  # fmt: skip
+    shutil.rmtree(tmp / "boot")
+    return old, new
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
@@ -133,12 +155,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-setup-") as name:
         tmp = Path(name)
         uv = find_uv(tmp)
+        old, new = bootstrap(tmp)
+        print(f"uv on a runner without it: venv + pip install uv {old:.2f} s, "
+              f"fetch_uv.py {new:.2f} s ({old / new:.1f}x faster)")  # fmt: skip
         print(f"extras: {args.extras}; raw baseline with {uv}")
         rounds = []
         for n in range(args.rounds):
             figures = one_round(uv, tmp, args.extras, n)
             print(f"round {n + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()))
             rounds.append(figures)
+    if not rounds:
+        return
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     shown = ", ".join(f"{k} {v:.2f}" for k, v in med.items())
     print(f"\nmedian of {args.rounds} rounds (s): {shown}")
