@@ -7,8 +7,10 @@ What stands in for GitHub here:
   workflow's own repository by that copy);
 - ``mlgate/mlgate@v1``: a copy of this repository's action files and package
   (``make_action_repo``), mapped with ``--local-repository``;
-- ``actions/cache``, ``actions/upload-artifact``, ``actions/download-artifact``: small
-  composite stubs (``write_stub_actions``) that keep artifacts in a local directory;
+- ``actions/cache``: the no-op stand-in documented in docs/actions.md (read from there), which
+  logs the key it was asked for to ``$ACT_CACHE_LOG``;
+- ``actions/upload-artifact``, ``actions/download-artifact``: small composite stubs
+  (``write_stub_actions``) that keep artifacts in a local directory;
 - the REST API: ``tests.fakegithub`` (``GITHUB_API_URL`` is passed with ``--env``);
 - the repository name: act reads it from a git remote; projects get a remote named ``github``
   (``https://github.com/OWNER/NAME.git``) used only for that, so that ``origin`` can be a real
@@ -62,28 +64,18 @@ def make_action_repo(dest: Path) -> Path:
     return dest
 
 
-_CACHE_STUB = """\
-name: cache (test stub)
-description: Restores nothing; records its inputs in $E2E_ARTIFACTS/actions-cache.txt.
-inputs:
-  path: {description: paths, required: false}
-  key: {description: key, required: false}
-outputs:
-  cache-hit: {description: always false, value: "false"}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      env:
-        CACHE_PATH: ${{ inputs.path }}
-        CACHE_KEY: ${{ inputs.key }}
-      run: |
-        set -euo pipefail
-        mkdir -p "$E2E_ARTIFACTS"
-        printf 'path=%s\\nkey=%s\\n' "$CACHE_PATH" "$CACHE_KEY" \\
-          >> "$E2E_ARTIFACTS/actions-cache.txt"
-        echo "actions/cache stub - nothing restored"
-"""
+DOCS = REPO_ROOT / "docs" / "actions.md"
+
+
+def documented_block(name: str) -> str:
+    """The fenced block between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in
+    docs/actions.md: the act recipe that the docs give users is the one the tests run."""
+    text = DOCS.read_text(encoding="utf-8")
+    inner = text.split(f"<!-- {name}:start -->", 1)[1].split(f"<!-- {name}:end -->", 1)[0]
+    lines = inner.strip().splitlines()
+    assert lines[0].startswith("```") and lines[-1] == "```", f"{name}: one fenced block"
+    return "\n".join(lines[1:-1]) + "\n"
+
 
 _UPLOAD_STUB = """\
 name: upload-artifact (test stub)
@@ -154,7 +146,7 @@ runs:
 def write_stub_actions(root: Path) -> dict[str, Path]:
     """Write the stub actions under ``root``; returns ``{"owner/name@ref": dir}``."""
     stubs = {
-        "actions/cache@v5": _CACHE_STUB,
+        "actions/cache@v5": documented_block("act-cache-stub"),
         "actions/upload-artifact@v6": _UPLOAD_STUB,
         "actions/download-artifact@v7": _DOWNLOAD_STUB,
     }
@@ -275,25 +267,19 @@ class ActRunner:
         capture = run_dir / "capture"
         capture.mkdir()
         flow = instrument_workflow(workflow, run_dir / "workflow" / workflow.name)
-        cmd: list[str] = [
-            binary, event_name,
-            "-W", str(flow),
-            "-e", str(event_path),
-            "-P", "ubuntu-latest=-self-hosted",
-            "--no-cache-server",
-            "--remote-name", ACT_REMOTE,
-            "--action-cache-path", str(run_dir / "act-cache"),
+        cmd = act_command(
+            binary, event_name, flow, event_path,
+            action_repo=self.action_repo, stubs=self.stubs, api_url=api_url, token=token,
+            cache_dir=run_dir / "act-cache",
+        )  # fmt: skip
+        cmd += [
             "--json",
-            "--local-repository", f"{ACTION_REF}={self.action_repo}",
-            "--env", f"GITHUB_API_URL={api_url}",
             "--env", f"E2E_CAPTURE={capture}",
             # act resets the summary file at every step: the actions keep a copy on request.
             "--env", f"MLGATE_SUMMARY_COPY={capture / 'summary.md'}",
             "--env", f"E2E_ARTIFACTS={self.work / 'artifacts'}",
-            "-s", f"GITHUB_TOKEN={token}",
+            "--env", f"ACT_CACHE_LOG={self.work / 'artifacts' / 'actions-cache.txt'}",
         ]  # fmt: skip
-        for ref, path in self.stubs.items():
-            cmd += ["--local-repository", f"{ref}={path}"]
         for key, value in (env or {}).items():
             cmd += ["--env", f"{key}={value}"]
         cmd += list(extra_args)
@@ -307,6 +293,36 @@ class ActRunner:
         return ActResult(
             proc.returncode, records, proc.stderr, time.monotonic() - started, capture, raw
         )
+
+
+def act_command(
+    binary: str,
+    event_name: str,
+    workflow: Path,
+    event_path: Path,
+    *,
+    action_repo: Path,
+    stubs: Mapping[str, Path],
+    api_url: str,
+    token: str,
+    cache_dir: Path,
+) -> list[str]:
+    """The documented recipe (docs/actions.md, "Running the workflows locally with act")."""
+    cmd = [
+        binary, event_name,
+        "-W", str(workflow),
+        "-e", str(event_path),
+        "-P", "ubuntu-latest=-self-hosted",
+        "--no-cache-server",
+        "--remote-name", ACT_REMOTE,
+        "--action-cache-path", str(cache_dir),
+        "--local-repository", f"{ACTION_REF}={action_repo}",
+        "--env", f"GITHUB_API_URL={api_url}",
+        "-s", f"GITHUB_TOKEN={token}",
+    ]  # fmt: skip
+    for ref, path in stubs.items():
+        cmd += ["--local-repository", f"{ref}={path}"]
+    return cmd
 
 
 def _act_env() -> dict[str, str]:

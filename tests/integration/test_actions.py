@@ -9,6 +9,7 @@ actionlint run in .ci/run; the end-to-end runs by act are in test_e2e_act.py.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -101,7 +102,7 @@ def test_step_action_env_matches_what_mlgate_action_reads(step: str) -> None:
 def test_all_in_one_action_chains_the_steps_in_order() -> None:
     action = load(ROOT / "action.yml")
     order = [s.get("id") for s in action["runs"]["steps"]]
-    assert order == ["setup", "pull", "train", "compare", "report", "gate"]
+    assert order == ["setup", "pull", "requirements", "train", "compare", "report", "gate"]
     step_inputs = set()
     for step in ("pull", "train", "compare", "report", "gate"):
         step_inputs |= set(load(ROOT / "actions" / step / "action.yml")["inputs"])
@@ -109,6 +110,8 @@ def test_all_in_one_action_chains_the_steps_in_order() -> None:
     not_forwarded = {"result", "merge", "from-bundle", "baseline-file"}
     assert step_inputs - not_forwarded <= set(action["inputs"])
     for step in action["runs"]["steps"][1:]:
+        if step["id"] == "requirements":  # requirements.sh reads it, not mlgate
+            continue
         given = {var for var in step["env"] if var.startswith("IN_")}
         read = {inp.env for inp in cli_action.inputs_of(step["id"])}
         assert given - {"IN_WORKING_DIRECTORY"} <= read, f"{step['id']}: mlgate action reads them"
@@ -577,3 +580,327 @@ def test_install_once_then_reuse(tmp_path: Path) -> None:
     assert again.returncode == 0
     assert outputs_of(tmp_path)["installed"] == "false"
     assert "already installed" in again.stdout
+
+
+# ----- the lock and the uv bootstrap ---------------------------------------------------------
+
+LOCK = ROOT / "actions" / "setup" / "constraints.txt"
+
+
+def lock_pins() -> dict[str, str]:
+    """{normalised name: version} of the lock's pins that hold on every platform and Python."""
+    pins = {}
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith((" ", "#")) and ";" not in line:
+            name, version = line.split("==")
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def test_lock_records_the_requirements_of_pyproject(tmp_path: Path) -> None:
+    check = subprocess.run(
+        ["bash", str(ROOT / "actions" / "setup" / "lock.sh"), "--check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    pins = lock_pins()
+    for name in ("pyyaml", "jinja2", "pygithub", "dvc", "joblib", "uv", "hatchling"):
+        assert name in pins, f"{name} is pinned"
+
+    # A dependency added to pyproject.toml without re-locking: the check names it.
+    changed = tmp_path / "pyproject.toml"
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    changed.write_text(text.replace('"joblib>=1.3"', '"joblib>=1.4", "xgboost>=2"'), "utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "actions" / "setup" / "lock.py"), "check", str(changed),
+         str(LOCK)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "pyproject.toml has '[train] xgboost>=2', the lock does not" in proc.stdout
+    assert "the lock has '[train] joblib>=1.3', pyproject.toml does not" in proc.stdout
+    assert "bash actions/setup/lock.sh" in proc.stdout
+
+
+def test_fetch_uv_picks_this_platforms_wheel() -> None:
+    import importlib.util
+    import platform
+
+    spec = importlib.util.spec_from_file_location("fetch_uv", ROOT / "actions/setup/fetch_uv.py")
+    assert spec and spec.loader
+    fetch_uv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch_uv)
+    machine = platform.machine().lower()
+    files = [
+        {"filename": f"uv-0.9.1-py3-none-manylinux_2_17_{machine}.manylinux2014_{machine}.whl"},
+        {"filename": "uv-0.9.1.tar.gz"},
+        {"filename": f"uv-0.9.0-py3-none-manylinux_2_17_{machine}.whl"},
+        {"filename": f"uv-0.9.0-py3-none-musllinux_1_1_{machine}.whl"},
+        {"filename": f"uv-0.9.0-py3-none-macosx_11_0_{machine}.whl"},
+        {"filename": "uv-0.9.0-py3-none-win_amd64.whl"},
+    ]
+    family = fetch_uv.platform_suffixes()[0]
+    picked = str(fetch_uv.pick_wheel(files, "0.9.0")["filename"])
+    assert picked.startswith("uv-0.9.0-") and family in picked
+    assert picked.endswith(f"_{machine}.whl")
+    with pytest.raises(LookupError):
+        fetch_uv.pick_wheel(files, "0.8.0")
+
+
+def test_install_plan_keys_the_cache_on_the_lock_and_the_python(tmp_path: Path) -> None:
+    from tests.helpers.act import make_action_repo
+
+    copy = make_action_repo(tmp_path / "action")
+    script = copy / "actions" / "setup" / "install.sh"
+
+    def plan() -> dict[str, str]:
+        (tmp_path / "out").unlink(missing_ok=True)
+        full = {k: v for k, v in os.environ.items() if not k.startswith("MLGATE_")}
+        full.update(GITHUB_OUTPUT=str(tmp_path / "out"), RUNNER_TEMP=str(tmp_path / "rt"),
+                    MLGATE_EXTRAS="dvc")  # fmt: skip
+        proc = subprocess.run(["bash", str(script), "plan"], env=full, capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return outputs_of(tmp_path)
+
+    first = plan()
+    version = ".".join(str(n) for n in sys.version_info[:3])
+    assert f"-py{version}-" in first["cache-key"]
+    assert first["cache-key"].startswith(first["restore-key"]), "restore-key is a prefix"
+    assert first["cache-key"].endswith("-dvc")
+    lock = copy / "actions" / "setup" / "constraints.txt"
+    lock.write_text(lock.read_text(encoding="utf-8") + "# re-locked\n", encoding="utf-8")
+    second = plan()
+    assert second["restore-key"] != first["restore-key"], "other pins, other cache"
+
+
+def without_uv(path: str) -> str:
+    return os.pathsep.join(d for d in path.split(os.pathsep) if d and not (Path(d) / "uv").exists())
+
+
+@pytest.mark.slow
+def test_install_without_uv_fetches_the_locked_uv_and_installs_the_pins(tmp_path: Path) -> None:
+    """A runner without uv (GitHub's images have none): the lock's uv is fetched into the tool
+    cache, the venv gets the lock's versions and mlgate's bytecode."""
+    tool_cache = tmp_path / "tool-cache"
+    proc = install(tmp_path, PATH=without_uv(os.environ["PATH"]), RUNNER_TOOL_CACHE=str(tool_cache))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pins = lock_pins()
+    fetched = list(tool_cache.glob("mlgate-uv/*/*/uv"))
+    assert [p.parent.parent.name for p in fetched] == [pins["uv"]], proc.stderr
+    assert "installing with pip" not in proc.stdout, "uv was used"
+
+    python = outputs_of(tmp_path)["python"]
+    versions = subprocess.run(
+        [python, "-c", "import importlib.metadata as m\n"
+         "for name in ('PyYAML', 'Jinja2', 'PyGithub'): print(name.lower(), m.version(name))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    installed = dict(zip(versions[::2], versions[1::2], strict=True))
+    for name, version in installed.items():
+        assert version == pins[name], f"{name} {version} is not the lock's {pins[name]}"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert list((Path(site) / "mlgate" / "__pycache__").glob("cli*.pyc")) or list(
+        (Path(site) / "mlgate" / "__pycache__").glob("__init__*.pyc")
+    ), "mlgate's bytecode is compiled at install"
+
+
+# ----- requirements.sh: the user's packages in the job's Python ------------------------------
+
+REQUIREMENTS = ROOT / "actions" / "setup" / "requirements.sh"
+
+
+def requirements(
+    tmp_path: Path, workdir: Path, path: str, **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "VIRTUAL_ENV"))}
+    env.update(PATH=path, RUNNER_TEMP=str(tmp_path / "runner-temp"))
+    env.update({f"IN_{k.upper()}": v for k, v in inputs.items()})
+    return subprocess.run(["bash", str(REQUIREMENTS)], cwd=workdir, env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("inputs", "code", "message"),
+    [
+        ({}, 0, "no requirements.txt in .: nothing to install"),
+        ({"REQUIREMENTS": "false"}, 0, "installing no requirements"),
+        (
+            {"REQUIREMENTS": "ci/reqs.txt"},
+            2,
+            "::error title=mlgate requirements::input 'requirements': 'ci/reqs.txt' not found",
+        ),
+        (
+            {"WORKING_DIRECTORY": "nope"},
+            2,
+            "input 'working-directory': 'nope' does not exist",
+        ),
+    ],
+)
+def test_requirements_without_a_file_to_install(
+    tmp_path: Path, inputs: dict[str, str], code: int, message: str
+) -> None:
+    proc = requirements(tmp_path, tmp_path, os.environ["PATH"], **inputs)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert message in proc.stdout
+
+
+def tiny_wheel(dest: Path, name: str = "tinydep", version: str = "1.0") -> Path:
+    """A pure-Python wheel made here, so that installing it needs no network."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        f"{name}/__init__.py": "SCORE = 0.875\n",
+        f"{name}-{version}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        ),
+        f"{name}-{version}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: mlgate-tests\nRoot-Is-Purelib: true\n"
+            "Tag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{name}-{version}.dist-info/RECORD,,")
+    files[f"{name}-{version}.dist-info/RECORD"] = "\n".join(record) + "\n"
+    dest.mkdir(parents=True, exist_ok=True)
+    wheel = dest / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+TRAIN_PY = """\
+import json, sys
+import tinydep  # from requirements.txt, not from mlgate's venv
+json.dump({"score": tinydep.SCORE, "python": sys.executable}, open("metrics.json", "w"))
+"""
+DVC_YAML = """\
+stages:
+  train:
+    cmd: python train.py
+    deps: [train.py]
+    metrics:
+      - metrics.json:
+          cache: false
+"""
+
+
+@pytest.mark.slow
+def test_requirements_reach_the_users_dvc_pipeline_run_with_the_jobs_python(
+    tmp_path: Path,
+) -> None:
+    """issue 15: a dvc.yaml pipeline whose train.py needs a package from requirements.txt.
+
+    The job's Python (setup-python's in a workflow; a fresh venv here) gets the requirements;
+    `dvc repro`, run by mlgate from its own venv, runs the stage with the job's Python.
+    """
+    job_python = tmp_path / "job-python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(job_python)], check=True)
+    mlgate_bin = tmp_path / "mlgate-bin"  # what install.sh puts on PATH: mlgate and dvc only
+    mlgate_bin.mkdir()
+    for tool in ("mlgate", "dvc"):
+        (mlgate_bin / tool).symlink_to(Path(sys.executable).parent / tool)
+    beside = Path(sys.executable).parent
+    others = [d for d in os.environ["PATH"].split(os.pathsep) if Path(d) != beside]
+    path = os.pathsep.join([str(job_python / "bin"), str(mlgate_bin), *others])
+
+    project = tmp_path / "project"
+    project.mkdir()
+    tiny_wheel(project / "wheels")
+    (project / "requirements.txt").write_text("./wheels/tinydep-1.0-py3-none-any.whl\n", "utf-8")
+    (project / "train.py").write_text(TRAIN_PY, encoding="utf-8")
+    (project / "dvc.yaml").write_text(DVC_YAML, encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run([str(mlgate_bin / "dvc"), "init", "-q"], cwd=project, check=True)
+
+    def train() -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "VIRTUAL_ENV"))}
+        env.update(PATH=path, MLGATE=str(mlgate_bin / "mlgate"))
+        return subprocess.run(["bash", str(RUN_STEP), "train"], cwd=project, env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+
+    before = train()
+    assert before.returncode != 0, "without the requirements, train.py cannot import tinydep"
+    assert "No module named 'tinydep'" in before.stdout + before.stderr
+
+    proc = requirements(tmp_path, project, path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"installed requirements.txt into {job_python / 'bin' / 'python3'}" in proc.stdout
+
+    after = train()
+    assert after.returncode == 0, after.stdout + after.stderr
+    metrics = json.loads((project / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["score"] == 0.875
+    assert Path(metrics["python"]).parent == job_python / "bin", "the job's Python ran train.py"
+
+
+@pytest.mark.slow
+def test_requirements_install_failure_names_the_input(tmp_path: Path) -> None:
+    job_python = tmp_path / "job-python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(job_python)], check=True)
+    (tmp_path / "reqs.txt").write_text("./missing/nothing-1.0-py3-none-any.whl\n", "utf-8")
+    path = os.pathsep.join([str(job_python / "bin"), os.environ["PATH"]])
+    proc = requirements(tmp_path, tmp_path, path, REQUIREMENTS="reqs.txt")
+    assert proc.returncode == 3
+    assert "::error title=mlgate requirements::input 'requirements': installing 'reqs.txt'" in (
+        proc.stdout
+    )
+
+
+# ----- the act recipe of docs/actions.md is the one the e2e tests run ------------------------
+
+
+def recipe_flags(argv: list[str]) -> set[tuple[str, str]]:
+    """(flag, what it names) of an act command line: values that are paths or secrets are
+    reduced to what they map (`--local-repository REF=dir` -> REF)."""
+    no_value = {"--no-cache-server", "--json"}
+    flags, i = set(), 2  # after `act EVENT`
+    while i < len(argv):
+        flag = argv[i]
+        if flag in no_value:
+            flags.add((flag, ""))
+            i += 1
+            continue
+        value = argv[i + 1]
+        if flag in ("--local-repository", "--env", "-s"):
+            value = value.split("=", 1)[0]
+        elif flag in ("-W", "-e", "--action-cache-path"):
+            value = ""
+        flags.add((flag, value))
+        i += 2
+    return flags
+
+
+def test_the_documented_act_recipe_is_the_one_the_e2e_tests_run(tmp_path: Path) -> None:
+    import shlex
+
+    from tests.helpers import act
+
+    documented = shlex.split(act.documented_block("act-command").replace("\\\n", " "))
+    stubs = act.write_stub_actions(tmp_path / "stubs")
+    used = act.act_command(
+        "act", "pull_request", tmp_path / "pr.yml", tmp_path / "event.json",
+        action_repo=tmp_path / "action", stubs=stubs, api_url="http://127.0.0.1:1", token="t",
+        cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    assert documented[:2] == ["act", "pull_request"]
+    missing = recipe_flags(documented) - recipe_flags(used)
+    assert not missing, f"the e2e helper does not pass what docs/actions.md says: {missing}"
+    assert ("--local-repository", "actions/cache@v5") in recipe_flags(documented)
+
+    # The documented stand-in for actions/cache is a composite action taking setup's inputs.
+    stub = load(stubs["actions/cache@v5"] / "action.yml")
+    assert stub["runs"]["using"] == "composite"
+    setup = load(ROOT / "actions" / "setup" / "action.yml")
+    cache_step = next(s for s in setup["runs"]["steps"] if "actions/cache" in s.get("uses", ""))
+    assert cache_step["uses"] == "actions/cache@v5"
+    assert set(cache_step["with"]) <= set(stub["inputs"])
