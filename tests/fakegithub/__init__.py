@@ -39,11 +39,15 @@ body or None), headers (lower-case), status, time}; ``requests_matching("PATCH",
 Faults (fnmatch glob on the path, consumed in order): ``fail_next(method, path, status=502,
 times=1, body=None, headers=None, after=False)`` (``after=True``: the write happens, only
 the answer is the error); ``rate_limit_next(method, path, status=403|429,
-times=1, retry_after=None|N)`` (primary limit: x-ratelimit-remaining: 0 + x-ratelimit-reset;
-with retry_after: a secondary limit with a retry-after header); ``hang_next(method, path,
-seconds)`` (slow answer, for client timeouts); ``fake.latency = 0.01`` (every request).
+times=1, retry_after=None|N, secondary=False)`` (primary limit: x-ratelimit-remaining: 0 +
+x-ratelimit-reset; with retry_after: a secondary limit with a retry-after header; with
+secondary=True and no retry_after: a secondary limit without one); ``hang_next(method, path,
+seconds)`` (slow answer, for client timeouts); ``trickle_next(method, path, interval=1.0)``
+(headers at once, then the body one byte per interval: no single read times out);
+``fake.latency = 0.01`` (every request).
 
-Endpoints: GET /user, /rate_limit; GET /repos/{o}/{r}; GET /repos/{o}/{r}/pulls[/{n}]
+Endpoints: GET /user, /rate_limit; POST /graphql (only ``{viewer {login}}``, answered for
+every token, installation tokens included); GET /repos/{o}/{r}; GET /repos/{o}/{r}/pulls[/{n}]
 (?head=owner:branch&state=), GET /repos/{o}/{r}/commits/{sha}/pulls, GET
 /repos/{o}/{r}/issues/{n}; GET/POST /repos/{o}/{r}/issues/{n}/comments (per_page default 30,
 max 100, page, RFC 5988 Link header with prev/next/last/first); GET/PATCH/DELETE

@@ -46,6 +46,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     after: bool = False  # apply the request, then answer with the error (a lost response)
+    trickle: float = 0.0  # answer normally, but send the body one byte per this many seconds
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and fnmatch.fnmatchcase(path, self.path)
@@ -56,6 +57,7 @@ class Response:
     status: int
     body: Any = None  # JSON-able, or bytes for raw responses
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between the bytes of the body (0: all at once)
 
 
 def fake_sha(text: str) -> str:
@@ -98,6 +100,7 @@ class FakeGitHub:
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
+        self.closing = threading.Event()  # set by close(): trickling answers stop
         self.state_file = state_file
         if token:
             self.add_token(token, login)
@@ -129,6 +132,7 @@ class FakeGitHub:
         self._httpd.serve_forever()
 
     def close(self) -> None:
+        self.closing.set()
         if self._thread:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
@@ -269,14 +273,17 @@ class FakeGitHub:
                                      dict(headers or {}), delay, after))
 
     def rate_limit_next(self, method: str, path: str, *, status: int = 403, times: int = 1,
-                        retry_after: int | None = None, reset_in: int = 1) -> None:
-        """A primary (x-ratelimit-remaining: 0) or, with retry_after, secondary rate limit."""
+                        retry_after: int | None = None, reset_in: int = 1,
+                        secondary: bool = False) -> None:
+        """A primary (x-ratelimit-remaining: 0) or, with retry_after or ``secondary``, a
+        secondary rate limit (``secondary`` without retry_after: no retry-after header and
+        the primary limit untouched, its reset an hour away, as GitHub often answers)."""
         headers = {"x-ratelimit-limit": "5000", "x-ratelimit-used": "5000",
                    "x-ratelimit-remaining": "0",
                    "x-ratelimit-reset": str(int(time.time()) + reset_in)}
         message = "API rate limit exceeded for installation."
-        if retry_after is not None:
-            headers = {"retry-after": str(retry_after)}
+        if retry_after is not None or secondary:
+            headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
             message = "You have exceeded a secondary rate limit. Please wait a few minutes."
         self.fail_next(method, path, status=status, times=times, headers=headers,
                        body={"message": message,
@@ -285,6 +292,13 @@ class FakeGitHub:
     def hang_next(self, method: str, path: str, seconds: float, *, times: int = 1) -> None:
         """Delay the next matching requests (then answer normally)."""
         self.fail_next(method, path, status=0, times=times, delay=seconds)
+
+    def trickle_next(self, method: str, path: str, *, interval: float = 1.0,
+                     times: int = 1) -> None:
+        """Answer the next matching requests normally, but send their body one byte every
+        ``interval`` seconds (headers at once): no single read ever times out."""
+        with self._lock:
+            self.faults.append(Fault(method.upper(), path, 0, times, trickle=interval))
 
     # ----- inspection ------------------------------------------------------------------------
     def requests_matching(self, method: str = "*", path: str = "*") -> list[dict[str, Any]]:
@@ -436,6 +450,8 @@ class FakeGitHub:
                 resp = Response(err.status, data, err.headers)
             if fault and fault.status and fault.after:
                 resp = Response(fault.status, fault.body, dict(fault.headers))
+        if fault and fault.trickle:
+            resp.trickle = fault.trickle
         with self._lock:
             entry["status"] = resp.status
             self._dump()
@@ -484,6 +500,7 @@ class FakeGitHub:
         r = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
         return [
             ("GET", r"/user", self._get_user),
+            ("POST", r"/graphql", self._graphql),
             ("GET", r"/rate_limit", self._get_rate_limit),
             ("GET", r, self._get_repo),
             ("GET", r + r"/pulls/(?P<n>\d+)", self._get_pull),
@@ -566,6 +583,14 @@ class FakeGitHub:
     # --- users / repos / pulls
     def _get_user(self, login: str, **_: Any) -> Response:
         return Response(200, self.users[login] | {"name": None, "url": f"/users/{login}"})
+
+    def _graphql(self, payload: Any, login: str, **_: Any) -> Response:
+        """Only ``{ viewer { login } }``, which GitHub answers for installation tokens too
+        (unlike GET /user)."""
+        query = payload.get("query") if isinstance(payload, dict) else None
+        if not isinstance(query, str) or "viewer" not in query:
+            return Response(200, {"errors": [{"message": "the fake knows only viewer"}]})
+        return Response(200, {"data": {"viewer": {"login": login}}})
 
     def _get_rate_limit(self, **_: Any) -> Response:
         core = {"limit": 5000, "remaining": 4999, "reset": int(time.time()) + 3600, "used": 1}
@@ -1181,8 +1206,16 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                return
+            if not resp.trickle:
                 self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                if fake.closing.wait(resp.trickle):
+                    return
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
 
         do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
 

@@ -367,3 +367,27 @@ def test_a_rejected_token_is_exit_2_like_in_the_report(
     err = capsys.readouterr().err
     assert "GitHub rejected the token" in err and "wrong-token" not in err
     assert releases(fake) == []
+
+
+def test_two_concurrent_deploys_the_loser_says_another_run_deployed(
+    project: Project, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both list no release, both create one: GitHub answers the second 422 already_exists."""
+    import threading
+
+    project.train({"accuracy": 0.95, "f1": 0.8})
+    fake.latency = 0.1  # both list the releases before either creates one
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda: codes.append(deploy())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(fake.requests_matching("POST", f"/repos/{REPO}/releases")) == 2
+    [rel] = releases(fake)
+    assert rel["draft"] is False
+    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    assert 0 in codes and set(codes) <= {0, 3}
+    err = capsys.readouterr().err
+    assert "another run" in err
+    assert "contents: write" not in err and "permissions" not in err

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mlgate.errors import UsageError
 from mlgate.report.bundle import read_bundle
 from tests.fakegithub import FakeGitHub
 from tests.helpers import report_fixtures as fx
@@ -205,3 +207,118 @@ def test_a_cut_report_points_to_the_pull_requests_run(gh: Env,
     [comment] = our_comments(gh.fake)
     assert "[the pull request's workflow run](https://github.com/octo/demo/actions/runs/1)" \
         in comment["body"]
+
+
+# ----- issue 11 case 9: the trusted job recomputes the verdict with the base's thresholds ----
+def forge_pass(bundle: Path) -> None:
+    """Make the fork's result claim a pass: every rule check passed, nothing failed."""
+    doc = json.loads((bundle / "result-1.json").read_text())
+    doc["passed"] = True
+    doc["failed_rules"], doc["errors"] = [], []
+    for m in doc["metrics"]:
+        m["passed"] = True
+        m["rules"] = [dict(r, status="passed") for r in m["rules"]]
+    (bundle / "result-1.json").write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("claim", ["passed-true", "no-passed"])
+def test_a_forged_pass_fails_under_the_base_thresholds(gh: Env, monkeypatch: pytest.MonkeyPatch,
+                                                       claim: str) -> None:
+    gh.write_result(fx.passing_result())  # accuracy 0.92, f1 0.8
+    bundle = fork_run(gh, monkeypatch)
+    forge_pass(bundle)
+    if claim == "no-passed":
+        doc = json.loads((bundle / "result-1.json").read_text())
+        del doc["passed"]
+        (bundle / "result-1.json").write_text(json.dumps(doc))
+    (gh.tmp / "mlgate.yaml").write_text("thresholds:\n  accuracy: {min: 0.95}\n")
+    workflow_run_event(gh, monkeypatch, prs=[])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    [check] = gh.fake.check_runs_for(REPO)
+    assert check["conclusion"] == "failure"
+    [comment] = our_comments(gh.fake)
+    body = comment["body"]
+    assert "## ❌ churn: gate failed" in body and "gate passed" not in body
+    assert "min 0.95" in body
+    assert "reported by the pull request's own run" in body
+
+
+def test_a_fork_that_meets_the_base_thresholds_passes(gh: Env,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    gh.write_result(fx.passing_result())
+    bundle = fork_run(gh, monkeypatch)
+    (gh.tmp / "mlgate.yaml").write_text("thresholds:\n  accuracy: {min: 0.9}\n")
+    workflow_run_event(gh, monkeypatch, prs=[])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    [check] = gh.fake.check_runs_for(REPO)
+    assert check["conclusion"] == "success"
+    [comment] = our_comments(gh.fake)
+    assert "## ✅ churn: gate passed" in comment["body"]
+    assert "reported by the pull request's own run" in comment["body"]
+
+
+def test_a_fork_dropping_a_metric_the_base_rule_names_fails(gh: Env,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    gh.write_result(fx.passing_result())
+    bundle = fork_run(gh, monkeypatch)
+    doc = json.loads((bundle / "result-1.json").read_text())
+    doc["metrics"] = [m for m in doc["metrics"] if m["name"] != "accuracy"]
+    (bundle / "result-1.json").write_text(json.dumps(doc))
+    (gh.tmp / "mlgate.yaml").write_text("thresholds:\n  accuracy: {min: 0.9}\n")
+    workflow_run_event(gh, monkeypatch, prs=[])
+    assert gh.run("--from-bundle", str(bundle)) == 0
+    assert gh.fake.check_runs_for(REPO)[0]["conclusion"] == "failure"
+
+
+# ----- issue 12: bundle caps and types ------------------------------------------------------
+def test_one_big_result_listed_many_times_is_refused_quickly(gh: Env,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: Any) -> None:
+    metrics = [fx.metric(f"m{i:06d}_{'q' * 60}", 1.0, 1.0, "unchanged") for i in range(12500)]
+    gh.write_result(fx.result(metrics))
+    bundle = fork_run(gh, monkeypatch)
+    size = (bundle / "result-1.json").stat().st_size
+    assert 4 * 1024 * 1024 < size < 5 * 1024 * 1024
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["results"] = ["result-1.json"] * 20
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    workflow_run_event(gh, monkeypatch, prs=[])
+    capsys.readouterr()
+    t0 = time.monotonic()
+    assert gh.run("--from-bundle", str(bundle)) == 2
+    assert time.monotonic() - t0 < 8
+    assert "bundle" in capsys.readouterr().err
+    assert gh.fake.requests == []
+
+
+def test_bytes_read_count_against_the_total_cap(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlgate.core.result import parse_result
+    from mlgate.report import bundle as bundle_mod
+
+    docs = [fx.passing_result(f"m{i}") for i in range(3)]
+    bundle_mod.write_bundle(tmp_path / "b", "x", [parse_result(d) for d in docs], "# r\n")
+    one = (tmp_path / "b" / "result-1.json").stat().st_size
+    monkeypatch.setattr(bundle_mod, "MAX_TOTAL_BYTES", one * 2 + 10)
+    monkeypatch.setattr(bundle_mod, "MAX_FILES", 100)
+    with pytest.raises(UsageError, match="in total"):
+        read_bundle(tmp_path / "b")
+
+
+@pytest.mark.parametrize(("file", "key", "value"), [
+    ("manifest.json", "version", True),
+    ("result-1.json", "schema", True),
+    ("manifest.json", "version", 1.0),
+])
+def test_true_is_not_one(gh: Env, monkeypatch: pytest.MonkeyPatch, capsys: Any, file: str,
+                         key: str, value: Any) -> None:
+    bundle = fork_run(gh, monkeypatch)
+    doc = json.loads((bundle / file).read_text())
+    doc[key] = value
+    (bundle / file).write_text(json.dumps(doc))
+    workflow_run_event(gh, monkeypatch, prs=[])
+    capsys.readouterr()
+    assert gh.run("--from-bundle", str(bundle)) == 2
+    assert key in capsys.readouterr().err
+    assert gh.fake.requests == []

@@ -411,7 +411,12 @@ def test_actions_token_update_takes_two_requests_plus_the_check(gh: Env,
     gh.write_result(fx.passing_result())
     gh.fake.clear_requests()
     assert gh.run() == 0
-    assert [m for m, _ in calls(gh.fake)] == ["GET", "PATCH", "POST"]
+    # The token's identity comes from GraphQL's viewer (issue 11: only its own comments are
+    # mlgate's), not from GET /user, which answers 403 to installation tokens.
+    [mine] = [c for c in our_comments(gh.fake) if c["user"]["login"] != "octocat"]
+    assert calls(gh.fake) == [("GET", C), ("POST", "/graphql"),
+                              ("PATCH", f"/repos/{REPO}/issues/comments/{mine['id']}"),
+                              ("POST", f"/repos/{REPO}/check-runs")]
     assert "quoted by a human" in gh.fake.issue_comments(REPO, PR)[0]["body"]
     assert "gate passed" in our_comments(gh.fake)[1]["body"]
 
@@ -427,3 +432,109 @@ def test_job_summary_is_cut_to_its_limit(gh: Env, monkeypatch: pytest.MonkeyPatc
     assert len(summary.encode()) < 40_000
     assert "more metrics not shown" in summary
     assert len((gh.tmp / ".mlgate/report.md").read_bytes()) > 40_000
+
+
+# ----- issue 11 case 10: only the token's own identity's comments are ours ------------------
+@pytest.mark.parametrize("token", ["test-token", "ghs_actions"])
+def test_other_bots_comments_are_never_edited_or_deleted(gh: Env, token: str) -> None:
+    """Another app's comment holding the marker and a newer dependabot comment quoting it."""
+    fake = gh.fake
+    fake.add_token("ghs_actions", "github-actions[bot]")
+    gh.mp.setenv("GITHUB_TOKEN", token)
+    other = fake.add_comment(REPO, PR, MARKER + "\nanother app's report", login="other-app[bot]")
+    mine = fake.add_comment(REPO, PR, MARKER + "\nold", login="github-actions[bot]")
+    quoting = fake.add_comment(REPO, PR, f"{MARKER}\nbump numpy", login="dependabot[bot]")
+    inside = fake.add_comment(REPO, PR, f"see {MARKER}", login="github-actions[bot]")
+    assert gh.run() == 0
+    assert fake.comments[other["id"]]["body"] == MARKER + "\nanother app's report"
+    assert fake.comments[quoting["id"]]["body"] == f"{MARKER}\nbump numpy"
+    assert fake.comments[inside["id"]]["body"] == f"see {MARKER}"
+    assert fake.comments[mine["id"]]["body"].startswith(MARKER + "\n## ❌")
+    touched = {int(r["path"].rsplit("/", 1)[1])
+               for r in fake.requests_matching("*", "/repos/*/issues/comments/*")
+               if r["method"] in ("PATCH", "DELETE")}
+    assert touched == {mine["id"]}
+
+
+def test_an_installation_token_learns_its_identity_from_graphql(gh: Env) -> None:
+    fake = gh.fake
+    fake.add_token("ghs_otherapp", "my-app[bot]")
+    gh.mp.setenv("GITHUB_TOKEN", "ghs_otherapp")
+    actions = fake.add_comment(REPO, PR, MARKER + "\nby actions", login="github-actions[bot]")
+    mine = fake.add_comment(REPO, PR, MARKER + "\nold", login="my-app[bot]")
+    assert gh.run() == 0
+    assert fake.requests_matching("POST", "/graphql")
+    assert not fake.requests_matching("GET", "/user")
+    assert fake.comments[actions["id"]]["body"] == MARKER + "\nby actions"
+    assert fake.comments[mine["id"]]["body"].startswith(MARKER + "\n## ❌")
+
+
+def test_identity_unknown_creates_then_keeps_only_its_own(gh: Env) -> None:
+    """GraphQL failing too: nothing is taken for ours; the created comment tells who we are."""
+    fake = gh.fake
+    fake.fail_next("POST", "/graphql", status=403, times=10,
+                   body={"message": "Resource not accessible by integration"})
+    gh.mp.setenv("MLGATE_GITHUB_ATTEMPTS", "1")
+    fake.add_token("ghs_actions", "github-actions[bot]")
+    gh.mp.setenv("GITHUB_TOKEN", "ghs_actions")
+    bot = fake.add_comment(REPO, PR, MARKER + "\nnot ours", login="renovate[bot]")
+    assert gh.run() == 0
+    assert fake.comments[bot["id"]]["body"] == MARKER + "\nnot ours"
+    assert len([c for c in fake.issue_comments(REPO, PR)
+                if c["user"]["login"] == "github-actions[bot]"]) == 1
+
+
+# ----- issue 12: faults of the GitHub API ---------------------------------------------------
+def test_a_trickling_body_is_cut_by_the_deadline(gh: Env, capsys: Any) -> None:
+    """One byte per second: no read ever times out; the whole-call deadline (6 timeouts when
+    MLGATE_GITHUB_DEADLINE is unset) ends it."""
+    gh.mp.setenv("MLGATE_GITHUB_TIMEOUT", "2")
+    gh.fake.add_comment(REPO, PR, "a comment of some length " * 4)
+    gh.fake.trickle_next("GET", C, interval=1.0)
+    t0 = time.monotonic()
+    assert gh.run() == 3
+    assert time.monotonic() - t0 < 16
+    assert "within the deadline of 12 s" in capsys.readouterr().err
+    assert len(gh.fake.requests_matching("GET", C)) == 1  # cut, not retried past it
+
+
+def test_a_secondary_limit_without_retry_after_is_waited_out(gh: Env) -> None:
+    gh.mp.setenv("MLGATE_GITHUB_SECONDARY_WAIT", "0")
+    gh.fake.rate_limit_next("POST", C, status=403, secondary=True)
+    assert gh.run() == 0
+    assert len(gh.fake.requests_matching("POST", C)) == 2
+    assert len(our_comments(gh.fake)) == 1
+
+
+def test_abuse_detection_is_retried_not_taken_for_a_fork(gh: Env, capsys: Any) -> None:
+    gh.mp.setenv("MLGATE_GITHUB_SECONDARY_WAIT", "0")
+    gh.fake.fail_next("POST", C, status=403,
+                      body={"message": "You have triggered an abuse detection mechanism."})
+    assert gh.run() == 0
+    assert len(our_comments(gh.fake)) == 1
+    assert "fork" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("token", ["ghp_SECRET\u2603TOKEN", "ghp_SECRETPART\nTOKENPART"])
+def test_a_token_no_header_can_carry_is_exit_2_and_never_shown(gh: Env, capsys: Any,
+                                                              token: str) -> None:
+    gh.mp.setenv("GITHUB_ACTIONS", "true")
+    gh.mp.setenv("GITHUB_TOKEN", token)
+    assert gh.run() == 2
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "GITHUB_TOKEN" in captured.err
+    for part in ("SECRET", "TOKEN" + "PART", repr(token)):
+        assert part not in text
+    assert gh.fake.requests == []
+
+
+@pytest.mark.parametrize("schema", [True, 1.0])
+def test_a_result_whose_schema_is_not_the_integer_1_is_refused(gh: Env, capsys: Any,
+                                                               schema: Any) -> None:
+    doc = fx.failing_result()
+    doc["schema"] = schema
+    gh.write_result(doc)
+    assert gh.run() == 2
+    assert "schema" in capsys.readouterr().err
+    assert gh.fake.requests == []

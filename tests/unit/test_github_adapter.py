@@ -3,6 +3,7 @@ the calls are plain functions that raise what PyGithub and requests raise)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -174,3 +175,115 @@ def test_delete_if_present_treats_404_as_gone() -> None:
 def test_the_client_never_shows_the_token() -> None:
     api, _ = make_api()
     assert TOKEN not in repr(api) and TOKEN not in str(vars(api))
+
+
+def strict_sleep(seconds: float) -> None:
+    """What time.sleep refuses (negative or NaN), without sleeping."""
+    import math
+
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"sleep length must be finite and non-negative: {seconds}")
+
+
+@pytest.mark.parametrize("value", ["-5", "nan", "NaN", "inf", "-inf", "1e400", "soon", ""])
+def test_odd_retry_after_values_are_bounded(value: str) -> None:
+    failure = classify(http_error(503, headers={"Retry-After": value}), 1, POLICY, now=0.0)
+    assert failure is not None and failure.wait is not None
+    assert 0.0 <= failure.wait <= POLICY.max_wait
+    api, _ = make_api()
+    api._sleep = strict_sleep  # type: ignore[attr-defined]
+    fn = failing(http_error(503, headers={"Retry-After": value}))
+    assert api.call("do it", fn) == "ok" and fn.calls == 2
+
+
+def secondary_limit(message: str) -> GithubException:
+    """A 403 secondary limit as GitHub sends it without Retry-After: the primary limit is
+    untouched and resets in an hour. PyGithub raises RateLimitExceededException for it."""
+    from github import RateLimitExceededException
+
+    return RateLimitExceededException(
+        403, {"message": message}, {"x-ratelimit-remaining": "4321",
+                                    "x-ratelimit-reset": str(1000 + 3599)})
+
+
+@pytest.mark.parametrize("err", [
+    secondary_limit("You have exceeded a secondary rate limit. Please wait a few minutes "
+                    "before you try again."),
+    http_error(403, "You have triggered an abuse detection mechanism.",
+               {"x-ratelimit-remaining": "4321", "x-ratelimit-reset": str(1000 + 3599)}),
+    http_error(403, "You have triggered an abuse detection mechanism and have been "
+                    "temporarily blocked from content creation."),
+])
+def test_secondary_limits_are_waited_out_not_read_as_the_primary_reset(err: Exception) -> None:
+    failure = classify(err, 1, POLICY, now=1000.0)
+    assert failure is not None and failure.rate_limited
+    assert failure.wait == POLICY.secondary_wait  # a minute, as GitHub asks; not 3599 s
+    api, clock = make_api()
+    fn = failing(err)
+    assert api.call("comment", fn) == "ok"
+    assert clock.sleeps == [POLICY.secondary_wait]
+
+
+def test_abuse_detection_is_not_a_read_only_token() -> None:
+    api, _ = make_api()
+    err = http_error(403, "You have triggered an abuse detection mechanism.")
+    with pytest.raises(ServiceError) as info:
+        api.call("comment", failing(*[err] * 4))
+    assert not isinstance(info.value, Forbidden)
+    assert "rate limit" in info.value.message or "abuse" in info.value.message
+
+
+def test_a_primary_limit_still_reads_its_reset() -> None:
+    err = http_error(403, "API rate limit exceeded for installation.",
+                     {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"})
+    failure = classify(err, 1, POLICY, now=1000.0)
+    assert failure is not None and failure.wait == 10.0
+
+
+def test_secondary_wait_from_env() -> None:
+    assert policy_from_env({"MLGATE_GITHUB_SECONDARY_WAIT": "0"}).secondary_wait == 0.0
+    assert RetryPolicy().secondary_wait == 60.0
+
+
+def test_the_deadline_defaults_to_six_timeouts() -> None:
+    assert policy_from_env({"MLGATE_GITHUB_TIMEOUT": "2"}).deadline == 12.0
+    assert policy_from_env({}).deadline == 120.0
+    assert policy_from_env({"MLGATE_GITHUB_TIMEOUT": "2",
+                            "MLGATE_GITHUB_DEADLINE": "30"}).deadline == 30.0
+
+
+def test_the_deadline_cuts_an_attempt_that_does_not_end() -> None:
+    import time
+
+    api, _ = make_api(RetryPolicy(attempts=3, backoff=0.0, timeout=0.2, deadline=0.5))
+
+    def stalls() -> str:
+        time.sleep(5)  # a body that trickles in: no single read times out
+        return "late"
+
+    t0 = time.monotonic()
+    with pytest.raises(ServiceError, match=r"within the deadline of 0\.5 s") as info:
+        api.call("list comments", stalls)
+    assert time.monotonic() - t0 < 2
+    assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("token", ["ghp_ABC\u2603DEF123", "ghp_ABCDEF\nX-Injected: 1",
+                                   "ghp_ABC DEF", "ghp_ABC\rDEF", ""])
+def test_a_token_with_characters_no_token_has_is_a_usage_error(token: str) -> None:
+    with pytest.raises(UsageError) as info:
+        GitHubApi("http://127.0.0.1:9", token, "octo/demo", POLICY)
+    text = info.value.render()
+    assert info.value.where == "GITHUB_TOKEN"
+    for part in ("ABC", "DEF", repr(token)[1:-1]):
+        assert not token or part not in text
+
+
+def test_scrub_covers_the_repr_and_the_lines_of_a_token() -> None:
+    from mlgate.adapters.github import scrub
+
+    token = "ghp_FIRSTHALF\nSECONDHALF"
+    for text in (f"bad header {token!r}", f"value: {token}", f"json: {json.dumps(token)}",
+                 f"lines: {token.splitlines()!r}"):
+        out = scrub(text, token)
+        assert "FIRSTHALF" not in out and "SECONDHALF" not in out, out

@@ -70,33 +70,84 @@ class GitHubEnv:
         """The webhook payload of the triggering event ({} when not on GitHub)."""
         if not self.event_path:
             return {}
+        where = f"GITHUB_EVENT_PATH={self.event_path}"
         try:
-            data = json.loads(self.event_path.read_text(encoding="utf-8"))
+            data = json.loads(self.event_path.read_bytes().decode("utf-8"))
         except FileNotFoundError as err:
             raise UsageError(
-                "the GitHub event file does not exist",
-                where=f"GITHUB_EVENT_PATH={self.event_path}",
+                "the GitHub event file does not exist", where=where,
                 fix="unset GITHUB_EVENT_PATH when running outside GitHub Actions",
             ) from err
-        except json.JSONDecodeError as err:
-            raise UsageError(
-                f"the GitHub event file is not valid JSON ({err})",
-                where=str(self.event_path),
-            ) from err
+        except OSError as err:
+            raise UsageError(f"cannot read the GitHub event file ({err.strerror})",
+                             where=where, fix="point GITHUB_EVENT_PATH at the event's JSON "
+                                              "file (GitHub Actions sets it)") from err
+        except UnicodeDecodeError as err:
+            raise UsageError(f"the GitHub event file is not UTF-8 ({err.reason} at byte "
+                             f"{err.start})", where=where) from err
+        except (ValueError, RecursionError) as err:
+            raise UsageError(f"the GitHub event file is not valid JSON "
+                             f"({type(err).__name__}: {str(err)[:200]})", where=where) from err
         return data if isinstance(data, dict) else {}
 
     def pull_request(self) -> dict[str, Any] | None:
+        """The event's ``pull_request``, its ``head`` and ``base`` checked for shape."""
         pr = self.event().get("pull_request")
-        return pr if isinstance(pr, dict) else None
+        if pr is None:
+            return None
+        where = f"GITHUB_EVENT_PATH={self.event_path}"
+        if not isinstance(pr, dict):
+            raise UsageError("pull_request must be an object in the event file", where=where)
+        for side in ("head", "base"):
+            part = pr.get(side)
+            if part is not None and not isinstance(part, dict):
+                raise UsageError(f"pull_request.{side} must be an object in the event file, "
+                                 f"got {type(part).__name__}", where=where)
+            for key in ("sha", "ref"):
+                value = (part or {}).get(key)
+                if value is not None and not isinstance(value, str):
+                    raise UsageError(f"pull_request.{side}.{key} must be a string in the event "
+                                     f"file, got {type(value).__name__}", where=where)
+        return pr
 
     def pr_base_branch(self) -> str | None:
         pr = self.pull_request()
         if pr:
-            base = pr.get("base") or {}
-            ref = base.get("ref")
-            if isinstance(ref, str) and ref:
-                return ref
+            ref = (pr.get("base") or {}).get("ref")
+            if ref:
+                return str(ref)
         return self.base_ref
+
+
+def _append(path: Path, text: str, variable: str) -> None:
+    """Append to a file the runner gave us; a path we cannot write is the environment's
+    fault (exit 2 naming the variable), not an internal error."""
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+    except (OSError, UnicodeEncodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not encodable as UTF-8"
+        raise UsageError(f"cannot write {variable} ({reason})", where=f"{variable}={path}",
+                         fix=f"point {variable} at a writable file (GitHub Actions sets it)"
+                         ) from err
+
+
+def output_entry(name: str, value: str) -> str:
+    """One entry of ``$GITHUB_OUTPUT``. A value with a line break goes in a heredoc closed by a
+    random ``ghadelimiter_<uuid>``, as GitHub's own toolkit writes it, so that no value (a
+    metric name in ``failed-rules``) can close it early and add outputs of its own. The runner
+    reads lines as .NET does: ``\r`` alone also ends a line."""
+    import uuid
+
+    if not name or any(c in name for c in "=<\r\n"):
+        raise ValueError(f"bad step output name {name!r}")
+    if "\n" not in value and "\r" not in value:
+        return f"{name}={value}\n"
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    if delimiter in value:
+        raise UsageError(f"the value of output {name!r} contains its delimiter",
+                         where="GITHUB_OUTPUT", fix="report this: it should never happen")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
 def set_output(name: str, value: str, env: GitHubEnv | None = None) -> None:
@@ -104,12 +155,7 @@ def set_output(name: str, value: str, env: GitHubEnv | None = None) -> None:
     env = env or GitHubEnv.from_env()
     if not env.output_path:
         return
-    with env.output_path.open("a", encoding="utf-8") as fh:
-        if "\n" in value:
-            delimiter = "MLGATE_EOF_7f3a"
-            fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-        else:
-            fh.write(f"{name}={value}\n")
+    _append(env.output_path, output_entry(name, value), "GITHUB_OUTPUT")
 
 
 def append_summary(markdown: str, env: GitHubEnv | None = None) -> bool:
@@ -117,8 +163,7 @@ def append_summary(markdown: str, env: GitHubEnv | None = None) -> bool:
     env = env or GitHubEnv.from_env()
     if not env.summary_path:
         return False
-    with env.summary_path.open("a", encoding="utf-8") as fh:
-        fh.write(markdown.rstrip("\n") + "\n")
+    _append(env.summary_path, markdown.rstrip("\n") + "\n", "GITHUB_STEP_SUMMARY")
     return True
 
 

@@ -6,15 +6,20 @@ and the ``github-release`` deploy target (its repository handle, tags, assets).
 One retry policy for every request (:class:`RetryPolicy`, tuned by ``MLGATE_GITHUB_*``):
 PyGithub's own throttling and urllib3 retries are off; :meth:`GitHubApi.call` retries every
 request (PATCH and POST included) on 5xx, rate limits and network errors with a bounded
-backoff, within an overall deadline per call, and every request has a timeout, so a run never
-hangs. Failures reach the user as :class:`~mlgate.errors.UsageError` (the token was rejected)
-or :class:`~mlgate.errors.ServiceError` (GitHub failed or refused), their texts scrubbed of
-the token.
+backoff, within an overall deadline per call that also cuts an attempt in flight (a body
+that trickles in never trips a read timeout), and every request has a timeout, so a run never
+hangs. Secondary rate limits (and GitHub's older "abuse detection" answers) are waited out,
+never taken for a token that may not write. Failures reach the user as
+:class:`~mlgate.errors.UsageError` (the token was rejected or unusable) or
+:class:`~mlgate.errors.ServiceError` (GitHub failed or refused), their texts scrubbed of the
+token.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +28,7 @@ from typing import Any, TypeVar
 from mlgate.errors import MlgateError, ServiceError, UsageError
 
 T = TypeVar("T")
+DEADLINE_TIMEOUTS = 6  # the default deadline of a call, in request timeouts
 PER_PAGE = 100
 MAX_PAGES = 100  # 10,000 comments: far past any real PR, but bounded
 OUTAGE_FIX = "GitHub may be having an outage (https://www.githubstatus.com); re-run the job later"
@@ -42,32 +48,51 @@ class Forbidden(ServiceError):
         self.detail = detail
 
 
+class Refused(ServiceError):
+    """GitHub answered the request with a refusal another attempt would not change (4xx other
+    than 401/403/404); ``status`` is the HTTP status (422: validation failed, e.g. a release or
+    ref that already exists)."""
+
+    def __init__(self, message: str, *, where: str, status: int) -> None:
+        super().__init__(message, where=where)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
     backoff: float = 1.0  # first wait; doubles each time
     max_wait: float = 30.0  # a single wait longer than this (e.g. a primary rate limit
     # resetting in an hour) is not worth it: give up and exit 3
-    timeout: float = 20.0  # per request, seconds
-    deadline: float = 120.0  # per call, attempts and waits included: no retry past it
+    timeout: float = 20.0  # per socket operation (connect, each read), seconds
+    deadline: float = 120.0  # per call, attempts, waits and slow bodies included (6 timeouts
+    # unless set): an attempt still running at the deadline is abandoned
+    secondary_wait: float = 60.0  # a secondary rate limit without Retry-After: GitHub asks
+    # for at least a minute; allowed past max_wait, not past the deadline
 
 
 def policy_from_env(env: Mapping[str, str] | None = None) -> RetryPolicy:
-    """The policy, with MLGATE_GITHUB_ATTEMPTS/BACKOFF/TIMEOUT/DEADLINE when set (tests use 0
-    backoff)."""
+    """The policy, with MLGATE_GITHUB_ATTEMPTS/BACKOFF/TIMEOUT/DEADLINE/SECONDARY_WAIT when set
+    (tests use 0 backoff). Without a DEADLINE it is six timeouts."""
     env = os.environ if env is None else env
     default = RetryPolicy()
 
     def num(name: str, value: float) -> float:
         try:
-            return float(env.get(name, value))
+            number = float(env.get(name, value))
         except ValueError as err:
             raise UsageError(f"{name} must be a number", where=name) from err
+        if not math.isfinite(number) or number < 0:
+            raise UsageError(f"{name} must be a finite number of at least 0", where=name)
+        return number
 
+    timeout = num("MLGATE_GITHUB_TIMEOUT", default.timeout)
     return RetryPolicy(attempts=max(1, int(num("MLGATE_GITHUB_ATTEMPTS", default.attempts))),
                        backoff=num("MLGATE_GITHUB_BACKOFF", default.backoff),
-                       timeout=num("MLGATE_GITHUB_TIMEOUT", default.timeout),
-                       deadline=num("MLGATE_GITHUB_DEADLINE", default.deadline))
+                       timeout=timeout,
+                       deadline=num("MLGATE_GITHUB_DEADLINE", DEADLINE_TIMEOUTS * timeout),
+                       secondary_wait=num("MLGATE_GITHUB_SECONDARY_WAIT",
+                                          default.secondary_wait))
 
 
 @dataclass
@@ -79,8 +104,30 @@ class CommentResult:
 
 
 def scrub(text: str, token: object) -> str:
+    """``text`` without the token, in any form an error message may quote it: as is, as a
+    repr or JSON string (escaped), and each of its lines or words on its own."""
+    import json
+
     value = token.value if isinstance(token, Secret) else token
-    return text.replace(value, "***") if isinstance(value, str) and value else text
+    if not isinstance(value, str) or not value:
+        return text
+    forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1],
+             value.encode("unicode_escape").decode("ascii")}
+    forms.update(part for part in value.split() if len(part) >= 4)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
+def check_token(token: str) -> None:
+    """A token is printable ASCII without spaces: anything else (a line break pasted with it,
+    a non-Latin-1 character) cannot go in an HTTP header. Exit 2, never showing the token."""
+    if not token or not all("!" <= ch <= "~" for ch in token):
+        raise UsageError(
+            "the token is empty or contains characters no GitHub token has (whitespace, a "
+            "line break or a non-ASCII character); it is not shown here",
+            where="GITHUB_TOKEN",
+            fix="set the secret again with only the token (no quotes, spaces or newline)")
 
 
 class Secret:
@@ -105,6 +152,7 @@ class Failure:
     wait: float | None
     status: int = 0  # HTTP status; 0 for network errors
     rate_limited: bool = False
+    secondary: bool = False  # a secondary limit: waited out even past max_wait
 
 
 def classify(err: Exception, attempt: int, policy: RetryPolicy, now: float) -> Failure | None:
@@ -114,7 +162,7 @@ def classify(err: Exception, attempt: int, policy: RetryPolicy, now: float) -> F
 
     backoff = policy.backoff * 2 ** (attempt - 1)
     if isinstance(err, GithubException):
-        return _http_failure(err, backoff, now)
+        return _http_failure(err, backoff, now, policy)
     network = _network_error_kinds()
     if isinstance(err, network[0]):
         return Failure(f"{type(err).__name__}: {err}", backoff)
@@ -123,20 +171,25 @@ def classify(err: Exception, attempt: int, policy: RetryPolicy, now: float) -> F
     return None
 
 
-def _http_failure(err: Exception, backoff: float, now: float) -> Failure:
+def _http_failure(err: Exception, backoff: float, now: float, policy: RetryPolicy
+                  ) -> Failure:
     from github import RateLimitExceededException
 
     status = _status(err)
     headers = {str(k).lower(): str(v) for k, v in (getattr(err, "headers", None) or {}).items()}
     detail = f"HTTP {status}: {_message(err)}"
     if "retry-after" in headers and (status in (403, 429) or status >= 500):
-        wait = max(_float(headers["retry-after"], backoff), 0.0)
+        wait = _float(headers["retry-after"], backoff)
         return Failure(detail, wait, status, rate_limited=status in (403, 429))
-    limited = headers.get("x-ratelimit-remaining") == "0" or isinstance(
-        err, RateLimitExceededException)
-    if status in (403, 429) and limited:
+    primary = headers.get("x-ratelimit-remaining") == "0"
+    if status in (403, 429) and primary:
         reset = _float(headers.get("x-ratelimit-reset", ""), 0.0)
         return Failure(detail, max(reset - now, backoff) if reset else backoff, status, True)
+    text = _message(err).lower()
+    if status in (403, 429) and (isinstance(err, RateLimitExceededException)
+                                 or "secondary rate limit" in text or "abuse" in text):
+        # Not the primary limit (its reset is an hour away and says nothing about this one).
+        return Failure(detail, max(backoff, policy.secondary_wait), status, True, True)
     if status == 429 or status >= 500 or status == 0:
         return Failure(detail, backoff, status)
     return Failure(detail, None, status)
@@ -166,10 +219,12 @@ def _message(err: Any) -> str:
 
 
 def _float(text: str, default: float) -> float:
+    """A header's number; ``default`` for what is not a finite number of at least 0."""
     try:
-        return float(text)
+        value = float(text)
     except (TypeError, ValueError):
         return default
+    return value if math.isfinite(value) and value >= 0 else default
 
 
 class GitHubApi:
@@ -186,6 +241,7 @@ class GitHubApi:
                  clock: Callable[[], float] = time.monotonic) -> None:
         from github import Auth, Github
 
+        check_token(token)
         self.policy = policy or RetryPolicy()
         self._token = Secret(token)
         self._sleep = sleep
@@ -223,7 +279,7 @@ class GitHubApi:
         attempts = self.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                return fn()
+                return self._attempt(what, fn, started)
             except MlgateError:
                 raise
             except Exception as err:
@@ -243,17 +299,40 @@ class GitHubApi:
         raise self._failed(f"GitHub failed to {what} after {attempts} attempt{plural} "
                            f"({last.detail})", OUTAGE_FIX) from cause
 
+    def _attempt(self, what: str, fn: Callable[[], T], started: float) -> T:
+        """``fn()`` in a worker thread, abandoned when the call's deadline passes while it
+        runs: a socket timeout bounds each read, not a body trickling in byte by byte."""
+        box: list[Any] = []
+
+        def run() -> None:
+            try:
+                box.append((True, fn()))
+            except BaseException as err:  # handed to the caller below
+                box.append((False, err))
+
+        worker = threading.Thread(target=run, name="mlgate-github-call", daemon=True)
+        worker.start()
+        worker.join(max(self.policy.deadline - (self._clock() - started), 0.0))
+        if not box:
+            raise self._failed(f"GitHub did not answer to {what} within the deadline of "
+                               f"{self.policy.deadline:g} s (a stalled or very slow answer)",
+                               OUTAGE_FIX + "; MLGATE_GITHUB_DEADLINE sets the deadline")
+        ok, value = box[0]
+        if ok:
+            return value
+        raise value
+
     def _check_wait(self, what: str, failure: Failure, wait: float, started: float) -> None:
-        if wait > self.policy.max_wait and failure.rate_limited:
+        if wait > self.policy.max_wait and failure.rate_limited and not failure.secondary:
             raise self._failed(f"GitHub's rate limit stops us from trying to {what} again for "
                                f"{wait:.0f} s ({failure.detail})",
                                "re-run the job once the rate limit has reset")
-        if wait > self.policy.max_wait:
+        if wait > self.policy.max_wait and not failure.secondary:
             raise self._failed(f"GitHub asked to wait {wait:.0f} s before trying to {what} "
                                f"again, more than {self.policy.max_wait:.0f} s "
                                f"({failure.detail})", OUTAGE_FIX)
         if self._clock() - started + wait > self.policy.deadline:
-            raise self._failed(f"GitHub failed to {what} within {self.policy.deadline:.0f} s "
+            raise self._failed(f"GitHub failed to {what} within {self.policy.deadline:g} s "
                                f"({failure.detail})", OUTAGE_FIX)
 
     def _failed(self, message: str, fix: str | None) -> ServiceError:
@@ -277,7 +356,8 @@ class GitHubApi:
         if failure.status == 0:
             return self._failed(f"GitHub failed to {what} ({detail})",
                                 "check GITHUB_API_URL")
-        return self._failed(f"GitHub refused to {what} ({detail})", None)
+        return Refused(scrub(f"GitHub refused to {what} ({detail})", self._token),
+                       where=f"{self.api_url} ({self.repository})", status=failure.status)
 
     def delete_if_present(self, what: str, delete: Callable[[], object]) -> bool:
         """``delete()`` under the policy; False when it was gone already (404)."""
@@ -328,25 +408,41 @@ class GitHubApi:
 
     # ----- the token's user ----------------------------------------------------------------
     def own_login(self) -> str | None:
-        """Login of the token's user; None when GitHub won't say (installation tokens)."""
-        if self._login is False and self._token.value.startswith("ghs_"):
-            # An installation token (the workflow's GITHUB_TOKEN): GitHub answers 403 to
-            # GET /user for these, so don't spend a request; its comments are a bot's.
-            self._login = None
+        """Login of the token's own identity; None when GitHub won't say.
+
+        GET /user answers personal tokens; installation tokens (the workflow's GITHUB_TOKEN,
+        ``ghs_…``, whose identity is ``github-actions[bot]``, or another app's) get a 403
+        there, so for them, and after such a 403, GraphQL's ``viewer`` is asked instead."""
         if self._login is False:
-            try:
-                self._login = self.call("get the token's user", lambda: self._gh.get_user().login)
-            except (Forbidden, UsageError):
-                self._login = None
+            self._login = self._ask_login()
         return self._login if isinstance(self._login, str) else None
 
-    def _is_own(self, comment: Any) -> bool:
+    def _ask_login(self) -> str | None:
+        if not self._token.value.startswith("ghs_"):
+            try:
+                return str(self.call("get the token's user", lambda: self._gh.get_user().login))
+            except (Forbidden, UsageError):
+                pass
+
+        def viewer() -> Any:
+            _, data = self._gh.requester.graphql_query("query { viewer { login } }", {})
+            return data
+
+        try:
+            data = self.call("get the token's identity", viewer)
+        except (ServiceError, UsageError):
+            return None
+        login = ((data or {}).get("data") or {}).get("viewer", {}).get("login") \
+            if isinstance(data, dict) else None
+        return login if isinstance(login, str) and login else None
+
+    def _is_own(self, comment: Any, marker: str) -> bool:
+        """Ours only when the token's identity wrote it AND it starts with the marker: another
+        app's bot (dependabot[bot]) quoting the marker is never edited or deleted. While the
+        identity is unknown nothing is ours (a comment we create then tells us who we are)."""
         login = self.own_login()
-        author = comment.user.login if comment.user else ""
-        if login is not None:
-            return bool(author == login)
-        # GITHUB_TOKEN cannot read /user: then only bots' comments can be ours.
-        return bool(author.endswith("[bot]"))
+        author = comment.user.login if comment.user else None
+        return login is not None and author == login and (comment.body or "").startswith(marker)
 
     # ----- the sticky comment --------------------------------------------------------------
     def find_comments(self, number: int, marker: str, *, stop_early: bool) -> list[Any]:
@@ -356,7 +452,7 @@ class GitHubApi:
         for page_no in range(MAX_PAGES):
             page = self.call(f"list comments of #{number}",
                              lambda p=page_no: pages.get_page(p))  # type: ignore[misc]
-            found += [c for c in page if marker in (c.body or "") and self._is_own(c)]
+            found += [c for c in page if self._is_own(c, marker)]
             if len(page) < PER_PAGE or (stop_early and found):
                 break
         return sorted(found, key=lambda c: c.id)
@@ -367,7 +463,7 @@ class GitHubApi:
         if not existing:
             issue = self.repo().get_issue(number)
             created = self.call(f"comment on #{number}", lambda: issue.create_comment(body))
-            if self._login is False and created.user:  # the author of what we just made
+            if not isinstance(self._login, str) and created.user:  # who we are, at last
                 self._login = created.user.login
             # Two runs may have raced (or a retried POST may have landed twice): keep the
             # oldest, delete the rest, and make sure the kept one has our body.

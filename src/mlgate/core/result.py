@@ -297,7 +297,7 @@ def validate(doc: Any, where: str) -> dict[str, Any]:
     """Check the parts every reader relies on; errors name the file and key."""
     if not isinstance(doc, dict):
         raise UsageError("result must be a JSON object", where=where)
-    if doc.get("schema") != SCHEMA_VERSION:
+    if doc.get("schema") != SCHEMA_VERSION or type(doc.get("schema")) is not int:  # not true
         raise UsageError(
             f"unsupported result schema {doc.get('schema')!r} (this mlgate reads schema "
             f"{SCHEMA_VERSION})",

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlgate.adapters.github import GitHubApi, policy_from_env
+from mlgate.adapters.github import GitHubApi, Refused, policy_from_env
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, extract_metrics, metrics_from_result_doc
 from mlgate.deploy.rollback import (
@@ -199,7 +199,12 @@ class GitHubReleaseTarget:
                 "or choose another version with --version",
             )
         tag_existed = tag_commit is not None
-        release = self._create_draft(tag, card)
+        try:
+            release = self._create_draft(tag, card)
+        except Refused as err:
+            if err.status != 422:
+                raise
+            return self._lost_race(tag, version, err)
         publishing = False
         try:
             for path, name, ctype in assets:
@@ -217,6 +222,25 @@ class GitHubReleaseTarget:
             raise
         url = str(getattr(published, "html_url", None) or release.html_url)
         return Deployed(version=version, url=url, detail=f"release {tag}")
+
+    def _lost_race(self, tag: str, version: str, err: Refused) -> Deployed:
+        """GitHub refused our release as a duplicate: another run (a concurrent deploy of the
+        same commit) made it between our listing and our create. Its release is the deploy
+        when it is published for this commit; else say what is going on, not "permissions"."""
+        for release in self.releases(refresh=True):
+            if release.tag_name != tag:
+                continue
+            if not release.draft and release.target_commitish == self.ctx.commit:
+                return Deployed(version=version, url=str(release.html_url), already=True,
+                                detail=f"another run deployed release {tag} at the same time")
+            state = "is still uploading it" if release.draft else \
+                f"made it for commit {str(release.target_commitish)[:12]}"
+            raise ServiceError(f"another run created release {tag} at the same time and "
+                               f"{state}", where="deploy",
+                               fix="two deploys ran at once (use a `concurrency:` group on "
+                                   "the deploy job); re-run this one once the other finished"
+                               ) from err
+        raise err
 
     def _create_draft(self, tag: str, card: str) -> Any:
         repo = self.api.repo()

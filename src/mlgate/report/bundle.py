@@ -4,7 +4,8 @@ Layout of ``.mlgate/bundle/``: ``manifest.json``, ``result-1.json`` … (the res
 ``report.md`` (for people; never posted: the poster re-renders from the validated results).
 Everything read back is treated as hostile: sizes, names and file types are checked, the
 results are validated, and nothing in it decides where the report goes (the PR number and
-the head commit come from the workflow_run event).
+the head commit come from the workflow_run event) or whether the gate passed: :func:`rejudge`
+recomputes every verdict from the bundle's figures with the trusted checkout's thresholds.
 """
 
 from __future__ import annotations
@@ -56,19 +57,38 @@ def _bad(message: str, where: str) -> UsageError:
                           "(downloaded with actions/download-artifact)")
 
 
-def _read_json(path: Path, limit: int) -> Any:
-    try:
-        st = path.lstat()
-    except FileNotFoundError as err:
-        raise _bad("file missing", str(path)) from err
-    if not stat.S_ISREG(st.st_mode):
-        raise _bad("not a regular file (symlinks are refused)", str(path))
-    if st.st_size > limit:
-        raise _bad(f"file larger than {limit} bytes", str(path))
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise _bad(f"not valid JSON ({type(err).__name__})", str(path)) from err
+class _Reader:
+    """Reads the bundle's files, counting the bytes actually read against the total cap (a
+    manifest may list one file many times)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def json(self, path: Path, limit: int) -> Any:
+        try:
+            st = path.lstat()
+        except FileNotFoundError as err:
+            raise _bad("file missing", str(path)) from err
+        if not stat.S_ISREG(st.st_mode):
+            raise _bad("not a regular file (symlinks are refused)", str(path))
+        if st.st_size > limit:
+            raise _bad(f"file larger than {limit} bytes", str(path))
+        if self.total + st.st_size > MAX_TOTAL_BYTES:
+            raise _bad(f"larger than {MAX_TOTAL_BYTES} bytes in total", str(path))
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+        self.total += len(data)
+        if len(data) > limit or self.total > MAX_TOTAL_BYTES:
+            raise _bad(f"larger than {MAX_TOTAL_BYTES} bytes in total", str(path))
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
+            raise _bad(f"not valid JSON ({type(err).__name__})", str(path)) from err
+
+
+def _is_int(value: Any, expected: int) -> bool:
+    """``value == expected`` for a JSON integer: ``true`` and ``1.0`` are not 1."""
+    return type(value) is int and value == expected
 
 
 def bundled_document(result: Result) -> dict[str, Any]:
@@ -81,7 +101,39 @@ def bundled_document(result: Result) -> dict[str, Any]:
 
 
 def read_bundle(directory: Path) -> tuple[str | None, list[Result]]:
-    """Validate and load a bundle: (report name or None, result documents)."""
+    """Validate and load a bundle: (report name or None, result documents). The results'
+    own ``passed`` is not trusted: see :func:`rejudge`."""
+    _check_directory(directory)
+    reader = _Reader()
+    manifest = reader.json(directory / MANIFEST, MAX_MANIFEST_BYTES)
+    mwhere = str(directory / MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
+        raise _bad(f"kind must be {KIND!r}", mwhere)
+    if not _is_int(manifest.get("version"), VERSION):
+        raise _bad(f"unsupported bundle version {manifest.get('version')!r} (version must be "
+                   f"the integer {VERSION})", mwhere)
+    files = manifest.get("results")
+    if not isinstance(files, list) or not 1 <= len(files) <= MAX_RESULTS:
+        raise _bad(f"results must list 1 to {MAX_RESULTS} files", mwhere)
+    if len(set(map(str, files))) != len(files):
+        raise _bad("results lists a file more than once", mwhere)
+    results = []
+    for fname in files:
+        if not isinstance(fname, str) or not _SAFE_NAME.fullmatch(fname) or fname == MANIFEST:
+            raise _bad(f"unsafe result file name {str(fname)[:80]!r}", mwhere)
+        path = directory / fname
+        doc = reader.json(path, MAX_FILE_BYTES)
+        if isinstance(doc, dict):
+            if "schema" in doc and not _is_int(doc["schema"], 1):
+                raise _bad(f"schema must be the integer 1, got {doc['schema']!r}", str(path))
+            if not isinstance(doc.get("passed"), bool):
+                doc["passed"] = False  # recomputed anyway; its absence is no reason to refuse
+        results.append(parse_result(validate(doc, str(path))))
+    name = manifest.get("name")
+    return (name if isinstance(name, str) and name else None), results
+
+
+def _check_directory(directory: Path) -> None:
     where = str(directory)
     try:
         st = directory.lstat()
@@ -100,20 +152,59 @@ def read_bundle(directory: Path) -> tuple[str | None, list[Result]]:
         total += est.st_size
     if total > MAX_TOTAL_BYTES:
         raise _bad(f"larger than {MAX_TOTAL_BYTES} bytes in total", where)
-    manifest = _read_json(directory / MANIFEST, MAX_MANIFEST_BYTES)
-    mwhere = str(directory / MANIFEST)
-    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
-        raise _bad(f"kind must be {KIND!r}", mwhere)
-    if manifest.get("version") != VERSION:
-        raise _bad(f"unsupported bundle version {manifest.get('version')!r}", mwhere)
-    files = manifest.get("results")
-    if not isinstance(files, list) or not 1 <= len(files) <= MAX_RESULTS:
-        raise _bad(f"results must list 1 to {MAX_RESULTS} files", mwhere)
-    results = []
-    for fname in files:
-        if not isinstance(fname, str) or not _SAFE_NAME.fullmatch(fname) or fname == MANIFEST:
-            raise _bad(f"unsafe result file name {str(fname)[:80]!r}", mwhere)
-        path = directory / fname
-        results.append(parse_result(validate(_read_json(path, MAX_FILE_BYTES), str(path))))
-    name = manifest.get("name")
-    return (name if isinstance(name, str) and name else None), results
+
+
+# ----- the trusted job's own verdict ---------------------------------------------------------
+FORK_NOTE = ("The figures were reported by the pull request's own run (a fork) and are its "
+             "own; the verdict was recomputed here with the base branch's thresholds.")
+
+
+def _figure(value: Any, where: str) -> float | None:
+    from mlgate.core.compare import decode
+
+    if value is None or value in ("NaN", "Infinity", "-Infinity"):
+        return decode(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(f"a metric value must be a number, got {str(value)[:40]!r}", where)
+    try:
+        return float(value)
+    except OverflowError as err:
+        raise _bad("a metric value is beyond float range", where) from err
+
+
+def rejudge(result: Result, rules: list[Any], require_baseline: bool) -> Result:
+    """``result`` judged again from its figures (baseline and current value of each metric)
+    with ``rules``, the trusted checkout's thresholds, by the same :func:`core.compare.diff`
+    as ``mlgate compare``; whatever the bundle says about rules and passing is dropped."""
+    from mlgate.core.compare import Comparison, diff
+    from mlgate.core.result import BaselineInfo, build_result
+
+    current: dict[str, float] = {}
+    baseline: dict[str, float] = {}
+    files: dict[str, str] = {}
+    for i, row in enumerate(result.metrics):
+        where = f"result {result.name!r}: metrics[{i}] ({row.name[:80]})"
+        now, then = _figure(row.current, where), _figure(row.baseline, where)
+        if now is not None:
+            current[row.name] = now
+        if then is not None:
+            baseline[row.name] = then
+        if row.file:
+            files[row.name] = row.file
+    errors = list(result.errors)
+    cmp = Comparison(current=current, baseline=baseline if result.baseline.found else None,
+                     rules=rules, require_baseline=require_baseline, files=files)
+    try:
+        comparison = diff(cmp)
+    except UsageError as err:  # a base rule names a metric the fork no longer reports
+        errors.append(f"{err.where}: {err.message}" if err.where else err.message)
+        comparison = diff(Comparison(current, cmp.baseline, [], require_baseline, files))
+    base = result.baseline
+    note = f"{FORK_NOTE} {base.note}" if base.note else FORK_NOTE
+    return build_result(
+        name=result.name, head=result.head,
+        baseline=BaselineInfo(found=base.found, sha=base.sha, source=base.source,
+                              base_ref=base.base_ref, merge_base=base.merge_base, note=note),
+        comparison=comparison, require_baseline=require_baseline,
+        metrics_files=list(result.metrics_files), params=[p.to_json() for p in result.params],
+        data=[d.to_json() for d in result.data], errors=errors)

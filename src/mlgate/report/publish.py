@@ -38,6 +38,7 @@ class Request:
     template: Path | None = None
     dry_run: bool = False
     from_bundle: bool = False
+    root: Path | None = None  # the repository: a user template must be inside it
 
 
 @dataclass
@@ -97,7 +98,7 @@ class _Posting:
 
 def publish(req: Request, env: GitHubEnv, console: Console = PRINTING) -> PublishOutcome:
     """Write report.md; on GitHub also the job summary, the comment and the check run."""
-    renderer = Renderer(req.template)
+    renderer = Renderer(req.template, req.root)
     links = Links(server_url=env.server_url, repository=env.repository)
     full = renderer.render(report_view(req.results, req.name, links, LEVELS[0]))
     report_path = req.out / REPORT_FILE
@@ -109,8 +110,12 @@ def publish(req: Request, env: GitHubEnv, console: Console = PRINTING) -> Publis
         console.out(full.rstrip("\n"))
         return outcome
 
-    if env.token and os.environ.get("GITHUB_ACTIONS") == "true":
-        console.out(f"::add-mask::{env.token}")
+    if env.token:
+        from mlgate.adapters.github import check_token
+
+        check_token(env.token)  # before it is printed anywhere, even to mask it
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            console.out(f"::add-mask::{env.token}")
     url = run_url(env)
     posting = _Posting(req=req, env=env, renderer=renderer, links=links,
                        note=_note(req, env, url), console=console)

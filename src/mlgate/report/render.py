@@ -19,7 +19,13 @@ from mlgate.core.result import REPORT_STATUS_RANK, MetricRow, Result, RuleCheck
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.report import escape as esc
-from mlgate.report.jinja_env import USER_TEMPLATE, environment
+from mlgate.report.jinja_env import (
+    USER_TEMPLATE,
+    check_budget,
+    environment,
+    read_template,
+    render_limits,
+)
 
 DEFAULT_TEMPLATE = "report.md.j2"
 COMMENT_LIMIT = 65536  # GitHub's maximum issue comment body, in characters
@@ -299,23 +305,51 @@ def _compiled(user_template: str | None, user_dir: str | None = None) -> Any:
     return env.get_template(USER_TEMPLATE if user_template is not None else DEFAULT_TEMPLATE)
 
 
-class Renderer:
-    """Renders the report with the shipped template or a user's template extending it."""
-
-    def __init__(self, template_path: Path | None = None) -> None:
-        self.template_path = template_path
-        text = None
-        if template_path is not None:
-            try:
-                text = template_path.read_text(encoding="utf-8")
-            except OSError as err:
-                raise UsageError(f"cannot read the report template ({err.strerror})",
-                                 where=str(template_path),
-                                 fix="pass an existing file to --template") from err
-        self._cache: dict[tuple[Any, ...], str] = {}
+def _user_template(template_path: Path, root: Path | None) -> tuple[str, str]:
+    """(text, folder) of a user's template; with ``root`` (the repository) it must lie in it,
+    outside hidden folders. Its partials come from its own folder only (see jinja_env)."""
+    if not template_path.exists() and not template_path.is_symlink():
+        raise UsageError("cannot read the report template (No such file or directory)",
+                         where=str(template_path), fix="pass an existing file to --template")
+    folder = template_path.absolute().parent
+    if root is not None:
         try:
-            self._template = _compiled(
-                text, str(template_path.resolve().parent) if template_path else None)
+            rel = folder.resolve().relative_to(root.resolve())
+        except ValueError:
+            rel = None
+        if rel is None or any(part.startswith(".") for part in rel.parts):
+            raise UsageError("the report template must be in the repository, outside hidden "
+                             "folders", where=str(template_path),
+                             fix="keep the template in the repository, e.g. ci/report.md.j2")
+    return read_template(template_path, folder), str(folder.resolve())
+
+
+def verdict_headline(view: dict[str, Any]) -> str:
+    """The headline the verdict decides (the shipped template's headline block, word for
+    word): a user template cannot replace it, see :meth:`Renderer.render`."""
+    mark = "✅" if view["passed"] else "❌"
+    if view["multi"]:
+        return (f"## {mark} {view['name']}: {view['failed_models']} of {len(view['models'])} "
+                "models failed")
+    word = "passed" if view["passed"] else "failed"
+    return f"## {mark} {view['models'][0]['name']}: gate {word}"
+
+
+class Renderer:
+    """Renders the report with the shipped template or a user's template extending it.
+
+    ``root`` is the repository: a user template must be inside it (default: only its own
+    folder is checked, for callers that already chose the file)."""
+
+    def __init__(self, template_path: Path | None = None, root: Path | None = None) -> None:
+        self.template_path = template_path
+        text = folder = None
+        if template_path is not None:
+            text, folder = _user_template(template_path, root)
+        self._cache: dict[tuple[Any, ...], str] = {}
+        self._raws: dict[int, tuple[Any, Any]] = {}
+        try:
+            self._template = _compiled(text, folder)
         except Exception as err:
             raise self._error(err) from err
 
@@ -328,12 +362,36 @@ class Renderer:
                           fix="fix the template (it must `{% extends \"report.md.j2\" %}` and "
                               "override blocks; see docs/report.md)")
 
+    def _raw_copy(self, raw: Any) -> Any:
+        """The template's own copy of a result document (the sandbox already refuses to
+        change lists and dicts; this keeps even a way around it off the real result)."""
+        if raw is None:
+            return None
+        key = id(raw)
+        if key not in self._raws:
+            self._raws[key] = (raw, json.loads(json.dumps(raw)))
+        return self._raws[key][1]
+
     def render(self, view: dict[str, Any]) -> str:
+        """The template's text under the render limits; a copy of ``view`` is all it sees,
+        and its first line is the verdict's headline whatever the template wrote."""
+        sandboxed = dict(view, models=[dict(m, raw=self._raw_copy(m.get("raw")))
+                                       for m in view["models"]])
         try:
-            text = str(self._template.render(report=view))
+            with render_limits():
+                chunks: list[str] = []
+                size = 0
+                for chunk in self._template.generate(report=sandboxed):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    check_budget(size)
         except Exception as err:
             raise self._error(err) from err
-        return _tidy(text)
+        text = _tidy("".join(chunks))
+        headline = verdict_headline(view)
+        if text.split("\n", 1)[0] != headline:
+            text = f"{headline}\n\n{text}"
+        return text
 
     def fit(self, results: list[Result], name: str, links: Links, budget: int,
             note: str = DEFAULT_NOTE, prefix: str = "") -> str:

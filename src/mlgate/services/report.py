@@ -61,11 +61,23 @@ def _request(options: ReportOptions) -> Request:
 
         # The bundle's own name is ignored: an untrusted bundle must not pick the check run's
         # name (it could impersonate another required check) or another report's marker.
-        _bundle_name, results = read_bundle(Path(options.from_bundle))
+        _bundle_name, claimed = read_bundle(Path(options.from_bundle))
+        results = _rejudged(claimed, config)
     elif options.merge:
         results = [load_result(Path(p)) for p in options.merge]
     else:
         results = [load_result(options.paths.result_file(options.result_file))]
     return Request(results=results, name=name, out=options.paths.out,
                    template=config.report_template(options.template),
-                   dry_run=options.dry_run, from_bundle=bool(options.from_bundle))
+                   dry_run=options.dry_run, from_bundle=bool(options.from_bundle),
+                   root=options.paths.root)
+
+
+def _rejudged(claimed: list[Result], config: Config) -> list[Result]:
+    """A fork's results judged again with this checkout's thresholds (the base branch's: the
+    workflow_run job runs on it), whatever the fork's run decided."""
+    from mlgate.core.thresholds import parse_rules
+    from mlgate.report.bundle import rejudge
+
+    rules = parse_rules(config.thresholds, f"{config.where}: thresholds")
+    return [rejudge(r, rules, config.requires_baseline(None)) for r in claimed]
