@@ -19,6 +19,7 @@ from mlgate.core.result import HeadInfo, Result, build_result, save_result
 from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
+from mlgate.yamlio import inside_repo, read_text, repo_top
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,11 @@ def run_compare(
 
 
 def working_tree_reader(root: Path) -> Reader:
+    top = repo_top(root)
+
     def read(rel: str) -> str | None:
-        try:
-            return (root / rel).read_text(encoding="utf-8")
-        except (FileNotFoundError, IsADirectoryError):
-            return None
+        path = inside_repo(root / rel, top, rel)
+        return read_text(path, rel) if path.is_file() else None
 
     return read
 
@@ -164,11 +165,7 @@ def _baseline(
 
 
 def _baseline_from_file(file: str, base: str) -> Baseline:
-    path = Path(file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot read the baseline file ({err.strerror})", where=file) from err
+    text = read_text(Path(file), file)
     metrics = load_metrics([file], lambda _p: text, missing_ok=False)
     return Baseline(found=True, sha=None, source="file", base_ref=base, merge_base=None,
                     note=f"metrics read from {file}", metrics=metrics)
