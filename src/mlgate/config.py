@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.core.drift_config import DriftThresholds, parse_drift_config
 from mlgate.errors import UsageError
-from mlgate.yamlio import load_file
+from mlgate.yamlio import inside_repo, load_file, repo_top
 
 if TYPE_CHECKING:
     from mlgate.adapters.dvc import PullOptions
@@ -315,6 +315,7 @@ def load_config(config_path: str | None = None, root: Path | None = None) -> Con
         path = root / DEFAULT_CONFIG
         if not path.exists():
             return Config()
+        inside_repo(path, repo_top(root), DEFAULT_CONFIG)
     return parse_config(
         load_file(path, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)),
         path,
@@ -325,4 +326,11 @@ def out_dir(args_out: str | None, root: Path | None = None) -> Path:
     """The directory mlgate writes into (``--out``, default ``.mlgate``)."""
     root = root or Path.cwd()
     path = Path(args_out) if args_out else Path(DEFAULT_OUT)
-    return path if path.is_absolute() else root / path
+    path = path if path.is_absolute() else root / path
+    if path.exists() and not path.is_dir():
+        raise UsageError(
+            f"{path} is a file, not a directory",
+            where="--out" if args_out else DEFAULT_OUT,
+            fix="pass a directory (it is created when missing), or remove the file",
+        )
+    return path

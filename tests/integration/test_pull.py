@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -405,3 +408,112 @@ def test_progress_lines_while_fetching(project: Path) -> None:
     progress = [line for line in logs if "in the cache so far" in line]
     assert progress, logs
     assert progress[-1].startswith("pull: ... ")
+
+
+# -- a remote that cannot be reached is not "data never pushed" (issue 12) -------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def unreachable_project(tmp_path: Path) -> Path:
+    """One `dvc add`ed file, cache removed, as a fresh clone."""
+    root = make_dvc_project(
+        tmp_path / "proj", remote_dir=tmp_path / "remote", data_frame_or_csv_text=EXTRA_TEXT
+    )
+    drop_local_data(root, (DATA,))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("https://dvc-remote.invalid/store", "cannot resolve host 'dvc-remote.invalid'"),
+        ("http://127.0.0.1:{port}/store", "connection refused by 127.0.0.1:{port}"),
+    ],
+    ids=["dns", "refused"],
+)
+def test_unreachable_http_remote_is_named_with_its_cause(
+    unreachable_project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    cause: str,
+) -> None:
+    port = _closed_port()
+    url, cause = url.format(port=port), cause.format(port=port)
+    add_dvc_remote(unreachable_project, "store", url, default=True)
+    monkeypatch.chdir(unreachable_project)
+    start = time.monotonic()
+    assert main(["pull"]) == 3
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 20
+    assert "DVC remote 'store'" in err and url in err and "unreachable" in err
+    assert cause in err
+    assert "never pushed" not in err and "dvc push" not in err
+    assert DATA in err  # what is still missing
+
+
+def test_allow_missing_with_an_unreachable_remote_is_not_a_success(
+    unreachable_project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/store"
+    add_dvc_remote(unreachable_project, "store", url, default=True)
+    monkeypatch.chdir(unreachable_project)
+    assert main(["pull", "--allow-missing"]) == 3
+    captured = capsys.readouterr()
+    assert "fetched 0 files" not in captured.out + captured.err
+    assert url in captured.err and "connection refused" in captured.err
+    assert DATA in captured.err
+
+
+def test_allow_missing_lists_what_is_still_missing(tmp_path: Path) -> None:
+    root = make_dvc_project(
+        tmp_path / "proj", remote_dir=tmp_path / "remote", data_frame_or_csv_text=EXTRA_TEXT
+    )
+    track_data(root, "model/out.bin", b"not pushed", push=False)
+    drop_local_data(root, (DATA, "model/out.bin"))
+    logs: list[str] = []
+    stats = dvc_pull.pull(root, allow_missing=True, log=logs.append)
+    assert stats.missing == ["model/out.bin"]
+    assert "1 still missing" in stats.summary()
+
+
+def test_probe_names_the_cause() -> None:
+    port = _closed_port()
+    assert dvc_pull.probe_remote(f"http://127.0.0.1:{port}/x", {}) == (
+        f"connection refused by 127.0.0.1:{port}"
+    )
+    assert (dvc_pull.probe_remote("https://dvc-remote.invalid/x", {}) or "").startswith(
+        "cannot resolve host 'dvc-remote.invalid'"
+    )
+    assert dvc_pull.probe_remote("s3://bucket/x", {}) is None  # no endpoint to probe
+    assert dvc_pull.probe_remote(
+        "s3://bucket/x", {"endpointurl": f"http://127.0.0.1:{port}"}
+    ) == f"connection refused by 127.0.0.1:{port}"
+    assert dvc_pull.probe_remote("/some/local/dir", {}) is None
+
+
+def test_probe_reports_a_tls_failure() -> None:
+    with socket.socket() as server:  # speaks plain bytes, not TLS
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer() -> None:
+            with contextlib.suppress(OSError):
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        cause = dvc_pull.probe_remote(f"https://127.0.0.1:{port}/x", {})
+        thread.join(5)
+    assert cause is not None and cause.startswith(f"TLS handshake with 127.0.0.1:{port} failed")

@@ -56,6 +56,8 @@ class PullStats:
     deleted: list[str]
     remote: str | None
     seconds: float
+    # Tracked files still absent after an --allow-missing pull (the remote does not have them).
+    missing: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         files = "file" if self.fetched == 1 else "files"
@@ -63,6 +65,7 @@ class PullStats:
         parts.append(
             f"checked out: {len(self.added)} added, {len(self.modified)} modified, "
             f"{len(self.deleted)} deleted"
+            + (f", {len(self.missing)} still missing" if self.missing else "")
         )
         where = f" from remote '{self.remote}'" if self.remote else ""
         return f"{'; '.join(parts)}{where} in {self.seconds:.1f}s"
@@ -240,6 +243,99 @@ def _first_error_line(records: list[DvcLogRecord]) -> str:
     return ""
 
 
+# -- probing a network remote ---------------------------------------------------------------
+# DVC's HTTP and S3 file systems turn "cannot connect" into "the file does not exist" (the real
+# cause is logged at DEBUG level at most), so before saying data was never pushed mlgate checks
+# whether the remote's host can be reached at all.
+
+PROBE_TIMEOUT = 5.0
+_PROBE_PORTS = {"http": 80, "https": 443, "webdav": 80, "webdavs": 443, "ssh": 22, "sftp": 22}
+_TLS_SCHEMES = {"https", "webdavs"}
+_PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
+def probe_remote(url: str, conf: dict[str, Any], timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Why the remote's host cannot be reached (DNS, refused, timeout, TLS), or None: it can,
+    it is not a network remote, or a proxy stands in between (then DVC's word stands)."""
+    from urllib.parse import urlsplit
+
+    endpoint = conf.get("endpointurl")
+    target = urlsplit(str(endpoint) if endpoint else url)
+    scheme = target.scheme.lower()
+    if scheme not in _PROBE_PORTS or not target.hostname or any(
+        os.environ.get(v) for v in _PROXY_VARS
+    ):
+        return None
+    try:
+        port = target.port or _PROBE_PORTS[scheme]
+    except ValueError:
+        return f"invalid port in {target.netloc!r}"
+    verify = conf.get("ssl_verify", True) is not False
+    return _probe(target.hostname, port, scheme in _TLS_SCHEMES, verify, timeout)
+
+
+def _probe(host: str, port: int, tls: bool, verify: bool, timeout: float) -> str | None:
+    import socket
+    import ssl
+
+    where = f"{host}:{port}"
+    resolved = _resolve(host, port, timeout)
+    if isinstance(resolved, str):
+        return resolved
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            if tls:
+                context = ssl.create_default_context()
+                if not verify:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                with context.wrap_socket(sock, server_hostname=host):
+                    pass
+    except ssl.SSLError as err:
+        return f"TLS handshake with {where} failed: {err.reason or err}"
+    except ConnectionRefusedError:
+        return f"connection refused by {where}"
+    except TimeoutError:
+        return f"no answer from {where} within {timeout:g}s"
+    except OSError as err:
+        return f"cannot connect to {where}: {err.strerror or err}"
+    return None
+
+
+def _resolve(host: str, port: int, timeout: float) -> str | None:
+    """None when ``host`` resolves, else why not; bounded by ``timeout`` (getaddrinfo has no
+    timeout of its own)."""
+    import socket
+
+    outcome: list[str | None] = []
+
+    def lookup() -> None:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            outcome.append(None)
+        except OSError as err:
+            outcome.append(f"cannot resolve host '{host}' ({err.strerror or err})")
+
+    thread = threading.Thread(target=lookup, name="mlgate-dns-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        return f"cannot resolve host '{host}' (no DNS answer within {timeout:g}s)"
+    return outcome[0]
+
+
+def unreachable(remote: str | None, url: str, cause: str, missing: list[str]) -> ServiceError:
+    label = f"DVC remote '{remote}'" if remote else "the default DVC remote"
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    shown = ", ".join(missing[:10]) + more
+    still = f"; still missing: {shown}" if missing else ""
+    return ServiceError(
+        f"{label} is unreachable ({url}): {cause}{still}",
+        fix="check the remote's URL in .dvc/config (`dvc remote list`), its DNS name and "
+        "certificate, and that the job's network can reach it",
+    )
+
+
 # -- running DVC -----------------------------------------------------------------------------
 
 
@@ -407,10 +503,14 @@ def pull(
                     allow_missing=allow_missing,
                 )
             except DvcException as err:
-                raise _pull_error(err, repo, remote_name, url, capture, target_source) from err
+                raise _pull_error(
+                    err, repo, (remote_name, url), capture, target_source, targets
+                ) from err
         after = _cache_files(cache_dir)
+        missing = _still_missing(repo, root, targets, remote_name, url) if allow_missing else []
     stats = result.get("stats", {})
     return PullStats(
+        missing=missing,
         fetched=int(stats.get("fetched", 0)),
         bytes=sum(size for path, size in after.items() if path not in before),
         added=_rel(result.get("added", []), root),
@@ -437,15 +537,51 @@ def _open_repo(root: Path) -> Any:
         raise UsageError(f"DVC cannot open the repository: {err}", where=str(root)) from err
 
 
+def _still_missing(
+    repo: Any, root: Path, targets: list[str] | None, remote: str | None, url: str | None
+) -> list[str]:
+    """What an --allow-missing pull left absent; an unreachable remote is still an error."""
+    missing = missing_outs(repo, root, targets)
+    cause = probe_remote(url, _remote_conf(repo, remote)) if missing and url else None
+    if cause and url:
+        raise unreachable(remote, url, cause, missing)
+    return missing
+
+
+def missing_outs(repo: Any, root: Path, targets: list[str] | None) -> list[str]:
+    """DVC-tracked outputs (of ``targets``, else all) absent from the workspace."""
+    wanted = [t.strip("/").removeprefix("./") for t in targets or []]
+    absent = []
+    for out in repo.index.outs:
+        if not out.use_cache:
+            continue
+        rel = _rel([out.fs_path], root)[0]
+        stage = getattr(out.stage, "relpath", "")
+        if wanted and not any(
+            t in (rel, stage) or rel.startswith(t + "/") or t.startswith(rel + "/")
+            for t in wanted
+        ):
+            continue
+        if not os.path.exists(out.fs_path):
+            absent.append(rel)
+    return sorted(absent)
+
+
+def _remote_conf(repo: Any, name: str | None) -> dict[str, Any]:
+    conf = repo.config.get("remote", {}).get(name or "") if name else None
+    return dict(conf) if isinstance(conf, dict) else {}
+
+
 def _pull_error(
     err: DvcException,
     repo: Any,
-    remote_name: str | None,
-    url: str | None,
+    remote: tuple[str | None, str | None],
     capture: _Capture,
     target_source: str,
+    targets: list[str] | None,
 ) -> MlgateError:
     """The mlgate error for a failed ``repo.pull``."""
+    remote_name, url = remote
     from dvc.config import NoRemoteError, RemoteNotFoundError
     from dvc.exceptions import NoOutputOrStageError
 
@@ -475,7 +611,14 @@ def _pull_error(
             fix="mount or create the remote directory, or fix its url in "
             ".dvc/config (`dvc remote modify NAME url ...`)",
         )
+    cause = probe_remote(url, _remote_conf(repo, remote_name)) if url else None
+    if cause and url:
+        return unreachable(remote_name, url, cause, missing_outs(repo, repo_root(repo), targets))
     return classify_failure(err, capture.records, remote_name)
+
+
+def repo_root(repo: Any) -> Path:
+    return Path(repo.root_dir)
 
 
 def _remote_names(repo: Any) -> str:

@@ -15,9 +15,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlgate.config import paths_for
     from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK
-    from mlgate.services.gate import GateOptions, run_gate
+    from mlgate.services.gate import GateOptions, fail_closed, run_gate
 
-    outcome = run_gate(GateOptions(result_path=paths_for(args.out).result_file(args.result)))
+    try:
+        result_path = paths_for(args.out).result_file(args.result)
+    except BaseException as err:  # e.g. --out naming a file: the gate still fails closed
+        fail_closed(err)
+        raise
+    outcome = run_gate(GateOptions(result_path=result_path))
     stream = sys.stdout if outcome.passed else sys.stderr
     for line in outcome.lines():
         print(line, file=stream)

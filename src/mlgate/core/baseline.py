@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import random
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +32,8 @@ NOTES_SHORT = "mlgate"
 # How far back along first parents the store lookup goes.
 STORE_WALK_LIMIT = 1000
 NOTE_SCHEMA = 1
+# Compare-and-swap attempts of one note write before giving up (each one retries a race).
+NOTE_WRITE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -128,19 +134,51 @@ def read_note(git: Git, sha: str) -> dict[str, Any] | None:
 
 
 def write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> None:
-    """Add or replace this model's entry in the commit's note, keeping other models."""
-    existing = read_note(git, sha) or {"schema": NOTE_SCHEMA, "models": {}}
-    existing["models"].update(note_payload(name, metrics, sha)["models"])
-    git.run(
-        "notes",
-        f"--ref={NOTES_SHORT}",
-        "add",
-        "-f",
-        "-F",
-        "-",
-        sha,
-        input=json.dumps(existing, sort_keys=True, indent=1),
+    """Add or replace this model's entry in the commit's note, keeping other models.
+
+    Atomic against other writers in the same clone (two ``baseline record`` runs for two
+    models): the note is rewritten on a private ref and the store moves to it only if it has
+    not moved meanwhile (``git update-ref`` compare-and-swap); else it starts again."""
+    for attempt in range(NOTE_WRITE_ATTEMPTS):
+        if _try_write_note(git, sha, name, metrics):
+            return
+        time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise UsageError(
+        f"could not update {NOTES_REF}: other processes kept changing it "
+        f"({NOTE_WRITE_ATTEMPTS} attempts)",
+        where=str(git.root),
+        fix="run one `mlgate baseline record` at a time per clone, then retry",
     )
+
+
+def _try_write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> bool:
+    """One compare-and-swap attempt; False when another writer moved the store first."""
+    old = git.rev(NOTES_REF)
+    private = f"{NOTES_REF}-write-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        if old:
+            git.run("update-ref", private, old)
+        proc = git.run("notes", f"--ref={private}", "show", sha, check=False)
+        existing = _note_models(proc.stdout) if proc.returncode == 0 else {}
+        existing.update(note_payload(name, metrics, sha)["models"])
+        note = {"schema": NOTE_SCHEMA, "models": existing}
+        git.run("notes", f"--ref={private}", "add", "-f", "-F", "-", sha,
+                input=json.dumps(note, sort_keys=True, indent=1))
+        new = git.out("rev-parse", "--verify", private)
+        # An empty old value means "must not exist yet".
+        swap = git.run("update-ref", NOTES_REF, new, old or "", check=False)
+        return swap.returncode == 0
+    finally:
+        git.run("update-ref", "-d", private, check=False)
+
+
+def _note_models(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}  # someone else's note: replaced by ours, as before
+    models = data.get("models") if isinstance(data, dict) else None
+    return dict(models) if isinstance(models, dict) else {}
 
 
 def noted_commits(git: Git) -> set[str]:

@@ -5,11 +5,12 @@ Pure functions over a ``Reader`` (repo path -> text or None) for each side.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlgate.core.metrics import Reader
 from mlgate.errors import MlgateError
-from mlgate.yamlio import parse_text
+from mlgate.yamlio import LimitError, parse_text
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 
@@ -20,7 +21,21 @@ def _flatten_any(data: Any, prefix: str = "") -> dict[str, Any]:
         for key, value in data.items():
             out.update(_flatten_any(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
-    return {prefix: data} if prefix else {}
+    return {prefix: json_safe(data)} if prefix else {}
+
+
+def json_safe(value: Any) -> Any:
+    """A param value as result.json can hold it: NaN/Infinity spelled as metrics are, YAML's
+    dates, binary and sets as text (json.dumps would fail on them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return str(value)
 
 
 def _parse_or_empty(text: str | None, where: str) -> Any:
@@ -28,6 +43,8 @@ def _parse_or_empty(text: str | None, where: str) -> Any:
         return None
     try:
         return parse_text(text, where)
+    except LimitError:
+        raise  # a hostile file (alias bomb, too deep, too large) is an error on either side
     except MlgateError:
         return None  # a broken file on one side must not break the report
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from mlgate.errors import UsageError
-from mlgate.yamlio import parse_text
+from mlgate.yamlio import OversizedInt, parse_text
 
 DEFAULT_METRICS_FILE = "metrics.json"
 _NON_FINITE = {
@@ -42,12 +43,21 @@ class Metric:
                       self.key or self.name)
 
 
+_FLOAT_MAX = int(sys.float_info.max)
+
+
 def _value(raw: Any, where: str) -> float:
     if isinstance(raw, bool) or raw is None:
         raise UsageError(
             f"metric value must be a number, got {raw!r}",
             where=where,
             fix="write numbers only in metrics files (NaN and Infinity are allowed)",
+        )
+    if isinstance(raw, OversizedInt) or (isinstance(raw, int) and abs(raw) > _FLOAT_MAX):
+        raise UsageError(
+            "metric value is an integer beyond the range of a float (about 1.8e308)",
+            where=where,
+            fix="write the value as a float (e.g. 1e300), or Infinity",
         )
     if isinstance(raw, (int, float)):
         return float(raw)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from mlgate.core.formatting import format_number
 from mlgate.errors import UsageError
 
+_FLOAT_MAX = int(sys.float_info.max)
 RULE_KEYS = ("min", "max", "tolerance", "direction")
 DIRECTIONS = ("higher", "lower")
 
@@ -133,6 +135,16 @@ def infer_direction(metric: str) -> str:
 
 
 def _number(value: Any, where: str, key: str) -> float:
+    from mlgate.yamlio import OversizedInt
+
+    if isinstance(value, OversizedInt) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX
+    ):
+        raise UsageError(
+            f"{key} is an integer beyond the range of a float (about 1.8e308)",
+            where=f"{where}.{key}",
+            fix=f"write e.g. `{key}: 0.9`",
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UsageError(
             f"{key} must be a number, got {value!r}",

@@ -18,6 +18,8 @@ from mlgate.core.formatting import as_number, format_number
 # text ("Trojan Source").
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# A lone surrogate (JSON's "\ud800") is not a character: it cannot even be written as UTF-8.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Markdown punctuation that could start emphasis, code, links, or escape our own escapes.
 _MD_PUNCT = re.compile(r"([\\`*_\[\]~|#!])")
 _MD_PUNCT_BUT_UNDERSCORE = re.compile(r"([\\`*\[\]~|#!])")
@@ -33,7 +35,7 @@ MARKER_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 def clean(text: object, limit: int = 300) -> str:
     """One line of plain text: control and bidi characters gone, bounded length."""
-    s = _BIDI.sub("", _CONTROL.sub(" ", str(text)))
+    s = _SURROGATE.sub("\ufffd", _BIDI.sub("", _CONTROL.sub(" ", str(text))))
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
@@ -124,9 +126,22 @@ def percent(value: object) -> str:
     if not math.isfinite(v):
         return signed(v)
     pct = v * 100
+    if not math.isfinite(pct):  # a relative change too large for a float, e.g. 1e-300 -> 1e7
+        return signed(pct)
     if abs(pct) < 0.005:
         return "0%"
     return f"{pct:+.2f}%"
 
 
+def chart_percent(relative: object) -> float | None:
+    """A relative change as the percentage a chart bar shows (2 decimals), bounded to
+    ±``CHART_PERCENT_MAX``; None when it is not a finite number."""
+    v = as_float(relative)
+    if v is None or not math.isfinite(v):
+        return None
+    pct = max(-CHART_PERCENT_MAX, min(CHART_PERCENT_MAX, v * 100))
+    return round(pct, 2)
+
+
+CHART_PERCENT_MAX = 1e6
 as_float = as_number

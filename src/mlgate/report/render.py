@@ -148,9 +148,9 @@ def _chart(rows: list[dict[str, Any]]) -> str:
     points = []
     for view in rows:
         m: MetricRow = view["row"]
-        rel = esc.as_float(m.relative_delta)
-        if m.status in ("improved", "regressed") and rel is not None and math.isfinite(rel):
-            points.append((esc.mermaid_label(m.name), round(rel * 100, 2)))
+        pct = esc.chart_percent(m.relative_delta)
+        if m.status in ("improved", "regressed") and pct is not None:
+            points.append((esc.mermaid_label(m.name), pct))
     points = points[:CHART_MAX]
     if not points:
         return ""

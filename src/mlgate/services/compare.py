@@ -19,7 +19,7 @@ from mlgate.core.result import HeadInfo, Result, ThresholdsInfo, build_result, s
 from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules, thresholds_changes
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
-from mlgate.yamlio import parse_text
+from mlgate.yamlio import inside_repo, parse_text, read_text, repo_top
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,11 @@ def run_compare(
 
 
 def working_tree_reader(root: Path) -> Reader:
+    top = repo_top(root)
+
     def read(rel: str) -> str | None:
-        try:
-            return (root / rel).read_text(encoding="utf-8")
-        except (FileNotFoundError, IsADirectoryError):
-            return None
+        path = inside_repo(root / rel, top, rel)
+        return read_text(path, rel) if path.is_file() else None
 
     return read
 
@@ -256,11 +256,7 @@ def _baseline(options: CompareOptions, git: Git, base: str, console: Console) ->
 
 
 def _baseline_from_file(file: str, base: str) -> Baseline:
-    path = Path(file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot read the baseline file ({err.strerror})", where=file) from err
+    text = read_text(Path(file), file)
     metrics = load_metrics([file], lambda _p: text, missing_ok=False)
     return Baseline(found=True, sha=None, source="file", base_ref=base, merge_base=None,
                     note=f"metrics read from {file}", metrics=metrics)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.adapters.actions import set_output
 from mlgate.core.result import Result, load_result
 from mlgate.core.verdict import Verdict, verdict
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, UsageError
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,43 @@ class GateOutcome:
 
 
 def run_gate(options: GateOptions) -> GateOutcome:
-    """The verdict of the result file; sets the ``passed`` and ``failed-rules`` outputs."""
+    """The verdict of the result file; sets the ``passed`` and ``failed-rules`` outputs.
+
+    Fails closed: whatever goes wrong (a result that is a directory, not UTF-8, nested too
+    deep, or a bug) the outputs say ``passed=false`` before the error surfaces."""
     try:
-        result = load_result(options.result_path)
-    except MlgateError as err:
-        # Fail closed: an unreadable result is a failed gate, and the outputs say so.
-        set_output("passed", "false")
-        set_output("failed-rules", f"error: {err.message}")
+        result = _load(options.result_path)
+        decided = verdict(result)
+    except BaseException as err:
+        fail_closed(err)
         raise
-    decided = verdict(result)
     set_output("passed", "true" if decided.passed else "false")
     set_output("failed-rules", "\n".join(decided.failed_rules))
     return GateOutcome(result=result, verdict=decided)
+
+
+def fail_closed(err: BaseException) -> None:
+    """Write ``passed=false`` (and the error as the failed rule) for a gate that errored."""
+    message = err.message if isinstance(err, MlgateError) else f"{type(err).__name__}: {err}"
+    # When even the outputs cannot be written, the error itself must still surface.
+    with contextlib.suppress(MlgateError, OSError):
+        set_output("passed", "false")
+        set_output("failed-rules", f"error: {message}")
+
+
+def _load(path: Path) -> Result:
+    """``load_result``, with a file that cannot be read as JSON text a usage error."""
+    where = str(path)
+    if path.is_dir():
+        raise UsageError("is a directory, expected the result file", where=where,
+                         fix="pass the result.json file with --result")
+    try:
+        return load_result(path)
+    except UnicodeDecodeError as err:
+        raise UsageError("result file is not UTF-8 text", where=where,
+                         fix="pass the result.json that `mlgate compare` wrote") from err
+    except RecursionError as err:
+        raise UsageError("result file is nested too deeply", where=where,
+                         fix="pass the result.json that `mlgate compare` wrote") from err
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read the result file ({err})", where=where) from err

@@ -52,4 +52,6 @@ def run_pull(options: PullOptions, console: Console = PRINTING) -> PullOutcome:
     console.log(f"pull: {stats.summary()}")
     for path in stats.added + stats.modified:
         console.log(f"pull:   {path}")
+    for path in stats.missing:
+        console.log(f"pull:   still missing (not on the remote; --allow-missing): {path}")
     return PullOutcome(stats=stats)
