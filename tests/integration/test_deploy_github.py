@@ -386,7 +386,7 @@ def test_two_concurrent_deploys_the_loser_says_another_run_deployed(
     assert len(fake.requests_matching("POST", f"/repos/{REPO}/releases")) == 2
     [rel] = releases(fake)
     assert rel["draft"] is False
-    assert asset_names(rel) == ["model.joblib", "model_card.md", "result.json"]
+    assert asset_names(rel) == ASSETS
     assert 0 in codes and set(codes) <= {0, 3}
     err = capsys.readouterr().err
     assert "another run" in err
