@@ -33,12 +33,20 @@ class GateOutcome:
             return (
                 f"PASSED ({name}): {s.rules_passed} rule checks passed, {s.rules_skipped} skipped"
             )
-        return f"FAILED ({name}): {len(self.verdict.failed_rules)} rule(s) failed"
+        if self.verdict.failed_rules:
+            return f"FAILED ({name}): {len(self.verdict.failed_rules)} rule(s) failed"
+        return f"FAILED ({name}): {'; '.join(self.reasons()) or 'the result says it failed'}"
+
+    def reasons(self) -> list[str]:
+        """Why it failed: the failed rules, else what the verdict found."""
+        if self.verdict.failed_rules:
+            return list(self.verdict.failed_rules)
+        return [r for r in self.verdict.reasons() if not r.startswith("the gate did not pass")]
 
     def lines(self) -> list[str]:
         """What the gate prints: on stdout when it passed, else on stderr."""
         lines = [f"mlgate gate: {self.headline()}"]
-        if not self.passed:
+        if not self.passed and self.verdict.failed_rules:
             lines += [f"  - {rule}" for rule in self.verdict.failed_rules]
         return lines
 
@@ -54,9 +62,10 @@ def run_gate(options: GateOptions) -> GateOutcome:
     except BaseException as err:
         fail_closed(err)
         raise
+    outcome = GateOutcome(result=result, verdict=decided)
     set_output("passed", "true" if decided.passed else "false")
-    set_output("failed-rules", "\n".join(decided.failed_rules))
-    return GateOutcome(result=result, verdict=decided)
+    set_output("failed-rules", "" if decided.passed else "\n".join(outcome.reasons()))
+    return outcome
 
 
 def fail_closed(err: BaseException) -> None:
