@@ -14,7 +14,7 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
-from mlgate.core.metrics import Metric, load_metrics
+from mlgate.core.metrics import Metric, MetricValue, load_metrics
 from mlgate.core.result import BaselineInfo
 from mlgate.errors import UsageError
 
@@ -94,18 +94,20 @@ def find_merge_base(git: Git, head: str, base_sha: str, remote: str = "origin") 
 # ----- the store --------------------------------------------------------------------------
 
 
-def note_payload(name: str, metrics: dict[str, Any], commit: str) -> dict[str, Any]:
-    return {
-        "schema": NOTE_SCHEMA,
-        "models": {
-            name: {
-                "metrics": metrics,
-                "commit": commit,
-                "recorded_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                "mlgate_version": __version__,
-            }
-        },
+def note_payload(
+    name: str, metrics: dict[str, Any], commit: str, folds: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A record; ``folds``: the trainer's per-fold scores with their data sha256 and folds
+    (a folds.json document, core/folds.py), so that a PR scored on the same folds is paired."""
+    entry = {
+        "metrics": metrics,
+        "commit": commit,
+        "recorded_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "mlgate_version": __version__,
     }
+    if folds is not None:
+        entry["folds"] = folds
+    return {"schema": NOTE_SCHEMA, "models": {name: entry}}
 
 
 def read_note(git: Git, sha: str) -> dict[str, Any] | None:
@@ -119,10 +121,12 @@ def read_note(git: Git, sha: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("models"), dict) else None
 
 
-def write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> None:
+def write_note(
+    git: Git, sha: str, name: str, metrics: dict[str, Any], folds: dict[str, Any] | None = None
+) -> None:
     """Add or replace this model's entry in the commit's note, keeping other models."""
     existing = read_note(git, sha) or {"schema": NOTE_SCHEMA, "models": {}}
-    existing["models"].update(note_payload(name, metrics, sha)["models"])
+    existing["models"].update(note_payload(name, metrics, sha, folds)["models"])
     git.run(
         "notes",
         f"--ref={NOTES_SHORT}",
@@ -149,7 +153,10 @@ def fetch_notes(git: Git, remote: str = "origin") -> bool:
     return git.fetch(remote, f"+{NOTES_REF}:{NOTES_REF}")
 
 
-def push_notes(git: Git, remote: str, sha: str, name: str, metrics: dict[str, Any]) -> None:
+def push_notes(
+    git: Git, remote: str, sha: str, name: str, metrics: dict[str, Any],
+    folds: dict[str, Any] | None = None,
+) -> None:
     """Push the store; when someone else pushed first, re-apply our record on theirs."""
     last = ""
     for _ in range(5):
@@ -160,7 +167,7 @@ def push_notes(git: Git, remote: str, sha: str, name: str, metrics: dict[str, An
         if "rejected" not in last and "fetch first" not in last and "non-fast-forward" not in last:
             break
         fetch_notes(git, remote)
-        write_note(git, sha, name, metrics)
+        write_note(git, sha, name, metrics, folds)
     raise push_failed(remote, NOTES_REF, last)
 
 
@@ -223,7 +230,7 @@ def find_baseline(
     return empty
 
 
-def _decode_store_metrics(raw: dict[str, Any], where: str) -> dict[str, float]:
+def _decode_store_metrics(raw: dict[str, Any], where: str) -> dict[str, MetricValue]:
     from mlgate.core.metrics import flatten
 
     return flatten(raw, where)

@@ -14,11 +14,13 @@ from mlgate.console import PRINTING, Console
 from mlgate.core.baseline import Baseline, find_baseline
 from mlgate.core.changes import data_diff, params_diff, params_files, read_params, tracked_data
 from mlgate.core.compare import Comparison, diff
-from mlgate.core.metrics import Metric, Reader, discover_metrics_files, load_metrics
+from mlgate.core.folds import Folds
+from mlgate.core.metrics import Metric, MetricValue, Reader, discover_metrics_files, load_metrics
 from mlgate.core.result import HeadInfo, Result, build_result, save_result
 from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
+from mlgate.services import noise
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,12 @@ def compare(
         read_head, config.metrics, list(options.metrics) if options.metrics else None
     )
     current = load_metrics(files, read_head, missing_ok=False)
+    folds = noise.trainer_folds(options.paths.out, current)
+    current, evaluation = noise.with_folds(current, folds)
     require = config.requires_baseline(options.require_baseline)
     base = config.base_branch(options.base, gh.pr_base_branch())
-    baseline = _baseline(options, git, base, files, console)
+    baseline = _baseline(options, git, base, files, console, folds)
+    baseline = _paired(baseline, folds, options, git, files, console)
     comparison = diff(
         Comparison(
             current=_values(current),
@@ -119,6 +124,7 @@ def compare(
             rules=_rules(config, options.thresholds),
             require_baseline=require,
             files={m.name: m.file for m in current},
+            evaluation=evaluation,
         )
     )
     params, data = _changes(git, baseline, config, read_head, files)
@@ -135,7 +141,8 @@ def compare(
 
 
 def _baseline(
-    options: CompareOptions, git: Git, base: str, files: list[str], console: Console
+    options: CompareOptions, git: Git, base: str, files: list[str], console: Console,
+    folds: Folds | None = None,
 ) -> Baseline:
     config = options.config
     if options.baseline_file:
@@ -157,10 +164,27 @@ def _baseline(
         from mlgate.services.retrain import retrain_metrics
 
         merge_base = baseline.merge_base
-        metrics = retrain_metrics(git, merge_base, files, options.config_file, console)
+        metrics = retrain_metrics(git, merge_base, files, options.config_file, console,
+                                  folds=folds.spec if folds else None)
         baseline = Baseline(found=True, sha=merge_base, source="retrain", base_ref=base,
                             merge_base=merge_base, metrics=metrics)
     return baseline
+
+
+def _paired(
+    baseline: Baseline, folds: Folds | None, options: CompareOptions, git: Git,
+    files: list[str], console: Console,
+) -> Baseline:
+    """Per-fold scores for the baseline on the PR's folds (services/noise.py)."""
+    from mlgate.services.retrain import retrain_metrics
+
+    def retrain(sha: str) -> list[Metric]:
+        spec = folds.spec if folds else None
+        return retrain_metrics(git, sha, files, options.config_file, console, folds=spec)
+
+    name = options.config.model_name(options.paths.root)
+    ctx = noise.Pairing(git, name, options.config.baseline, retrain, console)
+    return noise.pair_baseline(baseline, folds, ctx)
 
 
 def _baseline_from_file(file: str, base: str) -> Baseline:
@@ -174,7 +198,7 @@ def _baseline_from_file(file: str, base: str) -> Baseline:
                     note=f"metrics read from {file}", metrics=metrics)
 
 
-def _values(metrics: list[Metric]) -> dict[str, float]:
+def _values(metrics: list[Metric]) -> dict[str, MetricValue]:
     return {m.name: m.value for m in metrics}
 
 
