@@ -72,7 +72,7 @@ CASES = (
          {"n_estimators": 50}, {"n_estimators": 5}, "classification",
          ("accuracy", "f1", "roc_auc")),
     Case("diabetes, RF regressor", "load_diabetes", "sklearn.ensemble.RandomForestRegressor",
-         {"n_estimators": 50}, {"n_estimators": 5, "max_depth": 2}, "regression", ("rmse", "mae")),
+         {"n_estimators": 50}, {"n_estimators": 5, "max_depth": 1}, "regression", ("rmse", "mae")),
 )
 
 
