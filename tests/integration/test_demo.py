@@ -157,6 +157,10 @@ def test_the_printed_comments_are_what_report_would_post(
         # The comment is report.md with the marker: nothing was cut at this size.
         report = (base / checkout / ".mlgate" / "report.md").read_text(encoding="utf-8")
         assert comment == MARKER + "\n" + report
+        # Issue 13: cross-validated and paired with main's recorded folds: Δ ± spread.
+        assert re.search(r"^\| [✅❌] \| accuracy [^|]*\|[^|]*\|[^|]*\| [+-]0\.\d+ ± 0\.\d+ \|",
+                         comment, re.M), comment
+        assert "Δ ± spread: the mean paired difference over folds" in comment
     assert "## ✅ breast-cancer: gate passed" in first
     assert "3 improved" in first
     assert "## ❌ breast-cancer: gate failed" in second
@@ -183,6 +187,10 @@ def test_the_project_is_real_git_and_dvc_with_a_recorded_baseline(
     metrics = json.loads(git(project, "show", "main:metrics.json"))
     assert note["models"]["breast-cancer"]["metrics"] == metrics
     assert set(metrics) == {"accuracy", "f1", "roc_auc"}
+    # Issue 13: the record keeps the per-fold scores of the default 3 x 5-fold evaluation.
+    folds = note["models"]["breast-cancer"]["folds"]
+    assert (folds["k"], folds["repeats"], folds["fold_seed"], folds["method"]) == (5, 3, 0, "cv")
+    assert all(len(scores) == 15 for scores in folds["scores"].values())
     # Both PR branches come from main, one commit each, with fixed dates (reproducible SHAs).
     for branch in ("pr/random-forest", "pr/tree-stump"):
         assert git(project, "merge-base", "main", branch) == main_sha
@@ -248,6 +256,7 @@ def test_config_yaml_is_valid_and_only_the_model_differs() -> None:
     base = parse_config(parse_text(demo.config_yaml(demo.BASELINE_MODEL), "mlgate.yaml"))
     assert base.name == "breast-cancer"
     assert base.train is not None and base.train["seed"] == demo.SEED
+    assert "test-size" not in base.train  # issue 13: the default cross-validation
     assert set(base.thresholds) == {"accuracy", "roc_auc", "*"}
     for scenario in demo.SCENARIOS:
         other = parse_config(parse_text(demo.config_yaml(scenario.model), "mlgate.yaml"))

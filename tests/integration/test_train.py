@@ -217,7 +217,9 @@ def test_cross_validation(cancer: Path) -> None:
     )
     assert set(result.metrics) == {"accuracy"}
     assert result.metrics["accuracy"] > 0.85
-    assert result.meta["evaluation"] == {"method": "cv", "folds": 3, "seed": 42}
+    # Issue 13: repeated (3 times by default) on folds from fold-seed, stratified.
+    assert result.meta["evaluation"] == {"method": "cv", "folds": 3, "repeats": 3,
+                                         "fold-seed": 0, "stratified": True, "seed": 42}
     # The saved model is fitted on all the rows.
     model = joblib.load(result.model_path)
     assert model[-1].n_features_in_ == 30
@@ -273,6 +275,7 @@ def test_rows_with_missing_target_are_dropped(tmp_path: Path) -> None:
     done = [line.split(":")[1].strip() for line in logs if line.endswith("s)")]
     assert done == ["load", "split", "fit", "evaluate", "save"]
     assert any(line.startswith("train: fit: fitting HistGradientBoosting") for line in logs)
+    assert any("on 15 folds (3 × 5-fold, stratified, fold-seed 0)" in line for line in logs)
 
 
 # -- through the CLI ----------------------------------------------------------------------------
@@ -352,6 +355,7 @@ def test_id_like_text_column_is_capped(tmp_path: Path) -> None:
     result = _train(tmp_path, {"data": "d.csv", "target": "label", "metrics": ["accuracy"]})
     encoder = joblib.load(result.model_path)["preprocess"].named_transformers_["categorical"]
     widths = [len(c) for c in encoder["onehot"].categories_]
-    assert widths[-1] == 240  # every training row's ID was seen ...
+    # Issue 13: cross-validation is the default, the saved model is fitted on all 300 rows.
+    assert widths[-1] == 300  # every training row's ID was seen ...
     infrequent = encoder["onehot"].infrequent_categories_[-1]
     assert widths[-1] - len(infrequent) + 1 == 100  # ... but it makes 100 columns

@@ -26,9 +26,19 @@ def _one_thread() -> Iterator[None]:
 def test_defaults() -> None:
     cfg = parse_train_config({"data": "d.csv", "target": "y"})
     assert cfg == TrainConfig(data="d.csv", target="y", raw={"data": "d.csv", "target": "y"})
-    assert (cfg.test_size, cfg.cv, cfg.seed, cfg.model, cfg.metrics) == (0.2, None, 42, None, ())
+    # Issue 13: the default is 3 x 5-fold cross-validation on folds from fold-seed 0, fits on
+    # all cores; a hold-out only when test-size asks for one.
+    assert (cfg.test_size, cfg.cv, cfg.seed, cfg.model, cfg.metrics) == (None, 5, 42, None, ())
+    assert (cfg.repeats, cfg.fold_seed, cfg.jobs, cfg.dask) == (3, 0, -1, None)
     assert parse_train_config({"data": "d", "target": "y", "cv": 5}).test_size is None
-    assert parse_train_config({"data": "d", "target": "y", "test-size": 100}).test_size == 100
+    holdout = parse_train_config({"data": "d", "target": "y", "test-size": 100})
+    assert (holdout.test_size, holdout.cv) == (100, None)
+    custom = parse_train_config(
+        {"data": "d", "target": "y", "cv": 10, "repeats": 2, "fold-seed": 7, "jobs": 2,
+         "dask": " tcp://s:8786 "}
+    )
+    assert (custom.cv, custom.repeats, custom.fold_seed, custom.jobs, custom.dask) == (
+        10, 2, 7, 2, "tcp://s:8786")
 
 
 @pytest.mark.parametrize(
@@ -52,6 +62,13 @@ def test_defaults() -> None:
         ({"data": "d", "target": "y", "cv": 1}, "train.cv", "at least 2"),
         ({"data": "d", "target": "y", "cv": 3, "test-size": 0.2}, "train.test-size", "not both"),
         ({"data": "d", "target": "y", "seed": -1}, "train.seed", ">= 0"),
+        ({"data": "d", "target": "y", "repeats": 0}, "train.repeats", ">= 1"),
+        ({"data": "d", "target": "y", "fold-seed": "a"}, "train.fold-seed", ">= 0"),
+        ({"data": "d", "target": "y", "jobs": 0}, "train.jobs", "-1: all cores"),
+        ({"data": "d", "target": "y", "dask": 8786}, "train.dask", "scheduler address"),
+        ({"data": "d", "target": "y", "test-size": 0.2, "repeats": 3}, "train.repeats",
+         "hold-out"),
+        ({"data": "d", "target": "y", "foldseed": 1}, "train.foldseed", "did you mean"),
         ({"data": "d", "target": "y", "metrics": ["acc"]}, "train.metrics", "unknown metric"),
         (
             {"data": "d", "target": "y", "task": "regression", "metrics": ["f1"]},

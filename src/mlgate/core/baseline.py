@@ -23,7 +23,8 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
-from mlgate.core.metrics import Metric, Reader, load_metrics
+from mlgate.core.metrics import Metric, MetricValue, Reader, load_metrics
+from mlgate.core.noise import as_number
 from mlgate.core.result import BaselineInfo
 from mlgate.errors import UsageError
 
@@ -108,18 +109,20 @@ def find_merge_base(git: Git, head: str, base_sha: str, remote: str = "origin") 
 # ----- the store --------------------------------------------------------------------------
 
 
-def note_payload(name: str, metrics: dict[str, Any], commit: str) -> dict[str, Any]:
-    return {
-        "schema": NOTE_SCHEMA,
-        "models": {
-            name: {
-                "metrics": metrics,
-                "commit": commit,
-                "recorded_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                "mlgate_version": __version__,
-            }
-        },
+def note_payload(
+    name: str, metrics: dict[str, Any], commit: str, folds: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A record; ``folds``: the trainer's per-fold scores with their data sha256 and folds
+    (a folds.json document, core/folds.py), so that a PR scored on the same folds is paired."""
+    entry = {
+        "metrics": metrics,
+        "commit": commit,
+        "recorded_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "mlgate_version": __version__,
     }
+    if folds is not None:
+        entry["folds"] = folds
+    return {"schema": NOTE_SCHEMA, "models": {name: entry}}
 
 
 def read_note(git: Git, sha: str) -> dict[str, Any] | None:
@@ -133,14 +136,16 @@ def read_note(git: Git, sha: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("models"), dict) else None
 
 
-def write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> None:
+def write_note(
+    git: Git, sha: str, name: str, metrics: dict[str, Any], folds: dict[str, Any] | None = None
+) -> None:
     """Add or replace this model's entry in the commit's note, keeping other models.
 
     Atomic against other writers in the same clone (two ``baseline record`` runs for two
     models): the note is rewritten on a private ref and the store moves to it only if it has
     not moved meanwhile (``git update-ref`` compare-and-swap); else it starts again."""
     for attempt in range(NOTE_WRITE_ATTEMPTS):
-        if _try_write_note(git, sha, name, metrics):
+        if _try_write_note(git, sha, name, metrics, folds):
             return
         time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
     raise UsageError(
@@ -151,7 +156,9 @@ def write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> None:
     )
 
 
-def _try_write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> bool:
+def _try_write_note(
+    git: Git, sha: str, name: str, metrics: dict[str, Any], folds: dict[str, Any] | None
+) -> bool:
     """One compare-and-swap attempt; False when another writer moved the store first."""
     old = git.rev(NOTES_REF)
     private = f"{NOTES_REF}-write-{os.getpid()}-{secrets.token_hex(4)}"
@@ -160,7 +167,7 @@ def _try_write_note(git: Git, sha: str, name: str, metrics: dict[str, Any]) -> b
             git.run("update-ref", private, old)
         proc = git.run("notes", f"--ref={private}", "show", sha, check=False)
         existing = _note_models(proc.stdout) if proc.returncode == 0 else {}
-        existing.update(note_payload(name, metrics, sha)["models"])
+        existing.update(note_payload(name, metrics, sha, folds)["models"])
         note = {"schema": NOTE_SCHEMA, "models": existing}
         git.run("notes", f"--ref={private}", "add", "-f", "-F", "-", sha,
                 input=json.dumps(note, sort_keys=True, indent=1))
@@ -195,7 +202,10 @@ def fetch_notes(git: Git, remote: str = "origin") -> bool:
     return git.fetch(remote, f"+{NOTES_REF}:{NOTES_REF}")
 
 
-def push_notes(git: Git, remote: str, sha: str, name: str, metrics: dict[str, Any]) -> None:
+def push_notes(
+    git: Git, remote: str, sha: str, name: str, metrics: dict[str, Any],
+    folds: dict[str, Any] | None = None,
+) -> None:
     """Push the store; when someone else pushed first, re-apply our record on theirs."""
     last = ""
     for _ in range(5):
@@ -206,7 +216,7 @@ def push_notes(git: Git, remote: str, sha: str, name: str, metrics: dict[str, An
         if "rejected" not in last and "fetch first" not in last and "non-fast-forward" not in last:
             break
         fetch_notes(git, remote)
-        write_note(git, sha, name, metrics)
+        write_note(git, sha, name, metrics, folds)
     raise push_failed(remote, NOTES_REF, last)
 
 
@@ -347,11 +357,11 @@ def _disagreement(sha: str, committed: list[Metric], recorded: list[Metric]) -> 
     """A warning when the metrics committed at ``sha`` differ from those recorded for it."""
     if not committed:
         return ()
-    mine = {m.name: m.value for m in recorded}
+    mine = {m.name: as_number(m.value) for m in recorded}
     differ = [
-        f"{m.name} {m.value:.6g} committed vs {mine[m.name]:.6g} recorded"
+        f"{m.name} {as_number(m.value):.6g} committed vs {mine[m.name]:.6g} recorded"
         for m in committed
-        if m.name in mine and not _same(m.value, mine[m.name])
+        if m.name in mine and not _same(as_number(m.value), mine[m.name])
     ]
     if not differ:
         return ()
@@ -361,13 +371,15 @@ def _disagreement(sha: str, committed: list[Metric], recorded: list[Metric]) -> 
             "measured) were used: the committed file is probably stale",)
 
 
-def _same(a: float, b: float) -> bool:
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _decode_store_metrics(raw: dict[str, Any], where: str) -> dict[str, float]:
+def _decode_store_metrics(raw: dict[str, Any], where: str) -> dict[str, MetricValue]:
     from mlgate.core.metrics import flatten
 
     return flatten(raw, where)

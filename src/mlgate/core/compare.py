@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgate.core import noise
 from mlgate.core.formatting import format_number
 from mlgate.core.thresholds import Rule, Tolerance, infer_direction, key_of, rule_for
 from mlgate.errors import UsageError
@@ -24,11 +26,12 @@ _REL_EPSILON = 1e-12
 class Comparison:
     """Inputs of one comparison, already read from wherever they live."""
 
-    current: dict[str, float]
-    baseline: dict[str, float] | None
+    current: Mapping[str, noise.MetricValue]  # a number, or per-fold scores (core/noise.py)
+    baseline: Mapping[str, noise.MetricValue] | None
     rules: list[Rule] = field(default_factory=list)
     require_baseline: bool = False
     files: dict[str, str] = field(default_factory=dict)  # metric -> file it came from
+    evaluation: dict[str, str] = field(default_factory=dict)  # metric -> "cv" | "holdout"
 
 
 def encode(value: float | None) -> float | str | None:
@@ -228,8 +231,9 @@ def diff(cmp: Comparison) -> dict[str, Any]:
 
 
 def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
-    current = cmp.current.get(name)
-    base = cmp.baseline.get(name) if cmp.baseline else None
+    current_raw = cmp.current.get(name)
+    base_raw = cmp.baseline.get(name) if cmp.baseline else None
+    base, current = noise.means(base_raw, current_raw)  # lists: compared by the mean
     rule = rule_for(name, cmp.rules)
     direction = rule.direction if rule and rule.direction else infer_direction(name)
     direction_source = "explicit" if rule and rule.direction else "inferred"
@@ -262,7 +266,28 @@ def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
         "rule": rule.pattern if rule else None,
         "rules": checks,
         "passed": all(c["status"] != "failed" for c in checks),
+        **_noise_fields(name, cmp, rule, base_raw, current_raw, base),
     }
+
+
+def _noise_fields(
+    name: str,
+    cmp: Comparison,
+    rule: Rule | None,
+    base_raw: noise.MetricValue | None,
+    current_raw: noise.MetricValue | None,
+    base: float | None,
+) -> dict[str, Any]:
+    """Optional row fields: how the trainer measured it, per-fold scores, spread, noise floor."""
+    fields: dict[str, Any] = {}
+    if name in cmp.evaluation:
+        fields["evaluation"] = cmp.evaluation[name]
+    allowed = threshold = None
+    if rule is not None and rule.tolerance is not None and base is not None and _finite(base):
+        allowed = rule.tolerance.allowed(base)
+        threshold = f"tolerance {rule.tolerance.text()}"
+    fields.update(noise.row_fields(base_raw, current_raw, allowed, threshold))
+    return fields
 
 
 def _check_rules_match(cmp: Comparison, names: list[str]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.core.noise import MetricValue
 from mlgate.errors import UsageError
 from mlgate.yamlio import OversizedInt, parse_text
 
@@ -34,7 +35,7 @@ class Metric:
     than one metrics file (see :func:`qualify`); ``key`` is always the key in its file."""
 
     name: str
-    value: float
+    value: MetricValue  # a number, or per-fold / per-seed scores (see core/noise.py)
     file: str
     key: str = ""
 
@@ -70,9 +71,23 @@ def _value(raw: Any, where: str) -> float:
     )
 
 
-def flatten(data: Any, file: str, prefix: str = "") -> dict[str, float]:
-    """Flatten nested mappings (and lists, by index) to ``a.b.c`` keys with float values."""
-    out: dict[str, float] = {}
+def _is_number_list(data: Any) -> bool:
+    """A non-empty list of numbers (per-fold or per-seed scores): one list-valued metric."""
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in data)
+    )
+
+
+def flatten(data: Any, file: str, prefix: str = "") -> dict[str, MetricValue]:
+    """Flatten nested mappings (and lists, by index) to ``a.b.c`` keys with float values.
+
+    A list of numbers under a key stays one metric whose value is the tuple of numbers."""
+    out: dict[str, MetricValue] = {}
+    if prefix and _is_number_list(data):
+        out[prefix] = tuple(_value(v, f"{file}: {prefix}.{i}") for i, v in enumerate(data))
+        return out
     if isinstance(data, dict):
         items: Iterable[tuple[Any, Any]] = data.items()
     elif isinstance(data, list):
@@ -92,7 +107,7 @@ def flatten(data: Any, file: str, prefix: str = "") -> dict[str, float]:
     return out
 
 
-def parse_metrics_text(text: str, file: str) -> dict[str, float]:
+def parse_metrics_text(text: str, file: str) -> dict[str, MetricValue]:
     data = parse_text(text, file)
     if data is None:
         return {}
@@ -177,6 +192,13 @@ def discover_metrics_files(
     if config_metrics:
         return list(config_metrics), "mlgate.yaml"
     return [DEFAULT_METRICS_FILE], "default"
+
+
+def number(value: MetricValue) -> float:
+    """One number for a metric: a list of scores is its mean."""
+    from mlgate.core.noise import mean
+
+    return mean(value) if isinstance(value, tuple) else value
 
 
 def is_finite(value: float | None) -> bool:

@@ -32,6 +32,9 @@ SUMMARY_KEYS = (
 # are pinned by golden files, so neither can follow the other without changing user output.
 REPORT_STATUS_RANK = {"regressed": 0, "improved": 1, "new": 2, "removed": 3, "unchanged": 4}
 
+# Optional per-metric keys (noise-aware comparison, core/noise.py), written only when present.
+NOISE_KEYS = ("evaluation", "folds", "paired", "spread", "noise_floor", "noise_warning")
+
 # A metric value as written in JSON: a number, "NaN"/"Infinity"/"-Infinity", or null.
 JsonValue = float | int | str | None
 
@@ -65,6 +68,7 @@ class MetricRow:
     rule: str | None
     rules: tuple[RuleCheck, ...]
     passed: bool
+    noise: Mapping[str, Any] = field(default_factory=dict, compare=False)  # NOISE_KEYS given
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +77,7 @@ class MetricRow:
             "direction": self.direction, "direction_source": self.direction_source,
             "status": self.status, "rule": self.rule,
             "rules": [check.to_json() for check in self.rules], "passed": self.passed,
+            **self.noise,
         }
 
 
@@ -387,6 +392,7 @@ def _metric_row(m: dict[str, Any]) -> MetricRow:
         status=str(m.get("status", "")), rule=_opt_str(m.get("rule")), rules=checks,
         # Fail closed: a row is passing only when it says so.
         passed=m.get("passed") is not False,
+        noise={k: m[k] for k in NOISE_KEYS if k in m},
     )
 
 

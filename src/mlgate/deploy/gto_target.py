@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mlgate.adapters.git import push_failed
-from mlgate.core.metrics import discover_metrics_files, load_metrics
+from mlgate.core.metrics import discover_metrics_files, load_metrics, number
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics, embed_metrics, extract_metrics
 from mlgate.deploy.rollback import (
@@ -131,7 +131,7 @@ class GtoTarget:
             found = load_metrics(files, read, missing_ok=True)
         except UsageError:
             return None
-        return {m.name: m.value for m in found} or None
+        return {m.name: number(m.value) for m in found} or None
 
     def next_version(self) -> str:
         tags = self.git.tags(f"{self.name}@v*")

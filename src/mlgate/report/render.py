@@ -124,13 +124,32 @@ def _metric_row(m: MetricRow, raw: Any) -> dict[str, Any]:
         "direction": arrow + ("\\*" if inferred else ""),
         "baseline": esc.number(m.baseline),
         "current": esc.number(m.current),
-        "delta": esc.signed(m.delta),
+        "delta": esc.signed(m.delta) + _spread_text(m),
         "pct": esc.percent(m.relative_delta),
         "status": f"**{m.status}**" if m.status == "regressed" else esc.md(m.status, 20),
         "rules": _rules_cell(m.rules),
         "inferred": inferred,
         "raw": raw,
         "row": m,
+    }
+
+
+def _spread_text(m: MetricRow) -> str:
+    """`` ± spread`` of the difference, for metrics compared over folds (core/noise.py)."""
+    spread = esc.as_float(m.noise.get("spread"))
+    return f" ± {esc.number(spread)}" if spread is not None and math.isfinite(spread) else ""
+
+
+def _noise_view(result: Result) -> dict[str, Any]:
+    """Noise warnings (a tolerance below the noise floor) and whether anything is noise-blind."""
+    warnings = [f"{esc.md(m.name, 120)}: {esc.md(m.noise['noise_warning'], 300)}"
+                for m in result.metrics if m.noise.get("noise_warning")]
+    folds = [m for m in result.metrics if m.noise.get("folds")]
+    return {
+        "noise_warnings": warnings[:20],
+        "noise_blind": any(m.noise.get("evaluation") == "holdout" for m in result.metrics),
+        "noise_paired": sum(1 for m in folds if m.noise.get("paired")),
+        "noise_unpaired": sum(1 for m in folds if not m.noise.get("paired")),
     }
 
 
@@ -277,6 +296,7 @@ def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
         "data_omitted": data_omitted,
         "data_count": len(data),
         **_rule_lists(result, limits),
+        **_noise_view(result),
         "chart": _chart(main) if limits.chart else "",
         "raw": result.raw,
     }

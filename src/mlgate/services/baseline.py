@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlgate.adapters.git import Git
-from mlgate.config import Config
+from mlgate.config import Config, out_dir
 from mlgate.console import PRINTING, Console
 from mlgate.core.baseline import NOTES_REF, fetch_notes, push_notes, read_note, write_note
 from mlgate.core.compare import encode
-from mlgate.core.metrics import discover_metrics_files, load_metrics
+from mlgate.core.metrics import MetricValue, discover_metrics_files, load_metrics
+from mlgate.core.noise import encode_list
 from mlgate.errors import UsageError
 from mlgate.services.compare import working_tree_reader
+from mlgate.services.noise import trainer_folds
 
 ACTIONS = ("record", "show", "push", "fetch")
 
@@ -28,6 +31,7 @@ class BaselineOptions:
     remote: str = "origin"
     metrics: tuple[str, ...] | None = None  # record: the metrics files (default: as compare)
     push: bool = False  # record: push the store afterwards
+    out: Path | None = None  # mlgate's output directory (folds.json); default .mlgate
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def _push(git: Git, sha: str, options: BaselineOptions, console: Console) -> Non
     entry = (read_note(git, sha) or {}).get("models", {}).get(name)
     if not entry:
         raise UsageError(f"no baseline recorded for {sha[:12]} and model {name!r}")
-    push_notes(git, options.remote, sha, name, entry["metrics"])
+    push_notes(git, options.remote, sha, name, entry["metrics"], entry.get("folds"))
     console.out(f"mlgate baseline: pushed {NOTES_REF} to {options.remote}")
 
 
@@ -86,16 +90,27 @@ def record(
     files, _ = discover_metrics_files(
         read, options.config.metrics, list(options.metrics) if options.metrics else None
     )
-    metrics = {m.name: encode(m.value) for m in load_metrics(files, read, missing_ok=False)}
+    loaded = load_metrics(files, read, missing_ok=False)
+    metrics = {m.name: _stored_value(m.value) for m in loaded}
+    out = options.out or out_dir(None, options.root)
+    folds = trainer_folds(out, loaded)
     if options.push:
         # Start from the remote store so that the push is a fast-forward.
         fetch_notes(git, options.remote)
-    write_note(git, sha, name, metrics)
+    record_folds = folds.to_json() if folds is not None and folds.method == "cv" else None
+    write_note(git, sha, name, metrics, record_folds)
+    with_folds = f" with the per-fold scores ({folds.spec.text()})" if (
+        record_folds and folds and folds.spec) else ""
     console.out(
-        f"mlgate baseline: recorded {len(metrics)} metrics of {name!r} for {sha[:12]} "
-        f"in {NOTES_REF}"
+        f"mlgate baseline: recorded {len(metrics)} metrics of {name!r}{with_folds} for "
+        f"{sha[:12]} in {NOTES_REF}"
     )
     if options.push:
-        push_notes(git, options.remote, sha, name, metrics)
+        push_notes(git, options.remote, sha, name, metrics, record_folds)
         console.out(f"mlgate baseline: pushed {NOTES_REF} to {options.remote}")
     return BaselineOutcome(sha=sha, metrics=len(metrics))
+
+
+def _stored_value(value: MetricValue) -> Any:
+    """A number as result.json writes it; per-fold or per-seed scores as a list."""
+    return encode_list(value) if isinstance(value, tuple) else encode(value)

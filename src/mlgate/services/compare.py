@@ -14,11 +14,20 @@ from mlgate.console import PRINTING, Console
 from mlgate.core.baseline import Baseline, commit_reader, find_baseline
 from mlgate.core.changes import data_diff, params_diff, params_files, read_params, tracked_data
 from mlgate.core.compare import Comparison, diff
-from mlgate.core.metrics import Metric, Reader, discover_metrics_files, load_metrics, qualify
+from mlgate.core.folds import Folds
+from mlgate.core.metrics import (
+    Metric,
+    MetricValue,
+    Reader,
+    discover_metrics_files,
+    load_metrics,
+    qualify,
+)
 from mlgate.core.result import HeadInfo, Result, ThresholdsInfo, build_result, save_result
 from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules, thresholds_changes
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
+from mlgate.services import noise
 from mlgate.yamlio import inside_repo, parse_text, read_text, repo_top
 
 
@@ -126,7 +135,10 @@ def compare(
         )
     require = config.requires_baseline(options.require_baseline)
     base = config.base_branch(options.base, gh.pr_base_branch())
-    baseline = _baseline(options, git, base, console)
+    folds = noise.trainer_folds(options.paths.out, current)
+    current, evaluation = noise.with_folds(current, folds)
+    baseline = _baseline(options, git, base, console, folds)
+    baseline = _paired(baseline, folds, options, git, files, console)
     current, base_metrics = qualify([current, baseline.metrics])
     rules, thresholds = _thresholds(options, git, baseline)
     comparison = diff(
@@ -136,6 +148,7 @@ def compare(
             rules=rules,
             require_baseline=require,
             files=_files(base_metrics, current),
+            evaluation=evaluation,
         )
     )
     params, data = _changes(git, baseline, config, read_head, files)
@@ -223,7 +236,10 @@ def _thresholds(
                                                       changed=tuple(changed))
 
 
-def _baseline(options: CompareOptions, git: Git, base: str, console: Console) -> Baseline:
+def _baseline(
+    options: CompareOptions, git: Git, base: str, console: Console,
+    folds: Folds | None = None,
+) -> Baseline:
     config = options.config
     if options.baseline_file:
         return _baseline_from_file(options.baseline_file, base)
@@ -249,10 +265,27 @@ def _baseline(options: CompareOptions, git: Git, base: str, console: Console) ->
 
         merge_base = baseline.merge_base
         files, _ = files_at(commit_reader(git, merge_base), merge_base)
-        metrics = retrain_metrics(git, merge_base, files, options.config_file, console)
+        metrics = retrain_metrics(git, merge_base, files, options.config_file, console,
+                                  folds=folds.spec if folds else None)
         baseline = Baseline(found=True, sha=merge_base, source="retrain", base_ref=base,
                             merge_base=merge_base, metrics=metrics, files=tuple(files))
     return baseline
+
+
+def _paired(
+    baseline: Baseline, folds: Folds | None, options: CompareOptions, git: Git,
+    files: list[str], console: Console,
+) -> Baseline:
+    """Per-fold scores for the baseline on the PR's folds (services/noise.py)."""
+    from mlgate.services.retrain import retrain_metrics
+
+    def retrain(sha: str) -> list[Metric]:
+        spec = folds.spec if folds else None
+        return retrain_metrics(git, sha, files, options.config_file, console, folds=spec)
+
+    name = options.config.model_name(options.paths.root)
+    ctx = noise.Pairing(git, name, options.config.baseline, retrain, console)
+    return noise.pair_baseline(baseline, folds, ctx)
 
 
 def _baseline_from_file(file: str, base: str) -> Baseline:
@@ -262,7 +295,7 @@ def _baseline_from_file(file: str, base: str) -> Baseline:
                     note=f"metrics read from {file}", metrics=metrics)
 
 
-def _values(metrics: list[Metric]) -> dict[str, float]:
+def _values(metrics: list[Metric]) -> dict[str, MetricValue]:
     return {m.name: m.value for m in metrics}
 
 

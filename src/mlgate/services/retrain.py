@@ -10,15 +10,27 @@ import tempfile
 from pathlib import Path
 
 from mlgate.adapters.git import Git
+from mlgate.config import out_dir
 from mlgate.console import PRINTING, Console
+from mlgate.core.folds import FoldSpec
 from mlgate.core.metrics import Metric, load_metrics
 from mlgate.errors import ServiceError
+from mlgate.services.noise import trainer_folds, with_folds
 
 
 def retrain_metrics(
-    git: Git, sha: str, files: list[str], config_path: str | None, console: Console = PRINTING
+    git: Git,
+    sha: str,
+    files: list[str],
+    config_path: str | None,
+    console: Console = PRINTING,
+    *,
+    folds: FoldSpec | None = None,
 ) -> list[Metric]:
-    """Check out ``sha`` in a worktree, pull its data, train it, and read its metrics files."""
+    """Check out ``sha`` in a worktree, pull its data, train it, and read its metrics files.
+
+    ``folds``: train on these folds (the PR's), and return the built-in trainer's metrics with
+    their per-fold scores, so that they pair with the PR's."""
     tmp = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
     tree = tmp / "tree"
     git.run("worktree", "add", "--detach", "--quiet", str(tree), sha)
@@ -30,11 +42,19 @@ def retrain_metrics(
                 tree, ["pull"], config_path, console,
                 extra_env={"MLGATE_DVC_CACHE_DIR": str(root_cache)},
             )
-        _mlgate(tree, ["train"], config_path, console)
-        return load_metrics(files, lambda p: _read(tree / p), missing_ok=False)
+        _mlgate(tree, ["train", *_fold_args(folds)], config_path, console)
+        metrics = load_metrics(files, lambda p: _read(tree / p), missing_ok=False)
+        return with_folds(metrics, trainer_folds(out_dir(None, tree), metrics))[0]
     finally:
         git.run("worktree", "remove", "--force", str(tree), check=False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fold_args(folds: FoldSpec | None) -> list[str]:
+    if folds is None:
+        return []
+    return ["--cv", str(folds.k), "--repeats", str(folds.repeats),
+            "--fold-seed", str(folds.fold_seed)]
 
 
 def _read(path: Path) -> str | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlgate.config import Config, Paths
 from mlgate.console import PRINTING, Console
+from mlgate.core.folds import FOLDS_FILE, FoldSpec
+from mlgate.train.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,7 @@ class TrainOptions:
     config: Config
     paths: Paths
     command: str | None = None  # --command: run this instead of the configured trainer
+    folds: FoldSpec | None = None  # --cv/--repeats/--fold-seed: the built-in trainer's folds
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     config, paths = options.config, options.paths
     root, out = paths.root, paths.out
     mode = config.train_mode(options.command, has_dvc_yaml=(root / "dvc.yaml").exists())
+    # folds.json belongs to the run that wrote it: never leave an earlier run's behind.
+    (out / FOLDS_FILE).unlink(missing_ok=True)
+    if options.folds is not None and mode.kind != "builtin":
+        console.log(f"train: --cv/--repeats/--fold-seed apply to the built-in trainer only; "
+                    f"ignored for {mode.kind}")
     if mode.kind == "command" and mode.command:
         seconds = run_command(mode.command, root, out, log=console.log)
         return TrainOutcome(kind="command", command=mode.command, seconds=seconds,
@@ -48,7 +56,7 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     from mlgate.train.runner import run_builtin
 
     trained = run_builtin(
-        mode.config,
+        with_folds(mode.config, options.folds),
         root,
         out,
         name=config.model_name(root),
@@ -58,6 +66,14 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     )
     return TrainOutcome(kind="builtin", command=None, seconds=sum(trained.timings.values()),
                         model=trained.meta or None)
+
+
+def with_folds(cfg: TrainConfig, folds: FoldSpec | None) -> TrainConfig:
+    """The built-in trainer's config, cross-validating on ``folds`` when given."""
+    if folds is None:
+        return cfg
+    return replace(cfg, cv=folds.k, repeats=folds.repeats, fold_seed=folds.fold_seed,
+                   test_size=None)
 
 
 def read_model_meta(paths: Paths) -> dict[str, Any] | None:

@@ -23,12 +23,22 @@ BUILTIN_KEYS = (
     "task",
     "test-size",
     "cv",
+    "repeats",
+    "fold-seed",
+    "jobs",
+    "dask",
     "seed",
     "metrics",
 )
 ALL_KEYS = (*BUILTIN_KEYS, "command")
 
-DEFAULT_TEST_SIZE = 0.2
+# The out-of-the-box evaluation, chosen with bench/bench_soundness.py: 3 x 5-fold, paired with
+# the baseline, blocks no seed-only PR and catches clear regressions (docs/training.md).
+DEFAULT_CV = 5
+DEFAULT_REPEATS = 3
+DEFAULT_FOLD_SEED = 0
+DEFAULT_JOBS = -1
+DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 DEFAULT_SEED = 42
 DEFAULT_MODELS = {
     CLASSIFICATION: "sklearn.ensemble.HistGradientBoostingClassifier",
@@ -56,8 +66,12 @@ class TrainConfig:
     model: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     task: str | None = None
-    test_size: float | int | None = DEFAULT_TEST_SIZE
-    cv: int | None = None
+    test_size: float | int | None = None  # a hold-out split instead of cross-validation
+    cv: int | None = DEFAULT_CV  # None with a test-size
+    repeats: int = DEFAULT_REPEATS
+    fold_seed: int = DEFAULT_FOLD_SEED
+    jobs: int = DEFAULT_JOBS
+    dask: str | None = None  # scheduler address; DASK_SCHEDULER_ADDRESS when absent
     seed: int = DEFAULT_SEED
     metrics: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
@@ -129,6 +143,7 @@ def parse_train_config(raw: dict[str, Any], where: str = "mlgate.yaml") -> Train
     task = _task(raw.get("task"), where)
     cv = _cv(raw.get("cv"), where)
     test_size = _test_size(raw, where, cv)
+    folds = _folds(raw, where, holdout=test_size is not None)
     seed = _seed(raw.get("seed", DEFAULT_SEED), where)
     metrics = _metric_names(raw.get("metrics"), task, where)
     return TrainConfig(
@@ -138,12 +153,43 @@ def parse_train_config(raw: dict[str, Any], where: str = "mlgate.yaml") -> Train
         params=params,
         task=task,
         test_size=test_size,
-        cv=cv,
+        cv=None if test_size is not None else (cv or DEFAULT_CV),
         seed=seed,
         metrics=metrics,
         raw=dict(raw),
         where=where,
+        **folds,
     )
+
+
+def _folds(raw: dict[str, Any], where: str, holdout: bool) -> dict[str, Any]:
+    """``repeats``, ``fold-seed``, ``jobs`` and ``dask``, checked."""
+    if holdout:
+        for key in ("repeats", "fold-seed"):
+            if key in raw:
+                raise UsageError(
+                    f"`{key}` applies to cross-validation, but `test-size` asks for a hold-out",
+                    where=f"{where}: train.{key}",
+                    fix="drop `test-size` (cross-validation is the default) or drop this key",
+                )
+    repeats = raw.get("repeats", DEFAULT_REPEATS)
+    if not _is_int(repeats) or repeats < 1:
+        raise UsageError(f"must be a whole number >= 1, got {repeats!r}",
+                         where=f"{where}: train.repeats")
+    fold_seed = raw.get("fold-seed", DEFAULT_FOLD_SEED)
+    if not _is_int(fold_seed) or fold_seed < 0:
+        raise UsageError(f"must be a whole number >= 0, got {fold_seed!r}",
+                         where=f"{where}: train.fold-seed")
+    jobs = raw.get("jobs", DEFAULT_JOBS)
+    if not _is_int(jobs) or jobs == 0:
+        raise UsageError(f"must be a whole number of parallel fits (-1: all cores), got {jobs!r}",
+                         where=f"{where}: train.jobs")
+    dask = raw.get("dask")
+    if dask is not None and (not isinstance(dask, str) or not dask.strip()):
+        raise UsageError(f"must be a Dask scheduler address, got {dask!r}",
+                         where=f"{where}: train.dask", fix="write e.g. `dask: tcp://scheduler:8786`")
+    return {"repeats": repeats, "fold_seed": fold_seed, "jobs": jobs,
+            "dask": dask.strip() if dask else None}
 
 
 def _reject_command(raw: dict[str, Any], where: str) -> None:
@@ -206,8 +252,9 @@ def _seed(value: Any, where: str) -> int:
 
 
 def _test_size(raw: dict[str, Any], where: str, cv: int | None) -> float | int | None:
+    """The hold-out size when ``test-size`` asks for one; None means cross-validation."""
     if "test-size" not in raw:
-        return None if cv is not None else DEFAULT_TEST_SIZE
+        return None
     value = raw["test-size"]
     if cv is not None:
         raise UsageError(

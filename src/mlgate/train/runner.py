@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.core.folds import FOLDS_FILE, Folds, FoldSpec
 from mlgate.core.formatting import format_number
 from mlgate.core.metrics import DEFAULT_METRICS_FILE
+from mlgate.core.result import write_json
 from mlgate.errors import UsageError
 from mlgate.train import data as data_io
 from mlgate.train.config import (
@@ -46,6 +48,8 @@ class TrainResult:
     rows: int
     timings: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)  # model.json
+    folds: Folds | None = None  # what folds.json holds
+    folds_path: Path | None = None
 
 
 class _Phases:
@@ -93,9 +97,12 @@ def run_builtin(
     table = _load(cfg, root, phases)
     plan = _plan(cfg, table, log)
     fitted = _evaluate(cfg, plan, table, phases)
-    metrics_path = root / (metrics_file or DEFAULT_METRICS_FILE)
+    metrics_rel = metrics_file or DEFAULT_METRICS_FILE
+    metrics_path = root / metrics_rel
+    folds = _folds(cfg, table, fitted, metrics_rel)
     saved = _save(cfg, table, plan, fitted, phases, name=name or root.name, root=root,
-                  metrics_path=metrics_path, model_dir=out / MODEL_DIR)
+                  metrics_path=metrics_path, model_dir=out / MODEL_DIR,
+                  folds=(out / FOLDS_FILE, folds))
     log("train: " + ", ".join(f"{k}={_metric_text(v)}" for k, v in fitted.metrics.items()))
     return TrainResult(
         metrics=fitted.metrics,
@@ -109,7 +116,22 @@ def run_builtin(
         rows=len(table.frame),
         timings=dict(phases.timings),
         meta=saved.meta,
+        folds=folds,
+        folds_path=out / FOLDS_FILE,
     )
+
+
+def _folds(cfg: TrainConfig, table: _Table, fitted: _Fitted, metrics_rel: str) -> Folds:
+    """What goes to folds.json: the per-fold scores and the folds they were scored on."""
+    cv = fitted.evaluation["method"] == "cv"
+    spec = FoldSpec(cfg.cv or 0, cfg.repeats, cfg.fold_seed) if cv else None
+    extra: dict[str, Any] = {"data": cfg.data, "seed": cfg.seed}
+    if cv:
+        extra["stratified"] = fitted.evaluation["stratified"]
+    else:
+        extra["test_size"] = cfg.test_size
+    return Folds(method="cv" if cv else "holdout", metrics_file=metrics_rel,
+                 data_sha256=table.sha256, spec=spec, scores=fitted.scores, extra=extra)
 
 
 @dataclass
@@ -139,6 +161,7 @@ class _Fitted:
     metrics: dict[str, float]
     model: Any
     evaluation: dict[str, Any]  # how the metrics were measured (k-fold or hold-out)
+    scores: dict[str, tuple[float, ...]]  # per fold (cv), or the one hold-out score
 
 
 @dataclass
@@ -195,10 +218,13 @@ def _plan(cfg: TrainConfig, table: _Table, log: Log) -> _Plan:
 def _evaluate(cfg: TrainConfig, plan: _Plan, table: _Table, phases: _Phases) -> _Fitted:
     args = (cfg, plan.task, plan.pipeline, table.x, table.y, plan.metric_names, phases)
     if cfg.cv:
-        metrics, model = _cross_validate(*args)
-        return _Fitted(metrics, model, {"method": "cv", "folds": cfg.cv})
+        metrics, model, scores, stratified = _cross_validate(*args)
+        evaluation = {"method": "cv", "folds": cfg.cv, "repeats": cfg.repeats,
+                      "fold-seed": cfg.fold_seed, "stratified": stratified}
+        return _Fitted(metrics, model, evaluation, scores)
     metrics, model = _holdout(*args)
-    return _Fitted(metrics, model, {"method": "holdout", "test-size": cfg.test_size})
+    holdout: dict[str, tuple[float, ...]] = {name: (value,) for name, value in metrics.items()}
+    return _Fitted(metrics, model, {"method": "holdout", "test-size": cfg.test_size}, holdout)
 
 
 def _save(
@@ -212,10 +238,12 @@ def _save(
     root: Path,
     metrics_path: Path,
     model_dir: Path,
+    folds: tuple[Path, Folds],
 ) -> _Saved:
-    """Write the metrics file, then the model with its model.json."""
+    """Write the metrics file and folds.json, then the model with its model.json."""
     with phases.phase("save") as info:
         write_metrics(metrics_path, fitted.metrics)
+        write_json(folds[0], folds[1].to_json())
         params = json_params(plan.estimator)
         meta = model_metadata(
             name=name,
@@ -395,38 +423,24 @@ def _cross_validate(
     y: Any,
     names: tuple[str, ...],
     phases: _Phases,
-) -> tuple[dict[str, float], Any]:
-    from sklearn.base import clone
-    from sklearn.model_selection import KFold, StratifiedKFold
+) -> tuple[dict[str, float], Any, dict[str, tuple[float, ...]], bool]:
+    """Repeated k-fold: every fold fitted and scored (in parallel), then the final model on all
+    rows. Returns the mean scores, the model, the per-fold scores and whether stratified."""
+    from mlgate.train import crossval
 
-    folds = cfg.cv or 5
-    if folds > len(y):
-        raise UsageError(
-            f"cv: {folds} folds need at least {folds} rows (the data has {len(y)})",
-            where=cfg.key("cv"),
-        )
     with phases.phase("split") as info:
-        stratified = task == CLASSIFICATION and int(y.value_counts().min()) >= folds
-        splitter = (
-            StratifiedKFold(folds, shuffle=True, random_state=cfg.seed)
-            if stratified
-            else KFold(folds, shuffle=True, random_state=cfg.seed)
-        )
-        splits = list(splitter.split(x, y))
-        info["done"] = f"{folds} folds" + (", stratified" if stratified else "")
-    results = []
-    for i, (train_idx, test_idx) in enumerate(splits, start=1):
-        fold_model = clone(pipeline)
-        with phases.phase("fit", starting=f"fitting fold {i}/{folds}") as info:
-            _fit(fold_model, x.iloc[train_idx], y.iloc[train_idx], cfg)
-            info["done"] = f"fold {i}/{folds} on {len(train_idx)} rows"
-        with phases.phase("evaluate") as info:
-            results.append(score(task, names, fold_model, x.iloc[test_idx], y.iloc[test_idx]))
-            info["done"] = f"fold {i}/{folds} on {len(test_idx)} rows"
-    with phases.phase("fit", starting="fitting the final model on all rows") as info:
-        _fit(pipeline, x, y, cfg)
-        info["done"] = f"final model on all {len(y)} rows"
-    return mean_scores(results), pipeline
+        plan = crossval.make_splits(cfg, task, x, y)
+        info["done"] = plan.text(cfg)
+    with phases.phase("fit") as info:
+        results, model = crossval.run_fits(cfg, task, pipeline, x, y, names, plan, phases.log)
+        busy = sum(r.fit_seconds for r in results)
+        info["done"] = f"{len(results)} folds and the final model ({busy:.2f}s of fitting)"
+    with phases.phase("evaluate") as info:
+        folds = crossval.scores_of(results)
+        scoring = sum(r.score_seconds for r in results)
+        info["done"] = (f"{len(folds[0])} metrics: the mean of {len(folds)} folds' scores on "
+                        f"their test rows (scored in {scoring:.2f}s)")
+    return mean_scores(folds), model, crossval.fold_scores(folds), plan.stratified
 
 
 def _fit(model: Any, x: Any, y: Any, cfg: TrainConfig) -> None:

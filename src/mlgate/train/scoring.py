@@ -146,11 +146,10 @@ def unavailable_metrics(names: tuple[str, ...], estimator: Any) -> list[str]:
 
 def mean_scores(folds: list[dict[str, float]]) -> dict[str, float]:
     """Mean of each metric over the folds, ignoring folds where it was undefined."""
-    out: dict[str, float] = {}
-    for name in folds[0]:
-        values = [f[name] for f in folds if not math.isnan(f[name])]
-        out[name] = sum(values) / len(values) if values else math.nan
-    return out
+    from mlgate.core.noise import mean
+
+    # The same mean that compare takes of the per-fold scores (folds.json), to the last bit.
+    return {name: mean([f[name] for f in folds]) for name in folds[0]}
 
 
 def encode_value(value: float) -> float | str:

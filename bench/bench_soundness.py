@@ -1,0 +1,291 @@
+"""Benchmark: does the gate flap? Today's hold-out against the new default (issue 13).
+
+Run:  python bench/bench_soundness.py [--seeds N] [--skip-jobs]
+
+For each case (a shipped scikit-learn data set and a model), it trains the model once per seed
+(1..N) two ways, with the built-in trainer's own code (its preprocessing pipeline, scoring,
+splitter and per-fold seeding: ``mlgate.train``):
+
+- hold-out: an 80/20 split drawn from ``seed`` (what ``test-size: 0.2`` does, and what the
+  trainer did by default before issue 13);
+- the new default: 3 x 5-fold on folds from ``fold-seed`` 0, every fold scored.
+
+Verdicts are simulated, not run as processes: every ordered pair of different seeds is a PR that
+changes only the seed, and is gated against its baseline with mlgate's own comparison
+(``core.compare.diff``, with the per-fold scores paired as ``mlgate compare`` pairs them) and
+the demo's tolerances; a false block is a failed rule. A clear regression (the case's
+``worse`` model: fewer trees, stronger regularisation) is gated the same way against every
+baseline seed; the table shows how far it drops on average, in tolerances, so only drops of
+2x the tolerance or more count as clear. The final model on all rows is not fitted here (it
+does not change a verdict); its cost is in the CPU ratio.
+
+Then the wall time of one PR job (``run_builtin``: load, 15 fits + the final one, save) with
+``jobs: 1``, ``jobs: 2`` and on a 2-worker ``distributed.LocalCluster`` (processes).
+
+Fits use one thread each, so that the figures do not depend on OpenMP under a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.core.compare import Comparison, diff
+from mlgate.core.thresholds import parse_rules
+
+CLASSIFICATION_RULES = {"accuracy": {"tolerance": 0.01}, "roc_auc": {"tolerance": 0.01},
+                        "*": {"tolerance": "2%"}}
+REGRESSION_RULES = {"*": {"tolerance": "2%"}}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    data: str  # sklearn.datasets loader
+    model: str
+    params: dict[str, Any]
+    worse: dict[str, Any]  # the clear regression: these params instead
+    task: str
+    metrics: tuple[str, ...]
+
+    @property
+    def rules(self) -> dict[str, Any]:
+        return CLASSIFICATION_RULES if self.task == "classification" else REGRESSION_RULES
+
+
+CASES = (
+    Case("breast cancer, RF", "load_breast_cancer", "sklearn.ensemble.RandomForestClassifier",
+         {"n_estimators": 50}, {"n_estimators": 5, "max_depth": 2}, "classification",
+         ("accuracy", "f1", "roc_auc")),
+    Case("breast cancer, LR", "load_breast_cancer", "sklearn.linear_model.LogisticRegression",
+         {"max_iter": 1000}, {"C": 0.001, "max_iter": 1000}, "classification",
+         ("accuracy", "f1", "roc_auc")),
+    Case("wine, RF", "load_wine", "sklearn.ensemble.RandomForestClassifier",
+         {"n_estimators": 50}, {"n_estimators": 5}, "classification",
+         ("accuracy", "f1", "roc_auc")),
+    Case("diabetes, RF regressor", "load_diabetes", "sklearn.ensemble.RandomForestRegressor",
+         {"n_estimators": 50}, {"n_estimators": 5, "max_depth": 1}, "regression", ("rmse", "mae")),
+)
+
+
+@dataclass
+class Runs:
+    """One way of evaluating, one model: the scores of every seed, and the CPU spent."""
+
+    scores: list[dict[str, Any]] = field(default_factory=list)  # per seed: metric -> value
+    cpu: float = 0.0
+
+
+def load(case: Case) -> tuple[Any, Any]:
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, case.data)(as_frame=True)
+    return bunch.data, bunch.target
+
+
+def config(case: Case, params: dict[str, Any], seed: int, holdout: bool) -> Any:
+    from mlgate.train.config import parse_train_config
+
+    raw: dict[str, Any] = {"data": "x", "target": "y", "model": case.model, "params": params,
+                           "task": case.task, "seed": seed, "metrics": list(case.metrics),
+                           "jobs": 1}
+    if holdout:
+        raw["test-size"] = 0.2
+    return parse_train_config(raw)
+
+
+def pipeline(case: Case, cfg: Any, x: Any) -> Any:
+    from mlgate.train.estimator import build_estimator
+    from mlgate.train.pipeline import build_pipeline, split_columns
+
+    return build_pipeline(build_estimator(cfg, case.task), split_columns(x))
+
+
+def holdout_scores(case: Case, cfg: Any, x: Any, y: Any) -> dict[str, float]:
+    """What the trainer's hold-out does: a split from ``seed``, one fit, scored."""
+    from sklearn.model_selection import train_test_split
+
+    from mlgate.train.scoring import score
+
+    stratify = y if case.task == "classification" else None
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, random_state=cfg.seed,
+                                              stratify=stratify)
+    model = pipeline(case, cfg, x)
+    model.fit(x_tr, y_tr)
+    return score(case.task, case.metrics, model, x_te, y_te)
+
+
+def cv_scores(case: Case, cfg: Any, x: Any, y: Any) -> dict[str, tuple[float, ...]]:
+    """What the trainer's default does: 3 x 5 folds from fold-seed 0, a seed per fold."""
+    from sklearn.base import clone
+
+    from mlgate.train import crossval
+
+    plan = crossval.make_splits(cfg, case.task, x, y)
+    base = pipeline(case, cfg, x)
+    results = [
+        crossval.fit_and_score(crossval.fold_model(clone(base), cfg, i), x, y, split,
+                               case.task, case.metrics)
+        for i, split in enumerate(plan.splits)
+    ]
+    return crossval.fold_scores(crossval.scores_of(results))
+
+
+def train_all(case: Case, params: dict[str, Any], seeds: range, holdout: bool,
+              x: Any, y: Any) -> Runs:
+    runs = Runs()
+    for seed in seeds:
+        cfg = config(case, params, seed, holdout)
+        start = time.process_time()
+        runs.scores.append(holdout_scores(case, cfg, x, y) if holdout
+                           else cv_scores(case, cfg, x, y))
+        runs.cpu += time.process_time() - start
+    return runs
+
+
+def blocked(case: Case, base: dict[str, Any], pr: dict[str, Any]) -> bool:
+    result = diff(Comparison(current=pr, baseline=base,
+                             rules=parse_rules(case.rules, "bench thresholds")))
+    return not result["passed"]
+
+
+def rate(case: Case, bases: list[dict[str, Any]], prs: list[dict[str, Any]],
+         same_seeds: bool) -> tuple[int, int]:
+    pairs = [(b, p) for (i, b), (j, p) in itertools.product(enumerate(bases), enumerate(prs))
+             if not (same_seeds and i == j)]
+    return sum(blocked(case, b, p) for b, p in pairs), len(pairs)
+
+
+def drop_in_tolerances(case: Case, good: Runs, worse: Runs) -> float:
+    """How far the regression moves the gated metrics on average, in tolerances (largest)."""
+    from mlgate.core.noise import as_number
+    from mlgate.core.thresholds import infer_direction
+
+    out = 0.0
+    for name in case.metrics:
+        g = statistics.fmean(as_number(s[name]) or 0.0 for s in good.scores)
+        w = statistics.fmean(as_number(s[name]) or 0.0 for s in worse.scores)
+        tol = case.rules.get(name, case.rules.get("*"))["tolerance"]
+        allowed = abs(g) * float(tol[:-1]) / 100 if isinstance(tol, str) else float(tol)
+        bad = (g - w) if infer_direction(name) == "higher" else (w - g)
+        out = max(out, bad / allowed)
+    return out
+
+
+def run_case(case: Case, seeds: range) -> dict[str, Any]:
+    x, y = load(case)
+    row: dict[str, Any] = {"case": case.name, "rows": len(y)}
+    for way, holdout in (("holdout", True), ("cv", False)):
+        good = train_all(case, case.params, seeds, holdout, x, y)
+        worse = train_all(case, case.worse, seeds, holdout, x, y)
+        row[f"{way}_false"] = rate(case, good.scores, good.scores, same_seeds=True)
+        row[f"{way}_caught"] = rate(case, good.scores, worse.scores, same_seeds=False)
+        row[f"{way}_drop"] = drop_in_tolerances(case, good, worse)
+        row[f"{way}_cpu"] = good.cpu / len(seeds)
+        print(f"  {case.name}: {way} done ({good.cpu + worse.cpu:.1f}s CPU)", flush=True)
+    return row
+
+
+def pct(hits_total: tuple[int, int]) -> str:
+    hits, total = hits_total
+    return f"{100 * hits / total:5.1f} % ({hits}/{total})"
+
+
+def upper95(hits: int, total: int) -> float:
+    """One-sided 95 % upper bound of a rate (exact binomial; 3/n for no hits)."""
+    if hits == 0:
+        return 1 - 0.05 ** (1 / total)
+    lo, hi = hits / total, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        below = sum(math.comb(total, k) * mid**k * (1 - mid) ** (total - k)
+                    for k in range(hits + 1))
+        lo, hi = (mid, hi) if below > 0.05 else (lo, mid)
+    return hi
+
+
+def print_table(rows: list[dict[str, Any]], seeds: int) -> None:
+    print(f"\nseed-only PRs: every ordered pair of {seeds} seeds; clear regressions: the worse "
+          f"model against every baseline seed; drop = mean drop / tolerance")
+    head = ("| case | hold-out: false blocks | hold-out: caught | 3×5-fold paired: false blocks "
+            "| 3×5-fold paired: caught | drop (hold-out / cv) | CPU ratio |")
+    print(head)
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for r in rows:
+        print(f"| {r['case']} | {pct(r['holdout_false'])} | {pct(r['holdout_caught'])} | "
+              f"{pct(r['cv_false'])} | {pct(r['cv_caught'])} | "
+              f"{r['holdout_drop']:.1f}× / {r['cv_drop']:.1f}× | "
+              f"{r['cv_cpu'] / r['holdout_cpu'] * 16 / 15:.1f}× |")
+    totals = {k: (sum(r[k][0] for r in rows), sum(r[k][1] for r in rows))
+              for k in ("holdout_false", "holdout_caught", "cv_false", "cv_caught")}
+    print(f"| all | {pct(totals['holdout_false'])} | {pct(totals['holdout_caught'])} | "
+          f"{pct(totals['cv_false'])} | {pct(totals['cv_caught'])} | | |")
+    hits, total = totals["cv_false"]
+    print(f"\nnew default, false blocks: {hits}/{total}, at most "
+          f"{100 * upper95(hits, total):.2f} % at 95 % confidence (target < 1 %)")
+    caught, n = totals["cv_caught"]
+    print(f"new default, clear regressions caught: {100 * caught / n:.1f} % (target >= 95 %)")
+    print("CPU ratio: one training with the default (15 fold fits + the final fit) over one "
+          "hold-out fit, from the measured fold CPU x 16/15")
+
+
+def job_times(workdir: Path) -> None:
+    """Wall time of one PR job's training (breast cancer, RF) by where the fits run."""
+    import sklearn.datasets
+    from distributed import LocalCluster
+
+    from mlgate.train.runner import run_builtin
+
+    frame = sklearn.datasets.load_breast_cancer(as_frame=True).frame
+    (workdir / "data").mkdir(parents=True, exist_ok=True)
+    frame.to_csv(workdir / "data/train.csv", index=False)
+    base = {"data": "data/train.csv", "target": "target",
+            "model": "sklearn.ensemble.RandomForestClassifier"}
+
+    def once(label: str, **extra: Any) -> float:
+        start = time.perf_counter()
+        result = run_builtin({**base, **extra}, workdir, workdir / ".mlgate", log=lambda _m: None)
+        seconds = time.perf_counter() - start
+        print(f"  {label:28s} {seconds:6.1f} s   accuracy {result.metrics['accuracy']:.6f}",
+              flush=True)
+        return seconds
+
+    print("\none PR job's training (breast cancer, RandomForest, 3 × 5-fold + final fit), wall:")
+    once("jobs: 1 (warm-up, not counted)", jobs=1)
+    once("jobs: 1", jobs=1)
+    once("jobs: 2", jobs=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        once("Dask LocalCluster, 2 workers", dask=cluster.scheduler_address)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per model (default 10)")
+    parser.add_argument("--skip-jobs", action="store_true", help="skip the wall-time section")
+    args = parser.parse_args(argv)
+
+    import sklearn.ensemble  # noqa: F401 - load OpenMP before limiting it
+    from threadpoolctl import threadpool_limits
+
+    seeds = range(1, args.seeds + 1)
+    start = time.perf_counter()
+    with threadpool_limits(limits=1):
+        rows = [run_case(case, seeds) for case in CASES]
+    print_table(rows, args.seeds)
+    print(f"(soundness part: {time.perf_counter() - start:.0f} s wall)")
+    if not args.skip_jobs:
+        job_times(Path(tempfile.mkdtemp(prefix="mlgate-bench-soundness-")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""How much of a metric's change is noise: means, paired differences, their spread.
+
+A metric value is a number, or a list of numbers (per-fold or per-seed scores). Lists are
+compared by their mean; when both sides are lists of the same length they are paired by
+position (fold i of the baseline with fold i of the PR), and the change is the mean of the
+per-position differences. The spread is the standard error of that change, so that a change
+of more than ``NOISE_Z`` spreads happens by chance alone in under 1 % of runs (one-sided).
+
+Pure: numbers in, numbers out. Positions where either side is NaN (a metric undefined on that
+fold) are left out of the pairing and of the means; a list with no number left is NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlgate.core.formatting import format_number
+
+# One-sided 99 % quantile of the normal distribution: a tolerance below NOISE_Z spreads of the
+# difference is crossed by noise alone in more than 1 % of runs.
+NOISE_Z = 2.33
+
+MetricValue = float | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class NoiseStats:
+    """One metric's change measured over folds (or seeds)."""
+
+    paired: bool
+    n: int  # pairs (paired), else the smaller side's count
+    baseline_mean: float
+    current_mean: float
+    delta: float  # mean of the paired differences, or the difference of the means
+    spread: float | None  # standard error of ``delta``; None when it cannot be measured
+
+    @property
+    def noise_floor(self) -> float | None:
+        return None if self.spread is None else NOISE_Z * self.spread
+
+
+def is_list(value: MetricValue | None) -> bool:
+    return isinstance(value, tuple)
+
+
+def mean(values: Sequence[float]) -> float:
+    """The mean of the numbers that are not NaN; NaN when there are none."""
+    kept = [v for v in values if not math.isnan(v)]
+    if not kept:
+        return math.nan
+    return math.fsum(kept) / len(kept)
+
+
+def as_number(value: MetricValue | None) -> float | None:
+    """A metric value as one number: a list becomes its mean."""
+    if value is None or not isinstance(value, tuple):
+        return value
+    return mean(value)
+
+
+def sample_variance(values: Sequence[float]) -> float | None:
+    """Unbiased variance (n - 1) of the numbers that are not NaN; None below two numbers."""
+    kept = [v for v in values if not math.isnan(v)]
+    if len(kept) < 2:
+        return None
+    centre = math.fsum(kept) / len(kept)
+    return math.fsum((v - centre) ** 2 for v in kept) / (len(kept) - 1)
+
+
+def paired_differences(baseline: Sequence[float], current: Sequence[float]) -> list[float]:
+    """``current[i] - baseline[i]`` at every position where neither side is NaN."""
+    if len(baseline) != len(current):
+        raise ValueError("paired lists must have the same length")
+    return [c - b for b, c in _both_numbers(baseline, current)]
+
+
+def _both_numbers(
+    baseline: Sequence[float], current: Sequence[float]
+) -> list[tuple[float, float]]:
+    """The (baseline, current) pairs where neither side is NaN."""
+    pairs = zip(baseline, current, strict=True)
+    return [(b, c) for b, c in pairs if not (math.isnan(b) or math.isnan(c))]
+
+
+def paired_spread(differences: Sequence[float]) -> float | None:
+    """Standard error of the mean difference: sd / sqrt(n); None below two pairs."""
+    var = sample_variance(differences)
+    if var is None:
+        return None
+    return math.sqrt(var / len(differences))
+
+
+def unpaired_spread(baseline: Sequence[float], current: Sequence[float]) -> float | None:
+    """Standard error of the difference of two independent means (Welch)."""
+    var_b, var_c = sample_variance(baseline), sample_variance(current)
+    if var_b is None or var_c is None:
+        return None
+    n_b = sum(1 for v in baseline if not math.isnan(v))
+    n_c = sum(1 for v in current if not math.isnan(v))
+    return math.sqrt(var_b / n_b + var_c / n_c)
+
+
+def _as_list(value: MetricValue) -> tuple[float, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def compare_values(
+    baseline: MetricValue | None, current: MetricValue | None
+) -> NoiseStats | None:
+    """The change from ``baseline`` to ``current``; None unless both exist and one is a list."""
+    if baseline is None or current is None or not (is_list(baseline) or is_list(current)):
+        return None
+    base, cur = _as_list(baseline), _as_list(current)
+    if is_list(baseline) and is_list(current) and len(base) == len(cur):
+        kept = _both_numbers(base, cur)
+        base_mean = mean([b for b, _ in kept])
+        cur_mean = mean([c for _, c in kept])
+        diffs = paired_differences(base, cur)
+        delta = mean(diffs)
+        return NoiseStats(True, len(diffs), base_mean, cur_mean, delta, paired_spread(diffs))
+    base_mean, cur_mean = mean(base), mean(cur)
+    n = min(sum(1 for v in base if not math.isnan(v)), sum(1 for v in cur if not math.isnan(v)))
+    return NoiseStats(
+        False, n, base_mean, cur_mean, cur_mean - base_mean, unpaired_spread(base, cur)
+    )
+
+
+def means(
+    baseline: MetricValue | None, current: MetricValue | None
+) -> tuple[float | None, float | None]:
+    """The (baseline, current) numbers a comparison uses. Paired lists: the means over the
+    positions both sides have, so that ``current - baseline`` is the mean paired difference."""
+    stats = compare_values(baseline, current)
+    if stats is not None and stats.paired:
+        return stats.baseline_mean, stats.current_mean
+    return as_number(baseline), as_number(current)
+
+
+def noise_warning(allowed: float, threshold: str, stats: NoiseStats) -> str | None:
+    """A warning when a tolerance allows less than noise alone produces."""
+    floor = stats.noise_floor
+    if floor is None or not math.isfinite(floor) or allowed >= floor:
+        return None
+    spread = stats.spread if stats.spread is not None else math.nan
+    return (
+        f"{threshold} allows {_num(allowed)}, below the noise floor {_num(floor)} "
+        f"({NOISE_Z} × the spread {_num(spread)} of the "
+        f"{'paired ' if stats.paired else ''}difference): noise alone fails it in more than "
+        "1 % of runs"
+    )
+
+
+def _num(value: float) -> str:
+    return format_number(value, digits=3, infinity="Infinity")
+
+
+def encode_list(values: Sequence[float]) -> list[float | str]:
+    """JSON has no NaN/Infinity: as in result.json, they become strings."""
+    out: list[float | str] = []
+    for v in values:
+        if math.isnan(v):
+            out.append("NaN")
+        elif math.isinf(v):
+            out.append("Infinity" if v > 0 else "-Infinity")
+        else:
+            out.append(v)
+    return out
+
+
+def row_fields(
+    baseline: MetricValue | None,
+    current: MetricValue | None,
+    allowed: float | None,
+    threshold: str | None,
+) -> dict[str, object]:
+    """The optional noise fields of a result.json metric row; empty for two plain numbers.
+
+    ``allowed`` is the tolerance in the metric's units (None without a tolerance rule)."""
+    if not (is_list(baseline) or is_list(current)):
+        return {}
+    stats = compare_values(baseline, current)
+    warning = None
+    if stats is not None and allowed is not None and threshold is not None:
+        warning = noise_warning(allowed, threshold, stats)
+    return {
+        "folds": {
+            "baseline": encode_list(baseline) if isinstance(baseline, tuple) else None,
+            "current": encode_list(current) if isinstance(current, tuple) else None,
+        },
+        "paired": bool(stats and stats.paired),
+        "spread": _finite_or_none(stats.spread if stats else None),
+        "noise_floor": _finite_or_none(stats.noise_floor if stats else None),
+        "noise_warning": warning,
+    }
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
