@@ -1,10 +1,15 @@
 """Benchmark: `mlgate compare` against `dvc metrics diff --json`, and `mlgate --help` cold start.
 
-Run:  python bench/bench_compare.py [--repeat N]
+Run:  python bench/bench_compare.py [--repeat N] [--sizes 10 1000 10000]
 
-For 10, 1,000 and 10,000 metrics it builds a git+DVC repo with a metrics file on main and a
-changed one on a branch, then times both tools on the same repo in the same run (median of
-N runs, each a fresh process) and prints the ratio. Nothing here asserts a time.
+For each size it builds a git+DVC repo with a metrics file on main and a changed one on a
+branch (dvc.yaml `metrics:`), then times both tools on the same repo in the same run,
+ALTERNATELY: each round runs one tool right after the other (which goes first alternates), so
+the load of a shared machine hits both alike. Each run is a fresh process. It prints, per
+size, each tool's median and spread (min-max, interquartile range) and the speed-up: the ratio
+of the medians and the spread of the per-round ratios. First one untimed run of each tool with
+bytecode writing allowed, so neither pays for compiling its sources (`actions/setup` compiles
+mlgate's at install). Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import random
 import shutil
 import statistics
@@ -23,21 +29,20 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 SIZES = (10, 1_000, 10_000)
+HELP_TARGET_MS = 100
 
 
-def sh(cwd: Path, *cmd: str) -> None:
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+def sh(cwd: Path, *cmd: str) -> str:
+    return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def timed(cwd: Path, cmd: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()[-2000:]}")
-    return statistics.median(times)
+def run_once(cwd: Path, cmd: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()[-2000:]}")
+    return elapsed
 
 
 def metrics(n: int, seed: int) -> dict:
@@ -64,25 +69,83 @@ def build(root: Path, n: int) -> None:
     sh(root, "git", "commit", "-q", "-am", "pr")
 
 
+def spread(times: list[float]) -> str:
+    """median, min-max and interquartile range, in ms."""
+    ms = sorted(t * 1000 for t in times)
+    q1, _, q3 = statistics.quantiles(ms, n=4) if len(ms) > 1 else (ms[0], ms[0], ms[0])
+    return (f"{statistics.median(ms):6.0f} ms (min {ms[0]:.0f}, max {ms[-1]:.0f}, "
+            f"IQR {q1:.0f}-{q3:.0f})")
+
+
+def alternate(repo: Path, ours: list[str], theirs: list[str], repeat: int):
+    """Per round one run of each tool, back to back; the first of the pair alternates."""
+    mine: list[float] = []
+    dvc: list[float] = []
+    for i in range(repeat):
+        if i % 2 == 0:
+            mine.append(run_once(repo, ours))
+            dvc.append(run_once(repo, theirs))
+        else:
+            dvc.append(run_once(repo, theirs))
+            mine.append(run_once(repo, ours))
+    return mine, dvc
+
+
+def warm_up(repo: Path, commands: list[list[str]]) -> None:
+    """One untimed run each, allowed to write bytecode (a no-op where it exists)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for cmd in commands:
+        run_once(repo, cmd, env=env)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    git = sh(Path.cwd(), "git", "--version").strip()
+    dvc = sh(Path.cwd(), str(BIN / "dvc"), "--version").strip()
+    return (f"{cpu}, {os.cpu_count()} cores, load {load}; Python {platform.python_version()}, "
+            f"{git}, dvc {dvc}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=15, help="rounds per size (default 15)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     args = parser.parse_args()
     os.environ["DVC_NO_ANALYTICS"] = "1"
     tmp = Path(tempfile.mkdtemp(prefix="mlgate-bench-"))
     os.environ.setdefault("DVC_SITE_CACHE_DIR", str(tmp / "dvc-site"))
-    mlgate = str(BIN / "mlgate")
+    mlgate, dvc = str(BIN / "mlgate"), str(BIN / "dvc")
     try:
-        help_time = timed(tmp, [mlgate, "--help"], args.repeat * 2)
-        print(f"mlgate --help cold start: {help_time * 1000:.0f} ms (target < 150 ms)")
+        print(f"machine: {machine()}")
+        warm_up(tmp, [[mlgate, "--help"]])
+        helps = [run_once(tmp, [mlgate, "--help"]) for _ in range(args.repeat * 2)]
+        print(f"mlgate --help: {spread(helps)}  (target < {HELP_TARGET_MS} ms)")
         print()
-        print(f"{'metrics':>8} {'mlgate compare':>15} {'dvc metrics diff':>17} {'speed-up':>9}")
-        for n in SIZES:
+        for n in args.sizes:
             repo = tmp / f"repo{n}"
             build(repo, n)
-            ours = timed(repo, [mlgate, "compare", "--base", "main"], args.repeat)
-            dvc = timed(repo, [str(BIN / "dvc"), "metrics", "diff", "main", "--json"], args.repeat)
-            print(f"{n:>8} {ours * 1000:>12.0f} ms {dvc * 1000:>14.0f} ms {dvc / ours:>8.1f}x")
+            ours = [mlgate, "compare", "--base", "main"]
+            theirs = [dvc, "metrics", "diff", "main", "--json"]
+            warm_up(repo, [ours, theirs])
+            mine, dvcs = alternate(repo, ours, theirs, args.repeat)
+            ratios = sorted(d / m for d, m in zip(dvcs, mine, strict=True))
+            ratio = statistics.median(dvcs) / statistics.median(mine)
+            print(f"{n:>6} metrics  mlgate compare   {spread(mine)}")
+            print(f"{'':>6}          dvc metrics diff {spread(dvcs)}")
+            print(f"{'':>6}          speed-up {ratio:.1f}x (ratio of medians); per round "
+                  f"{statistics.median(ratios):.1f}x, min {ratios[0]:.1f}x, max "
+                  f"{ratios[-1]:.1f}x")
+        print(f"\nload after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+              f"{args.repeat} alternating rounds per size")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

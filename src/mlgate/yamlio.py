@@ -103,7 +103,16 @@ def _json_int(text: str) -> int | OversizedInt:
     return OversizedInt(text) if digits > MAX_INT_DIGITS else int(text)
 
 
+_LOADER: list[Any] = []  # the loader class, made once per process
+
+
 def _yaml_loader(text: str) -> Any:
+    if not _LOADER:
+        _LOADER.append(_bounded_loader_class())
+    return _LOADER[0](text)
+
+
+def _bounded_loader_class() -> Any:
     import yaml  # not at module level: `mlgate --help` must not pay for it
 
     # libyaml composes several times faster; the bounds are checked on its node graph.
@@ -117,7 +126,7 @@ def _yaml_loader(text: str) -> Any:
             return super().construct_yaml_int(node)
 
     BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_yaml_int)
-    return BoundedLoader(text)
+    return BoundedLoader
 
 
 def _check_yaml_graph(root: Any, where: str) -> None:

@@ -383,3 +383,87 @@ def test_cli_subprocess_no_traceback_and_annotation(repo):
     assert proc.returncode == 2
     assert proc.stderr.startswith("::error title=mlgate::metrics.json: accuracy.1:")
     assert "Traceback" not in proc.stderr
+
+
+# ----- one `git cat-file --batch` serves compare's reads (issue 17) --------------------------
+
+
+def _reads(git, sha: str) -> dict:
+    """Everything compare asks git about a commit, as a plain dict."""
+    return {
+        "head": git.rev("HEAD"), "main": git.rev("main"), "nope": git.rev("no-such-ref"),
+        "parent": git.rev(f"{sha}^1"), "dash": git.rev("-x"), "empty": git.rev(""),
+        "subject": git.subject(sha),
+        "file": git.show(sha, "./metrics.json"), "crlf": git.show(sha, "./crlf.txt"),
+        "spaced": git.show(sha, "./my file.json"), "missing": git.show(sha, "./nope.json"),
+        "tree": git.show(sha, "./sub"), "nested": git.show(sha, "sub/deeper/p.yaml"),
+        "newline": git.show(sha, "./a\nb"), "files": git.ls_files(sha),
+        "is_repo": git.is_repo(),
+    }
+
+
+def test_batched_reads_answer_as_one_process_per_read(repo):
+    from mlgate.adapters.git import Git
+
+    repo.commit("main", {"metrics.json": {"a": 1}})
+    sha = repo.commit(
+        "\n\n  Tune: deeper   \ntrees\t \n\nbody line\n",
+        {"metrics.json": {"a": 2}, "crlf.txt": "x\r\ny\rz\n", "my file.json": "{}",
+         "sub/deeper/p.yaml": "k: 1\n", "sub/caf\u00e9.dvc": "outs: []\n",
+         "sub/\"q\".dvc": "outs: []\n"},
+    )
+    git = Git(repo.path)
+    plain = _reads(git, sha)
+    with git.batched():
+        batched = _reads(git, sha)
+        assert git._batch is not None and git._batch._proc is not None  # it was used
+    assert batched == plain
+    assert plain["subject"] == "Tune: deeper trees"
+    assert plain["crlf"] == "x\ny\nz\n" and plain["missing"] is None
+    assert "040000 tree " in plain["tree"]  # a folder: pretty-printed, as `cat-file -p` does
+
+
+def test_batched_subdirectory_and_outside_paths(repo):
+    from mlgate.adapters.git import Git
+
+    sha = repo.commit("main", {"proj/metrics.json": {"a": 1}, "top.json": {"b": 2}})
+    git = Git(repo.path / "proj")
+    with git.batched():
+        assert git.show(sha, "./metrics.json") == Git(repo.path / "proj").show(
+            sha, "./metrics.json")
+        # A path out of the work tree kills `git cat-file --batch`: asked the old way.
+        assert git.show(sha, "../../outside.json") is None
+        assert git.show(sha, "../top.json") == json.dumps({"b": 2}, indent=2)
+    outside = Git(repo.path.parent)
+    with outside.batched():
+        assert not outside.is_repo()
+
+
+def test_batched_tree_walk_falls_back_beyond_its_budget(repo, monkeypatch):
+    from mlgate.adapters import git as git_mod
+
+    sha = repo.commit("main", {f"d{i}/e/f.dvc": "outs: []\n" for i in range(5)})
+    monkeypatch.setattr(git_mod, "_MAX_TREES", 3)
+    git = git_mod.Git(repo.path)
+    with git.batched():
+        assert git.ls_files(sha) == git_mod.Git(repo.path).ls_files(sha)
+
+
+def test_compare_runs_one_cat_file_batch_and_few_git_processes(project, tmp_path):
+    """compare used to start 14-22 git processes (one per read); count them with a shim."""
+    project.commit("pr", {"metrics.json": {"accuracy": 0.94, "rmse": 4.0,
+                                           "train": {"f1": 0.9}}})
+    real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    shim, log = tmp_path / "bin", tmp_path / "git.log"
+    shim.mkdir()
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1 $2" >> "{log}"\nexec "{real_git}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-m", "mlgate", "compare"], cwd=project.path,
+                          env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().splitlines()
+    assert calls.count("cat-file --batch") == 1
+    assert not [c for c in calls if c.startswith(("cat-file -p", "rev-parse", "log", "var"))]
+    assert len(calls) <= 6, calls

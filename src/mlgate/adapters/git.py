@@ -4,13 +4,22 @@
 baseline, retrain, deploy, training and the demo need. A failed command surfaces as
 ``mlgate.errors.GitError`` (exit 2, with the command and git's message); failures of the remote
 (fetch, push) are ``ServiceError`` (exit 3).
+
+Inside ``with git.batched():`` reads of objects (``rev``, ``show``, ``subject``, ``is_repo``)
+are answered by one long-lived ``git cat-file --batch`` process instead of one process each:
+``mlgate compare`` reads a dozen objects, and every process costs milliseconds. Whatever the
+batch cannot answer exactly is asked the old way.
 """
 
 from __future__ import annotations
 
+import locale
 import os
+import re
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from mlgate.errors import GitError, ServiceError, UsageError
@@ -25,6 +34,13 @@ SHALLOW_FIX = (
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 _WRITES = frozenset({"notes", "commit", "commit-tree", "tag", "merge"})
+# Folders `ls_files` reads through the batch before it asks `git ls-tree` instead.
+_MAX_TREES = 200
+# An object named from a full commit sha: ``<sha>:<path>``, ``<sha>^{commit}`` (a sha1 or
+# sha256 repository).
+_IMMUTABLE = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})(?::|\^\{commit\}$)")
+# Bytes of a path that `git ls-tree` prints C-quoted (core.quotePath).
+_QUOTED = re.compile(rb'[\x00-\x1f"\\\x7f-\xff]')
 
 PUSH_FIX = (
     "check that the token may push (workflow `permissions: contents: write`) "
@@ -54,6 +70,107 @@ def run_git(
         raise UsageError("git is not installed", fix="install git and retry") from err
 
 
+def git_text(data: bytes) -> str:
+    """Bytes of git's output as ``run_git`` returns them (text mode: the locale's encoding,
+    universal newlines)."""
+    if sys.flags.utf8_mode:
+        encoding = "utf-8"
+    elif sys.version_info >= (3, 11):
+        encoding = locale.getencoding()
+    else:
+        encoding = locale.getpreferredencoding(False)
+    return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+
+
+class BatchUnavailable(Exception):
+    """The batch process cannot answer (not started, died, or a name it cannot take)."""
+
+
+class CatFile:
+    """One ``git cat-file --batch`` process in ``root``, started on the first question.
+
+    ``get(name)`` resolves ``name`` as ``git rev-parse`` does (``HEAD``, ``main^{commit}``,
+    ``<sha>:./<path>``) and returns (sha, type, content), or None when no such object exists.
+    Once git has died (it does on e.g. a path outside the work tree) every question raises
+    ``BatchUnavailable``."""
+
+    def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
+        self.root = root
+        self.env = env
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._broken = False
+        # Answers for names of a commit by its sha (what it holds never changes): compare
+        # reads dvc.yaml and mlgate.yaml of the baseline commit more than once.
+        self._known: dict[str, tuple[str, str, bytes]] = {}
+
+    def get(self, name: str) -> tuple[str, str, bytes] | None:
+        if name in self._known:
+            return self._known[name]
+        if not name or name.startswith("-") or "\n" in name or "\r" in name:
+            raise BatchUnavailable(name)  # one name per line (git strips a CR before LF)
+        found = self._ask(name)
+        if found is not None and _IMMUTABLE.match(name):  # a fetch may bring missing ones
+            self._known[name] = found
+        return found
+
+    def _ask(self, name: str) -> tuple[str, str, bytes] | None:
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(os.fsencode(name) + b"\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if line.endswith((b" missing\n", b" ambiguous\n")):
+                return None
+            sha, kind, size = line.decode("ascii").split()
+            data = proc.stdout.read(int(size) + 1)
+            if len(data) != int(size) + 1:
+                raise OSError("short read from git cat-file --batch")
+        except (OSError, ValueError) as err:
+            self.close(broken=True)
+            raise BatchUnavailable(name) from err
+        return sha, kind, data[:-1]
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            if self._broken:
+                raise BatchUnavailable("git cat-file --batch failed before")
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    env=dict(self.env) if self.env is not None else None,
+                )
+            except OSError as err:
+                self._broken = True
+                raise BatchUnavailable("git cat-file --batch") from err
+        return self._proc
+
+    def close(self, broken: bool = False) -> None:
+        self._broken = self._broken or broken
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass  # git is gone already: nothing left to flush
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _records_author(args: Sequence[str]) -> bool:
+    """Whether ``git args`` writes an object with an author (reading notes does not)."""
+    if not args or args[0] not in _WRITES:
+        return False
+    return args[0] != "notes" or not any(a in ("show", "list") for a in args[1:3])
+
+
 class Git:
     """A git checkout at ``root``; ``env`` replaces the environment git runs with."""
 
@@ -61,11 +178,32 @@ class Git:
         self.root = root
         self.env = env
         self._writer_env: Mapping[str, str] | None = None
+        self._batch: CatFile | None = None
+
+    @contextmanager
+    def batched(self) -> Iterator[Git]:
+        """Answer object reads from one ``git cat-file --batch`` process until the block
+        ends (see the module doc); a nested block shares the outer one's."""
+        if self._batch is not None:
+            yield self
+            return
+        self._batch = CatFile(self.root, self.env)
+        try:
+            yield self
+        finally:
+            batch, self._batch = self._batch, None
+            batch.close()
+
+    def _object(self, name: str) -> tuple[str, str, bytes] | None:
+        """The batch's answer for ``name``; ``BatchUnavailable`` outside ``batched()``."""
+        if self._batch is None:
+            raise BatchUnavailable(name)
+        return self._batch.get(name)
 
     def run(
         self, *args: str, check: bool = True, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = self._identity_env() if args and args[0] in _WRITES else self.env
+        env = self._identity_env() if _records_author(args) else self.env
         proc = run_git(self.root, args, input=input, env=env)
         if check and proc.returncode != 0:
             raise GitError(args, proc.stderr.strip() or proc.stdout.strip(), where=str(self.root))
@@ -92,7 +230,11 @@ class Git:
     # -- the repository --------------------------------------------------------------------------
 
     def is_repo(self) -> bool:
-        return self.run("rev-parse", "--git-dir", check=False).returncode == 0
+        try:
+            self._object("HEAD")  # outside a repository the batch process exits at once
+            return True
+        except BatchUnavailable:
+            return self.run("rev-parse", "--git-dir", check=False).returncode == 0
 
     def require_repo(self) -> None:
         if not self.is_repo():
@@ -114,6 +256,11 @@ class Git:
         return sha
 
     def rev(self, ref: str) -> str | None:
+        try:
+            found = self._object(f"{ref}^{{commit}}")
+            return found[0] if found else None
+        except BatchUnavailable:
+            pass
         proc = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         return proc.stdout.strip() if proc.returncode == 0 else None
 
@@ -140,16 +287,64 @@ class Git:
 
     def show(self, sha: str, path: str) -> str | None:
         """The text of ``path`` at commit ``sha``, or None when it does not exist there."""
+        try:
+            found = self._object(f"{sha}:{path}")
+            if found is None:
+                return None
+            if found[1] == "blob":  # anything else `cat-file -p` pretty-prints: ask it
+                return git_text(found[2])
+        except BatchUnavailable:
+            pass
         proc = self.run("cat-file", "-p", f"{sha}:{path}", check=False)
         return proc.stdout if proc.returncode == 0 else None
 
     def ls_files(self, sha: str) -> list[str]:
+        """The files at commit ``sha``, as ``git ls-tree -r --name-only`` lists them."""
+        try:
+            root = self._object(f"{sha}^{{tree}}")
+            listed: list[str] = []
+            if root and self._walk_tree(root[2], "", len(root[0]) // 2, listed, [_MAX_TREES]):
+                return listed
+        except BatchUnavailable:
+            pass
         return self.out("ls-tree", "-r", "--name-only", sha).splitlines()
+
+    def _walk_tree(
+        self, data: bytes, prefix: str, oid_bytes: int, out: list[str], budget: list[int]
+    ) -> bool:
+        """Append the files of a raw tree object (entries ``<mode> <name>\\0<oid>``) to
+        ``out`` in ls-tree's order. False, to ask ls-tree itself, when a name needs git's
+        quoting or the repository has more than ``_MAX_TREES`` folders."""
+        pos = 0
+        while pos < len(data):
+            space = data.index(b" ", pos)
+            nul = data.index(b"\0", space)
+            mode, name = data[pos:space], data[space + 1:nul]
+            oid = data[nul + 1:nul + 1 + oid_bytes].hex()
+            pos = nul + 1 + oid_bytes
+            if _QUOTED.search(name):
+                return False
+            path = prefix + name.decode("ascii")
+            if mode != b"40000":
+                out.append(path)
+                continue
+            budget[0] -= 1
+            tree = self._object(oid) if budget[0] > 0 else None
+            if not tree or not self._walk_tree(tree[2], path + "/", oid_bytes, out, budget):
+                return False
+        return True
 
     def first_parents(self, sha: str, limit: int) -> list[str]:
         return self.out("rev-list", "--first-parent", f"--max-count={limit}", sha).splitlines()
 
     def subject(self, sha: str) -> str:
+        try:
+            found = self._object(f"{sha}^{{commit}}")
+            subject = commit_subject(found[2]) if found else None
+            if subject is not None:
+                return subject
+        except BatchUnavailable:
+            pass
         return self.out("log", "-1", "--format=%s", sha)
 
     # -- tags --------------------------------------------------------------------------------
@@ -193,6 +388,24 @@ class Git:
                 f"could not fetch tags from git remote {remote!r}: {proc.stderr.strip()}",
                 fix="check the remote URL and the credentials of the checkout",
             )
+
+
+def commit_subject(raw: bytes) -> str | None:
+    """``git log --format=%s`` of a raw commit object: the first paragraph of the message,
+    its lines right-stripped and joined by spaces. None when git would re-encode the message
+    (an ``encoding`` header): only git knows how."""
+    headers, sep, message = raw.partition(b"\n\n")
+    if not sep or any(line.startswith(b"encoding ") for line in headers.split(b"\n")):
+        return None
+    lines: list[bytes] = []
+    for line in message.split(b"\n"):
+        line = line.rstrip(b" \t\r")  # git's isspace()
+        if not line:
+            if lines:
+                break
+            continue  # git skips blank lines before the subject
+        lines.append(line)
+    return git_text(b" ".join(lines)).strip()
 
 
 def push_failed(

@@ -1,47 +1,62 @@
 """Command-line entry point.
 
-Only argparse and the light command modules are imported here; every command imports its
-heavy dependencies (dvc, sklearn, pandas, github) inside its own ``run`` so that
-``mlgate --help`` and ``mlgate compare`` start fast.
+Only argparse is imported here, and only the module of the command that runs: each command
+module imports its heavy dependencies (dvc, sklearn, pandas, github) inside its own ``run``,
+so that ``mlgate --help`` and ``mlgate compare`` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
 from mlgate import __version__
-from mlgate.cli import (
-    action,
-    baseline,
-    compare,
-    demo,
-    deploy,
-    drift,
-    gate,
-    pull,
-    report,
-    run,
-    train,
-)
 from mlgate.cli.output import report_error
 from mlgate.errors import EXIT_SERVICE, MlgateError
 
-COMMANDS: dict[str, ModuleType] = {
-    "pull": pull,
-    "train": train,
-    "compare": compare,
-    "report": report,
-    "gate": gate,
-    "deploy": deploy,
-    "baseline": baseline,
-    "run": run,
-    "demo": demo,
-    "drift": drift,
-    "action": action,  # internal: run by actions/setup/run-step.sh
+# Command -> its one-line summary: the first line of the docstring of mlgate.cli.<command>
+# (a unit test keeps them equal). `mlgate --help` lists them without importing the modules.
+SUMMARIES: dict[str, str] = {
+    "pull": "Pull the DVC-tracked data (dvc pull).",
+    "train": "Train: dvc repro, a user command, or the built-in scikit-learn trainer.",
+    "compare": "Compare metrics with the main-branch baseline and apply the thresholds "
+    "(writes result.json).",
+    "report": "Render the Markdown report; on GitHub post the sticky PR comment and check run.",
+    "gate": "Pass or fail the gate from result.json (exit 0 passed, 1 failed).",
+    "deploy": "Ship the model when the gate passed: github-release, gto or command; or roll "
+    "back.",
+    "baseline": "Baseline store: record HEAD's metrics in git notes (refs/notes/mlgate), show, "
+    "push, fetch.",
+    "run": "Run the whole pipeline: pull, train, compare, report, gate.",
+    "demo": "Build a throw-away git+DVC project and run a PR through the whole pipeline.",
+    "drift": "Check the current data for drift from the training data (exit 0 none, 1 drift "
+    "found).",
+    # internal: run by actions/setup/run-step.sh
+    "action": "Run one step for the GitHub composite actions (internal: called by "
+    "actions/setup/run-step.sh).",
 }
+
+
+class _Commands(Mapping[str, ModuleType]):
+    """Command name -> its module (``configure`` and ``run``), imported on first use."""
+
+    def __getitem__(self, name: str) -> ModuleType:
+        if name not in SUMMARIES:
+            raise KeyError(name)
+        return importlib.import_module(f"mlgate.cli.{name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SUMMARIES)
+
+    def __len__(self) -> int:
+        return len(SUMMARIES)
+
+
+COMMANDS: Mapping[str, ModuleType] = _Commands()
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +68,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command. Given ``argv`` that names a command, only that command's
+    parser is built (each parser costs `mlgate compare` milliseconds); else every command
+    is listed by name and summary, for ``--help`` and the error naming the valid ones."""
+    chosen = _command_in(argv) if argv is not None else None
+    if chosen not in SUMMARIES:
+        chosen = None
     parser = argparse.ArgumentParser(
         prog="mlgate",
         description="CI-native MLOps: pull DVC data, train, compare metrics with the "
@@ -61,18 +82,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
-    for name, module in COMMANDS.items():
-        doc = (module.__doc__ or "").strip().splitlines()
-        help_text = doc[0] if doc else name
+    for name, help_text in SUMMARIES.items():
+        if chosen is not None and name != chosen:
+            continue
         cmd_parser = sub.add_parser(name, help=help_text, description=help_text)
-        add_common_arguments(cmd_parser)
-        module.configure(cmd_parser)
-        cmd_parser.set_defaults(handler=module.run)
+        if argv is None or name == chosen:
+            module = COMMANDS[name]
+            add_common_arguments(cmd_parser)
+            module.configure(cmd_parser)
+            cmd_parser.set_defaults(handler=module.run)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option (``mlgate`` itself
+    takes no option with a value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

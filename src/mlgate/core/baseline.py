@@ -13,9 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -144,6 +141,9 @@ def write_note(
     Atomic against other writers in the same clone (two ``baseline record`` runs for two
     models): the note is rewritten on a private ref and the store moves to it only if it has
     not moved meanwhile (``git update-ref`` compare-and-swap); else it starts again."""
+    import random  # recording only: `mlgate compare` does not pay for these imports
+    import time
+
     for attempt in range(NOTE_WRITE_ATTEMPTS):
         if _try_write_note(git, sha, name, metrics, folds):
             return
@@ -160,6 +160,8 @@ def _try_write_note(
     git: Git, sha: str, name: str, metrics: dict[str, Any], folds: dict[str, Any] | None
 ) -> bool:
     """One compare-and-swap attempt; False when another writer moved the store first."""
+    import secrets
+
     old = git.rev(NOTES_REF)
     private = f"{NOTES_REF}-write-{os.getpid()}-{secrets.token_hex(4)}"
     try:
@@ -291,17 +293,18 @@ def find_baseline(
     committed: list[Metric] = []
     if mode in ("auto", "committed"):
         committed = load_metrics(files, commit_reader(git, target), missing_ok=True)
-    if mode in ("auto", "store"):
-        # A fresh CI checkout has no store yet; a local one keeps its unpushed records
-        # (`mlgate baseline fetch` refreshes it on purpose).
-        if not git.rev(NOTES_REF):
-            fetch_notes(git, remote)
+    # A fresh CI checkout has no store yet; a local one keeps its unpushed records
+    # (`mlgate baseline fetch` refreshes it on purpose). No store: nothing to ask git about.
+    store = mode in ("auto", "store") and (
+        git.rev(NOTES_REF) is not None or fetch_notes(git, remote)
+    )
+    if store:
         recorded = recorded_metrics(git, target, name)
         if recorded is not None:
             return lookup.from_store(target, recorded, committed)
     if committed:
         return lookup.found("committed", target, committed, files=tuple(files))
-    if mode in ("auto", "store"):
+    if store:
         hit = lookup_store(git, target, name)
         if hit:
             return lookup.from_store(hit[0], hit[1], [])

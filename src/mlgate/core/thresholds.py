@@ -127,11 +127,11 @@ def infer_direction(metric: str) -> str:
     if last.endswith("_score") and not last.startswith("brier"):
         return "higher"
     words = [w for w in _SPLIT.split(lowered) if w]
-    if any(w in _LOWER_WORDS for w in words):
+    if not _LOWER_WORDS.isdisjoint(words):
         return "lower"
     # Names written without separators: "val_logloss", "trainingtime".
     tail = words[-1] if words else lowered
-    return "lower" if any(tail.endswith(w) for w in _LOWER_SUFFIXES) else "higher"
+    return "lower" if tail.endswith(_LOWER_SUFFIXES) else "higher"
 
 
 def _number(value: Any, where: str, key: str) -> float:

@@ -119,8 +119,13 @@ def compare(
 ) -> Result:
     """Gather both sides of the comparison and return the result (``git``: of the working
     directory, which may be a subdirectory of the repository)."""
+    git = git or Git(options.paths.root)
+    with git.batched():  # one `git cat-file --batch` serves the reads of both commits
+        return _compare(options, gh, console, git)
+
+
+def _compare(options: CompareOptions, gh: GitHubEnv, console: Console, git: Git) -> Result:
     config, root = options.config, options.paths.root
-    git = git or Git(root)
     git.require_repo()
     read_head = working_tree_reader(root)
     files, _ = discover_metrics_files(
