@@ -101,12 +101,13 @@ class Config:
         )
 
     def pull_options(
-        self, targets: list[str] | None, remote: str | None, jobs: int | None, allow_missing: bool
+        self, targets: list[str] | None, remote: str | None, jobs: int | None, allow_missing: bool,
+        pull_all: bool = False,
     ) -> PullOptions:
         from mlgate.adapters.dvc import resolve_options
 
         return resolve_options(self.pull, targets=targets, remote=remote, jobs=jobs,
-                               allow_missing=allow_missing, where=self.where)
+                               allow_missing=allow_missing, pull_all=pull_all, where=self.where)
 
     def deploy_settings(self, overrides: dict[str, Any]) -> DeployConfig:
         """``deploy:`` with the command-line values (None: not given) applied."""
@@ -323,7 +324,8 @@ def load_config(config_path: str | None = None, root: Path | None = None) -> Con
 
 
 def out_dir(args_out: str | None, root: Path | None = None) -> Path:
-    """The directory mlgate writes into (``--out``, default ``.mlgate``)."""
+    """The directory mlgate writes into (``--out``, default ``.mlgate``), created with its own
+    ``.gitignore`` (see :func:`ensure_out_dir`): every command finds its paths here."""
     root = root or Path.cwd()
     path = Path(args_out) if args_out else Path(DEFAULT_OUT)
     path = path if path.is_absolute() else root / path
@@ -333,4 +335,26 @@ def out_dir(args_out: str | None, root: Path | None = None) -> Path:
             where="--out" if args_out else DEFAULT_OUT,
             fix="pass a directory (it is created when missing), or remove the file",
         )
+    ensure_out_dir(path, root)
     return path
+
+
+OUT_GITIGNORE = "*\n"
+
+
+def ensure_out_dir(path: Path, root: Path) -> None:
+    """Create the out directory with a ``.gitignore`` of ``*``, so nothing mlgate writes shows
+    in ``git status``. Only in a directory mlgate owns: one it creates, ``.mlgate`` or an empty
+    one, and never the repository itself or a directory above it."""
+    try:
+        resolved, top = path.resolve(), root.resolve()
+        if resolved == top or resolved in top.parents or (path / ".git").exists():
+            return
+        new = not path.exists()
+        path.mkdir(parents=True, exist_ok=True)
+        ignore = path / ".gitignore"
+        if ignore.exists() or not (new or path.name == DEFAULT_OUT or not any(path.iterdir())):
+            return
+        ignore.write_text(OUT_GITIGNORE, encoding="utf-8")
+    except OSError:
+        return  # a writer reports an unwritable directory, with its own file named

@@ -9,6 +9,8 @@ What stands in for GitHub here:
   (``make_action_repo``), mapped with ``--local-repository``;
 - ``actions/cache``: the no-op stand-in documented in docs/actions.md (read from there), which
   logs the key it was asked for to ``$ACT_CACHE_LOG``;
+- ``actions/setup-python``: the stand-in documented there too, a venv of the host's python3
+  put first on ``PATH`` (as setup-python puts its Python there);
 - ``actions/upload-artifact``, ``actions/download-artifact``: small composite stubs
   (``write_stub_actions``) that keep artifacts in a local directory;
 - the REST API: ``tests.fakegithub`` (``GITHUB_API_URL`` is passed with ``--env``);
@@ -147,6 +149,7 @@ def write_stub_actions(root: Path) -> dict[str, Path]:
     """Write the stub actions under ``root``; returns ``{"owner/name@ref": dir}``."""
     stubs = {
         "actions/cache@v5": documented_block("act-cache-stub"),
+        "actions/setup-python@v5": documented_block("act-setup-python-stub"),
         "actions/upload-artifact@v6": _UPLOAD_STUB,
         "actions/download-artifact@v7": _DOWNLOAD_STUB,
     }

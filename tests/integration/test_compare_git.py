@@ -104,7 +104,7 @@ def test_gate_fails_closed_on_missing_or_corrupt_result(repo, monkeypatch, tmp_p
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
     assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 2
     assert "passed=false" in output.read_text()
-    (repo.path / ".mlgate").mkdir()
+    (repo.path / ".mlgate").mkdir(exist_ok=True)  # mlgate made it (issue 15)
     (repo.path / ".mlgate" / "result.json").write_text('{"schema": 1, "passed": tru')
     assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 2
     (repo.path / ".mlgate" / "result.json").write_text('{"schema": 7, "passed": true}')
@@ -116,7 +116,7 @@ def test_gate_fails_closed_on_missing_or_corrupt_result(repo, monkeypatch, tmp_p
 def test_gate_never_passes_a_result_with_failed_rules(repo, monkeypatch):
     doc = json.loads((Path(__file__).parents[2] / "docs/examples/result.json").read_text())
     doc["passed"] = True  # inconsistent on purpose: failed_rules still lists failures
-    (repo.path / ".mlgate").mkdir()
+    (repo.path / ".mlgate").mkdir(exist_ok=True)
     (repo.path / ".mlgate" / "result.json").write_text(json.dumps(doc))
     assert mlgate(repo, "gate", monkeypatch=monkeypatch) == 1
 

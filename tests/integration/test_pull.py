@@ -517,3 +517,88 @@ def test_probe_reports_a_tls_failure() -> None:
         cause = dvc_pull.probe_remote(f"https://127.0.0.1:{port}/x", {})
         thread.join(5)
     assert cause is not None and cause.startswith(f"TLS handshake with 127.0.0.1:{port} failed")
+
+
+# ----- issue 15: stage outputs that `dvc repro` regenerates are not pulled ------------------
+
+STAGE_DVC_YAML = """\
+stages:
+  train:
+    cmd: python train.py
+    deps: [data/train.csv, train.py]
+    outs: [models/model.txt]
+    metrics:
+      - metrics.json:
+          cache: false
+"""
+STAGE_TRAIN_PY = """\
+import json, pathlib
+pathlib.Path("models").mkdir(exist_ok=True)
+pathlib.Path("models/model.txt").write_text("a model\\n")
+json.dump({"accuracy": 0.9}, open("metrics.json", "w"))
+"""
+
+
+@pytest.fixture
+def pipeline_project(tmp_path: Path) -> Path:
+    """A pushed dvc.yaml pipeline (its model output pushed too), as a fresh clone."""
+    from dvc.repo import Repo
+
+    root = make_dvc_project(
+        tmp_path / "proj", remote_dir=tmp_path / "remote",
+        data_frame_or_csv_text="a,target\n1,0\n2,1\n",
+        extra_files={"dvc.yaml": STAGE_DVC_YAML, "train.py": STAGE_TRAIN_PY},
+    )  # fmt: skip
+    with contextlib.chdir(root), Repo(str(root)) as repo:
+        repo.reproduce()
+        repo.push()
+    from tests.helpers.dvcproject import git
+
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "dvc.lock")
+    drop_local_data(root, (DATA, "models/model.txt"))
+    return root
+
+
+def test_pull_skips_stage_outputs_that_dvc_repro_regenerates(
+    pipeline_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(pipeline_project)
+    assert main(["pull"]) == 0
+    out = capsys.readouterr().out
+    assert (pipeline_project / DATA).exists()
+    assert not (pipeline_project / "models/model.txt").exists(), "dvc repro makes it again"
+    assert "skipped 1 output of dvc.yaml stages, which `dvc repro` regenerates" in out, out
+    assert "models/model.txt" in out and "--all" in out
+
+
+def test_pull_all_pulls_stage_outputs_too(
+    pipeline_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(pipeline_project)
+    assert main(["pull", "--all"]) == 0
+    assert (pipeline_project / "models/model.txt").read_text() == "a model\n"
+    (pipeline_project / "models/model.txt").unlink()
+    (pipeline_project / "mlgate.yaml").write_text("pull: {all: true}\n", encoding="utf-8")
+    assert main(["pull"]) == 0
+    assert (pipeline_project / "models/model.txt").exists()
+
+
+def test_pull_keeps_stage_outputs_when_training_is_not_dvc_repro(
+    pipeline_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a `train:` section the pipeline is not reproduced: its outputs are data to pull."""
+    monkeypatch.chdir(pipeline_project)
+    (pipeline_project / "mlgate.yaml").write_text(
+        "train: {command: python other.py}\n", encoding="utf-8")
+    assert main(["pull"]) == 0
+    assert (pipeline_project / "models/model.txt").exists()
+
+
+def test_action_input_pull_all_passes_all(tmp_path: Path) -> None:
+    from mlgate.cli import action as cli_action
+
+    (tmp_path / ".dvc").mkdir()
+    assert cli_action.step_argv("pull", {"IN_PULL": "all"}, tmp_path)[-1] == "--all"
+    assert "--all" not in cli_action.step_argv("pull", {"IN_PULL": "true"}, tmp_path)
+    assert cli_action.pull_skipped({"IN_PULL": "all"}, tmp_path) is None

@@ -376,6 +376,9 @@ def test_a_pull_failure_stops_everything_with_exit_3(
     assert code == 3, out + err
     assert "step `pull` failed" in err and "missing" in err
     assert "stopped at step `pull` (exit 3)" in out
-    for name in ("train", "compare", "report", "gate"):
+    for name in ("train", "compare", "gate"):
         assert f"  {name:<8} not run" in out
+    # issue 15: the report still runs after a failed pull and says which step failed.
+    assert "  report   ok" in out
+    assert "The **pull** step failed (exit 3)" in (root / ".mlgate" / "report.md").read_text()
     assert not (root / "metrics.json").exists()

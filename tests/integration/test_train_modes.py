@@ -40,7 +40,7 @@ def test_config_command_and_its_exit_code(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mlgate.yaml").write_text("train:\n  command: echo training; exit 7\n")
-    assert main(["train"]) == 7
+    assert main(["train"]) == 3  # issue 15: exit 3, its own code in the message
     captured = capfd.readouterr()
     assert "training" in captured.out
     assert "the training command `echo training; exit 7` failed with exit code 7" in captured.err

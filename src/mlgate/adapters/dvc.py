@@ -27,7 +27,7 @@ from mlgate.errors import MlgateError, ServiceError, UsageError
 if TYPE_CHECKING:
     from dvc.exceptions import DvcException
 
-PULL_KEYS = ("targets", "remote", "jobs", "allow-missing")
+PULL_KEYS = ("targets", "remote", "jobs", "allow-missing", "all")
 # When set, the DVC cache directory to use (e.g. a worktree reusing the main checkout's cache).
 CACHE_DIR_ENV = "MLGATE_DVC_CACHE_DIR"
 DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
@@ -43,6 +43,7 @@ class PullOptions:
     remote: str | None = None
     jobs: int | None = None
     allow_missing: bool = False
+    all: bool = False  # the outputs of dvc.yaml stages too
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class PullStats:
     seconds: float
     # Tracked files still absent after an --allow-missing pull (the remote does not have them).
     missing: list[str] = field(default_factory=list)
+    # Outputs of dvc.yaml stages not pulled: `dvc repro` makes them again.
+    skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         files = "file" if self.fetched == 1 else "files"
@@ -66,6 +69,7 @@ class PullStats:
             f"checked out: {len(self.added)} added, {len(self.modified)} modified, "
             f"{len(self.deleted)} deleted"
             + (f", {len(self.missing)} still missing" if self.missing else "")
+            + (f", {len(self.skipped)} stage outputs skipped" if self.skipped else "")
         )
         where = f" from remote '{self.remote}'" if self.remote else ""
         return f"{'; '.join(parts)}{where} in {self.seconds:.1f}s"
@@ -78,6 +82,7 @@ def resolve_options(
     remote: str | None = None,
     jobs: int | None = None,
     allow_missing: bool = False,
+    pull_all: bool = False,
     where: str = "mlgate.yaml",
 ) -> PullOptions:
     """Merge ``mlgate.yaml`` ``pull:`` with the CLI flags (flags win) and validate both."""
@@ -112,14 +117,16 @@ def resolve_options(
         )
     if jobs is not None and jobs < 1:
         raise UsageError(f"must be at least 1, got {jobs}", where="--jobs")
-    conf_allow = section.get("allow-missing", False)
-    if not isinstance(conf_allow, bool):
-        raise UsageError("must be true or false", where=f"{where}: pull.allow-missing")
+    conf_allow, conf_all = section.get("allow-missing", False), section.get("all", False)
+    for key, value in (("allow-missing", conf_allow), ("all", conf_all)):
+        if not isinstance(value, bool):
+            raise UsageError("must be true or false", where=f"{where}: pull.{key}")
     return PullOptions(
         targets=list(targets) if targets else list(conf_targets or []),
         remote=remote or conf_remote,
         jobs=jobs if jobs is not None else conf_jobs,
         allow_missing=allow_missing or conf_allow,
+        all=pull_all or conf_all,
     )
 
 
@@ -470,6 +477,7 @@ def pull(
     jobs: int | None = None,
     *,
     allow_missing: bool = False,
+    skip_stage_outputs: bool = False,
     log: Log = print,
     target_source: str = "--targets",
     progress_every: float = PROGRESS_EVERY,
@@ -478,7 +486,8 @@ def pull(
 
     ``allow_missing``: files missing from the remote (e.g. outputs of dvc.yaml stages that
     ``mlgate train`` reproduces) are skipped instead of failing the pull.
-    """
+    ``skip_stage_outputs`` (no ``targets``): only what ``.dvc`` files track, not the outputs
+    of dvc.yaml stages (``PullStats.skipped``)."""
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     root = root.resolve()
     ensure_dvc_repo(root)
@@ -489,6 +498,10 @@ def pull(
     with repo, _chdir(root):
         remote_name, url = _remote_url(repo, remote)
         _check_remote(repo, remote)
+        targets, skipped = _without_stage_outputs(repo, root, targets, skip_stage_outputs)
+        if skipped and not targets:
+            return PullStats(fetched=0, bytes=0, added=[], modified=[], deleted=[],
+                             remote=remote_name, seconds=0.0, skipped=skipped)
         cache_dir = Path(repo.cache.local.path)
         before = _cache_files(cache_dir)
         what = ", ".join(targets) if targets else "all DVC-tracked data"
@@ -496,12 +509,8 @@ def pull(
         log(f"pull: fetching {what} from {via}" + (f" with {jobs} jobs" if jobs else ""))
         with _capture_dvc_logs() as capture, _progress(cache_dir, before, log, progress_every):
             try:
-                result = repo.pull(
-                    targets=targets or None,
-                    remote=remote,
-                    jobs=jobs,
-                    allow_missing=allow_missing,
-                )
+                result = repo.pull(targets=targets or None, remote=remote, jobs=jobs,
+                                   allow_missing=allow_missing)
             except DvcException as err:
                 raise _pull_error(
                     err, repo, (remote_name, url), capture, target_source, targets
@@ -511,6 +520,7 @@ def pull(
     stats = result.get("stats", {})
     return PullStats(
         missing=missing,
+        skipped=skipped,
         fetched=int(stats.get("fetched", 0)),
         bytes=sum(size for path, size in after.items() if path not in before),
         added=_rel(result.get("added", []), root),
@@ -519,6 +529,34 @@ def pull(
         remote=remote_name,
         seconds=time.monotonic() - start,
     )
+
+
+def _without_stage_outputs(
+    repo: Any, root: Path, targets: list[str] | None, skip: bool
+) -> tuple[list[str] | None, list[str]]:
+    """(the targets to pull, the outputs of dvc.yaml stages skipped): with ``skip`` and no
+    targets given, the ``.dvc`` files instead of everything."""
+    if not skip or targets:
+        return targets, []
+    sources, skipped = split_stage_outputs(repo, root)
+    return (sources if skipped else targets), skipped
+
+
+def split_stage_outputs(repo: Any, root: Path) -> tuple[list[str], list[str]]:
+    """(the ``.dvc`` files that track data, the cached outputs of dvc.yaml stages)."""
+    from dvc.stage import PipelineStage
+
+    sources: list[str] = []
+    generated: list[str] = []
+    for stage in repo.index.stages:
+        cached = [out.fs_path for out in stage.outs if out.use_cache]
+        if not cached:
+            continue
+        if isinstance(stage, PipelineStage):
+            generated += _rel(cached, root)
+        else:
+            sources.append(_rel([stage.path], root)[0])
+    return sorted(set(sources)), sorted(set(generated))
 
 
 def _open_repo(root: Path) -> Any:

@@ -180,14 +180,18 @@ def step_argv(step: str, env: Mapping[str, str], cwd: Path) -> list[str]:
         values = _values(inp, env, cwd)
         if inp.flag and values:
             argv += [inp.flag] if values == [""] else [inp.flag, *values]
+    if step == "pull" and env.get("IN_PULL", "").strip() == "all":
+        argv.append("--all")  # stage outputs too
     return argv
 
 
 def pull_skipped(env: Mapping[str, str], cwd: Path) -> str | None:
-    """Why the pull step has nothing to do (input ``pull``: auto, true or false), else None."""
+    """Why the pull step has nothing to do (input ``pull``: auto, true, all or false), else
+    None."""
     value = env.get("IN_PULL", "").strip() or "true"
-    if value not in ("auto", "true", "false"):
-        raise UsageError(f"input 'pull' must be auto, true or false, got '{value}'")
+    if value not in ("auto", "true", "all", "false"):
+        raise UsageError(f"input 'pull' must be auto, true or false, got '{value}' (or all: "
+                         "the outputs of dvc.yaml stages too)")
     if value == "false":
         return "input 'pull' is false: nothing to pull"
     if value == "auto":
@@ -307,11 +311,64 @@ def _fails_job(step: str, env: Mapping[str, str]) -> bool:
     return True
 
 
+# ----- steps before compare: a failure is recorded for the report ------------------------------
+
+# The steps whose failure `mlgate report` renders (there is no result.json after them).
+RECORDED = ("pull", "requirements", "train")
+# Steps that are a script of the action, run (and recorded) here: the script annotates itself.
+SCRIPTS = {"requirements": "actions/setup/requirements.sh"}
+
+
+def _out(env: Mapping[str, str], cwd: Path) -> Path:
+    from mlgate.config import out_dir
+
+    return out_dir(env.get("IN_OUT") or None, cwd)
+
+
+def run_recorded(
+    step: str, argv: list[str], env: Mapping[str, str], cwd: Path, runner: StepRunner
+) -> Outcome:
+    """Run a step before compare, keeping the tail of its log (its child processes' output
+    too); when it fails, leave ``failed-step.json`` for the report step."""
+    from mlgate import failure
+
+    out = _out(env, cwd)
+    failure.clear(out)
+    tail = failure.LogTail()
+    with failure.capture_output(tail):
+        code, error = runner(argv)
+    if code != EXIT_OK:
+        message = error.render().splitlines()[0] if error else f"{step} exited with {code}"
+        failure.save(out, failure.FailedStep(
+            step=step, exit_code=code, command=getattr(error, "command", None),
+            message=message, log_tail=tail.result()))
+    return code, error
+
+
+def run_script(step: str, env: Mapping[str, str], cwd: Path) -> int:
+    """A script of the action (e.g. the requirements install), recorded as a step: exit code
+    as is, no annotation of ours (the script writes its own)."""
+    import subprocess
+
+    script = Path(env.get("ACTION_PATH") or ".") / SCRIPTS[step]
+    # run-step.sh has already changed to the working directory.
+    child_env = {**env, "IN_WORKING_DIRECTORY": "."}
+
+    def runner(_argv: list[str]) -> Outcome:
+        proc = subprocess.run(["bash", str(script)], cwd=cwd, env=child_env, check=False)
+        return proc.returncode, None
+
+    code, _ = run_recorded(step, [step], env, cwd, runner)
+    return code
+
+
 def run_step(step: str, env: Mapping[str, str], cwd: Path, runner: StepRunner = run_cli) -> int:
     """Validate the inputs, run the step, set its outputs; returns the step's exit code."""
     gh = GitHubEnv.from_env(env)
     mask(gh.token)
     title = f"mlgate {step}"
+    if step in SCRIPTS:
+        return run_script(step, env, cwd)
     try:
         argv = step_argv(step, env, cwd)
         fail_job = _fails_job(step, env)
@@ -326,7 +383,10 @@ def run_step(step: str, env: Mapping[str, str], cwd: Path, runner: StepRunner = 
         return EXIT_OK
     # The gate's verdict stays visible; the other steps' logs are folded.
     with group(None if step == "gate" else f"mlgate {' '.join(argv)}"):
-        code, error = runner(argv)
+        if step in RECORDED:
+            code, error = run_recorded(step, argv, env, cwd, runner)
+        else:
+            code, error = runner(argv)
     copy_summary(gh, env.get("MLGATE_SUMMARY_COPY"))
     write_outputs(step, env, cwd, gh)
     if code == EXIT_OK:

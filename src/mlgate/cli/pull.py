@@ -17,6 +17,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip files missing from the remote (e.g. stage outputs) instead of failing",
     )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="pull_all",
+        help="also pull the outputs of dvc.yaml stages, which `dvc repro` regenerates (by "
+        "default they are skipped when training runs `dvc repro`)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         remote=args.remote,
         jobs=args.jobs,
         allow_missing=args.allow_missing,
+        pull_all=args.pull_all,
     )
     run_pull(options)
     return 0

@@ -111,7 +111,9 @@ def _outs(entries: Any) -> dict[str, tuple[str | None, int | None]]:
 def tracked_data(
     read: Reader, files: list[str], exclude: set[str]
 ) -> dict[str, tuple[str | None, int | None]]:
-    """Path -> (md5, size) of DVC-tracked outputs: ``*.dvc`` files and ``dvc.lock`` outs."""
+    """Path -> (md5, size) of the data: outputs of ``*.dvc`` files, and the inputs of
+    ``dvc.lock`` stages that git does not track (code is not data). Outputs of the stages are
+    not data: the pipeline makes them (a model, metrics, an intermediate table)."""
     data: dict[str, tuple[str | None, int | None]] = {}
     for file in files:
         if not file.endswith(".dvc"):
@@ -121,12 +123,28 @@ def tracked_data(
             folder = file.rsplit("/", 1)[0] + "/" if "/" in file else ""
             for path, value in _outs(doc.get("outs")).items():
                 data[folder + path] = value
+    deps, stage_outs = _lock_deps_and_outs(read)
+    in_git = set(files)
+    folders = {f.rsplit("/", i)[0] for f in files for i in range(1, f.count("/") + 1)}
+    for path, value in deps.items():
+        if path not in in_git and path not in folders:
+            data.setdefault(path, value)
+    return {k: v for k, v in data.items() if k not in exclude and k not in stage_outs}
+
+
+def _lock_deps_and_outs(
+    read: Reader,
+) -> tuple[dict[str, tuple[str | None, int | None]], set[str]]:
+    """The deps (with their hashes) and the output paths of every stage in ``dvc.lock``."""
+    deps: dict[str, tuple[str | None, int | None]] = {}
+    outs: set[str] = set()
     lock = _parse_or_empty(read("dvc.lock"), "dvc.lock")
-    if isinstance(lock, dict):
-        for stage in (lock.get("stages") or {}).values():
-            if isinstance(stage, dict):
-                data.update(_outs(stage.get("outs")))
-    return {k: v for k, v in data.items() if k not in exclude}
+    stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
+    for stage in stages.values() if isinstance(stages, dict) else ():
+        if isinstance(stage, dict):
+            deps.update(_outs(stage.get("deps")))
+            outs.update(_outs(stage.get("outs")))
+    return deps, outs
 
 
 def data_diff(

@@ -143,12 +143,13 @@ def _tolerance_check(
         return _rule_check("tolerance", None, _finite(current), message, threshold)
     allowed = tol.allowed(baseline)
     limit = baseline - allowed if direction == "higher" else baseline + allowed
-    ok, message = _within_tolerance(baseline, current, allowed, limit, direction)
+    ok, message = _within_tolerance(baseline, current, allowed, limit, direction, tol)
     return _rule_check("tolerance", limit, ok, message, threshold)
 
 
 def _within_tolerance(
-    baseline: float, current: float, allowed: float, limit: float, direction: str
+    baseline: float, current: float, allowed: float, limit: float, direction: str,
+    tol: Tolerance | None = None,
 ) -> tuple[bool, str]:
     if not _finite(current):
         return False, _not_finite(current)
@@ -156,12 +157,25 @@ def _within_tolerance(
     if direction == "higher":
         if current >= baseline:
             return True, "did not drop"
-        message = f"dropped {_value_text(baseline - current)}, allowed {_value_text(allowed)}"
+        message = _moved_text("dropped", baseline, current, allowed, tol)
         return current >= limit - slack, message
     if current <= baseline:
         return True, "did not rise"
-    message = f"rose {_value_text(current - baseline)}, allowed {_value_text(allowed)}"
+    message = _moved_text("rose", baseline, current, allowed, tol)
     return current <= limit + slack, message
+
+
+def _moved_text(
+    verb: str, baseline: float, current: float, allowed: float, tol: Tolerance | None
+) -> str:
+    """How far the metric moved, in the rule's own terms: a percentage rule says percentages
+    (the values and the allowance in the metric's units after them)."""
+    move = abs(current - baseline)
+    if tol is None or not tol.percent or baseline == 0:
+        return f"{verb} {_value_text(move)}, allowed {_value_text(allowed)}"
+    pct = format_number(move / abs(baseline) * 100, digits=3)
+    return (f"{verb} {pct}% ({_value_text(baseline)} → {_value_text(current)}), "
+            f"allowed {tol.text()} ({_value_text(allowed)})")
 
 
 def evaluate_rule(

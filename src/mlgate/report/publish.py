@@ -69,6 +69,10 @@ def check_title(results: list[Result]) -> str:
         return f"{len(results)} models: {failed} failed" if failed else \
             f"{len(results)} models: all passed"
     r = results[0]
+    failed_step = r.raw.get("failed_step")
+    if isinstance(failed_step, dict):
+        step, code = failed_step.get("step"), failed_step.get("exit_code")
+        return esc.clean(f"{r.name}: the {step} step failed (exit {code})", 120)
     n = len(r.failed_rules)
     text = f"{n} rule{'s' if n != 1 else ''} failed" if not verdict(r).passed else \
         "all rules passed"

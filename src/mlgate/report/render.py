@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,12 +165,14 @@ def _value(v: Any) -> str:
 
 
 def _chart(rows: list[dict[str, Any]]) -> str:
+    """Bars of improvement: the relative change signed by the metric's direction, so that up
+    is better for every metric (a rising rmse is a bar going down)."""
     points = []
     for view in rows:
         m: MetricRow = view["row"]
         pct = esc.chart_percent(m.relative_delta)
         if m.status in ("improved", "regressed") and pct is not None:
-            points.append((esc.mermaid_label(m.name), pct))
+            points.append((esc.mermaid_label(m.name), -pct if m.direction == "lower" else pct))
     points = points[:CHART_MAX]
     if not points:
         return ""
@@ -181,9 +184,10 @@ def _chart(rows: list[dict[str, Any]]) -> str:
         high = low + 1
     return "\n".join([
         "xychart-beta",
-        '    title "Change vs baseline (%)"',
+        '    title "Improvement vs baseline (%)"',
         f"    x-axis [{labels}]",
-        f'    y-axis "Δ %" {esc.number(math.floor(low))} --> {esc.number(math.ceil(high))}',
+        f'    y-axis "improvement %, up is better" {esc.number(math.floor(low))} --> '
+        f"{esc.number(math.ceil(high))}",
         f"    bar [{values}]",
     ])
 
@@ -270,6 +274,36 @@ def _integrity_view(result: Result, links: Links) -> dict[str, Any]:
     }
 
 
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+
+
+def log_block(lines: tuple[str, ...] | list[str]) -> str:
+    """Log lines as a fenced code block that shows them literally: each line cleaned of
+    control and bidi characters and bounded, mentions broken, and a fence longer than any run
+    of backticks inside, so no line can close it."""
+    cleaned = [_MENTION.sub("@\u200b", esc.clean(line, 500)) for line in lines]
+    longest = max((len(run) for line in cleaned for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join([fence, *cleaned, fence])
+
+
+def _failure_view(result: Result) -> dict[str, Any] | None:
+    """The step that failed before compare (see mlgate.failure), when this result is one."""
+    from mlgate.failure import FailedStep
+
+    failed = FailedStep.from_json(result.raw.get("failed_step"))
+    if failed is None:
+        return None
+    return {
+        "step": esc.md(failed.step, 40),
+        "exit_code": failed.exit_code,
+        "command": esc.code(failed.command, 200) if failed.command else "",
+        "message": esc.md(failed.message, 500),
+        "log": log_block(failed.log_tail) if failed.log_tail else "",
+        "log_lines": len(failed.log_tail),
+    }
+
+
 def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
     main, unchanged = _metric_views(result)
     table, table_omitted = _cut(main, limits.table)
@@ -298,6 +332,7 @@ def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
         **_rule_lists(result, limits),
         **_noise_view(result),
         "chart": _chart(main) if limits.chart else "",
+        "failure": _failure_view(result),
         "raw": result.raw,
     }
 

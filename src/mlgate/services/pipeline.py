@@ -8,10 +8,12 @@ from its typed outcome.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mlgate import failure
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.config import Config, Paths
 from mlgate.console import PRINTING, Console, Write
@@ -23,6 +25,8 @@ from mlgate.services.report import ReportOptions, run_report
 from mlgate.services.train import TrainOptions, run_train
 
 STEPS = ("pull", "train", "compare", "report", "gate")
+# Steps whose failure is recorded (mlgate.failure) and reported: there is no result.json.
+RECORDED = ("pull", "train")
 
 OK = "ok"
 FAILED = "failed"
@@ -151,11 +155,21 @@ def run_step(
     lines: list[str] = []
     step_console = Console(out=_tee(lines, console.out), err=_tee(lines, console.err))
     start = time.perf_counter()
+    tail = failure.LogTail()
     try:
-        status, detail = STEP_RUNS[name](options, gh, step_console)
+        # Before compare, a failure is reported with the tail of the step's log (the output of
+        # its child processes, `dvc repro` or the user's command, included).
+        with failure.capture_output(tail) if name in RECORDED else contextlib.nullcontext():
+            status, detail = STEP_RUNS[name](options, gh, step_console)
         error, code = None, EXIT_GATE_FAILED if status == GATE_FAILED else EXIT_OK
     except MlgateError as err:
         status, detail, error, code = FAILED, err.render().splitlines()[0], err, err.exit_code
+    if name in RECORDED:
+        failure.clear(options.paths.out)
+        if status == FAILED:
+            failure.save(options.paths.out, failure.FailedStep(
+                step=name, exit_code=code, command=getattr(error, "command", None),
+                message=detail, log_tail=tail.result() or tuple(lines[-failure.TAIL_LINES:])))
     return StepResult(
         name=name,
         status=status,
@@ -184,7 +198,8 @@ def run_pipeline(
     stopped = False
     start = time.perf_counter()
     for index, name in enumerate(STEPS, 1):
-        if stopped:
+        # After a failed pull or train the report still runs: it says which step failed.
+        if stopped and not (name == "report" and failed_before_compare(results)):
             results.append(StepResult(name=name, status=NOT_RUN))
             continue
         reason = skip_reason(name, has_dvc=has_dvc, has_dvc_yaml=has_dvc_yaml,
@@ -198,7 +213,7 @@ def run_pipeline(
         results.append(result)
         if on_done:
             on_done(index, result)
-        if result.status == FAILED:
+        if result.status == FAILED and not stopped:
             exit_code = result.exit_code
             stopped = True
         elif result.status == GATE_FAILED:
@@ -206,6 +221,10 @@ def run_pipeline(
     return PipelineResult(
         steps=results, exit_code=exit_code, seconds=time.perf_counter() - start
     )
+
+
+def failed_before_compare(results: list[StepResult]) -> bool:
+    return any(r.status == FAILED and r.name in RECORDED for r in results)
 
 
 # ----- the summary (pure) -------------------------------------------------------------------
@@ -223,9 +242,10 @@ def format_summary(pipeline: PipelineResult) -> str:
     lines += [f"  {format_step(step)}" for step in pipeline.steps]
     failed = pipeline.failed_step
     if failed:
+        later = ("the report says so; compare and gate did not run" if failed.name in RECORDED
+                 else "later steps did not run")
         lines.append(
-            f"mlgate run: stopped at step `{failed.name}` (exit {failed.exit_code}); "
-            "later steps did not run"
+            f"mlgate run: stopped at step `{failed.name}` (exit {failed.exit_code}); {later}"
         )
     elif pipeline.exit_code == EXIT_GATE_FAILED:
         lines.append("mlgate run: gate FAILED (exit 1)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mlgate.adapters.actions import GitHubEnv
@@ -48,15 +48,18 @@ def run_report(
                          where="--from-bundle")
     if options.merge and options.result_file:
         raise UsageError("--merge and --result cannot be combined", where="--merge")
-    request = _request(options)
+    request = _request(options, gh)
     published = publish(request, gh, console)
     return ReportOutcome(published=published, results=tuple(request.results))
 
 
-def _request(options: ReportOptions) -> Request:
+def _request(options: ReportOptions, gh: GitHubEnv) -> Request:
     config = options.config
     name = config.report_name(options.name)
-    if options.from_bundle:
+    failed = _failed_step(options, gh)
+    if failed is not None:
+        results = [failed]
+    elif options.from_bundle:
         from mlgate.report.bundle import read_bundle
 
         # The bundle's own name is ignored: an untrusted bundle must not pick the check run's
@@ -81,3 +84,24 @@ def _rejudged(claimed: list[Result], config: Config) -> list[Result]:
 
     rules = parse_rules(config.thresholds, f"{config.where}: thresholds")
     return [rejudge(r, rules, config.requires_baseline(None)) for r in claimed]
+
+
+def _failed_step(options: ReportOptions, gh: GitHubEnv) -> Result | None:
+    """The failure report, when a step before compare failed in this run: no result.json, and
+    the failing step's ``failed-step.json`` (only for the default result file)."""
+    if options.from_bundle or options.merge or options.result_file:
+        return None
+    if options.paths.result.exists():
+        return None
+    from mlgate import failure
+
+    failed = failure.load(options.paths.out)
+    if failed is None:
+        return None
+    if gh.token:  # the comment is not masked as the job log is
+        failed = replace(failed, log_tail=tuple(line.replace(gh.token, "***")
+                                                for line in failed.log_tail))
+    head = (gh.pull_request() or {}).get("head") or {}
+    return failure.failure_result(
+        failed, name=options.config.model_name(options.paths.root),
+        head_sha=head.get("sha") or gh.sha, head_ref=head.get("ref") or gh.head_ref)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mlgate.errors import MlgateError, UsageError
+from mlgate.errors import EXIT_SERVICE, MlgateError, UsageError
 
 Log = Callable[[str], None]
 
@@ -19,13 +19,14 @@ Log = Callable[[str], None]
 class TrainCommandFailed(MlgateError):
     """The user's training command (or a dvc repro stage) failed: exit with its code."""
 
-    def __init__(self, what: str, code: int) -> None:
+    def __init__(self, what: str, code: int, command: str | None = None) -> None:
         super().__init__(
             f"{what} failed with exit code {code}",
             fix="read its output above; run the same command locally to reproduce",
         )
-        self.exit_code = code if 0 < code < 256 else 1
+        self.exit_code = EXIT_SERVICE  # its own code is in the message (0-3 are mlgate's)
         self.code = code
+        self.command = command
 
 
 def command_env(out: Path) -> dict[str, str]:
@@ -46,12 +47,12 @@ def run_command(command: str, root: Path, out: Path, *, log: Log) -> float:
     try:
         proc = subprocess.run(command, shell=True, cwd=root, env=command_env(out), check=False)
     except OSError as err:
-        raise TrainCommandFailed(f"`{command}` ({err})", 127) from err
+        raise TrainCommandFailed(f"`{command}` ({err})", 127, command) from err
     seconds = time.monotonic() - start
     if proc.returncode != 0:
         # A signal shows as a negative code; report it the way shells do (128 + n).
         code = proc.returncode if proc.returncode > 0 else 128 - proc.returncode
-        raise TrainCommandFailed(f"the training command `{command}`", code)
+        raise TrainCommandFailed(f"the training command `{command}`", code, command)
     log(f"train: `{command}` finished in {seconds:.1f}s")
     return seconds
 
@@ -85,6 +86,6 @@ def run_dvc_repro(root: Path, out: Path, *, log: Log) -> float:
     seconds = time.monotonic() - start
     if proc.returncode != 0:
         code = proc.returncode if proc.returncode > 0 else 128 - proc.returncode
-        raise TrainCommandFailed("`dvc repro`", code)
+        raise TrainCommandFailed("`dvc repro`", code, "dvc repro")
     log(f"train: `dvc repro` finished in {seconds:.1f}s")
     return seconds
