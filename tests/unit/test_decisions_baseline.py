@@ -351,7 +351,131 @@ def test_a_fresh_checkout_fetches_the_store_from_its_remote(tmp_path: Path) -> N
     pr = clone(bare, tmp_path / "pr")
     pr.checkout("pr", new=True)
     head = pr.commit("pr")
-    got = find_baseline(Git(pr.path), head=head, base="main", name="m", files=["metrics.json"],
-                        remote="origin")
+    got = find_baseline(Git(pr.path), head=head, base="main", name="m", files=["metrics.json"])
     assert (got.found, got.source, got.sha) == (True, "store", sha)
     assert [m.value for m in got.metrics] == [0.6]
+
+
+def test_the_note_text_is_sorted_json_indented_by_one(repo: GitRepo) -> None:
+    sha = repo.commit("one")
+    write_note(Git(repo.path), sha, "m", {"b": 1, "a": 2})
+    text = repo.git("notes", "--ref=mlgate", "show", sha)
+    assert text == json.dumps(note_of(repo, sha), sort_keys=True, indent=1)
+    assert text.startswith('{\n "models": {\n  "m": {\n   "commit": ')
+
+
+def test_the_local_branch_wins_over_a_tag_of_the_same_name(repo: GitRepo) -> None:
+    old = repo.commit("one")
+    tip = repo.commit("two")
+    repo.git("tag", "main", old)
+    assert resolve_base(Git(repo.path), "main") == tip
+
+
+def test_the_base_branch_is_fetched_with_an_explicit_refspec(origin: Path, tmp_path: Path
+                                                             ) -> None:
+    repo = GitRepo(tmp_path / "bare-config")
+    repo.commit("unrelated")
+    repo.git("config", "remote.up.url", str(origin))  # a remote without a fetch refspec
+    want = GitRepo(origin, init=False).git("rev-parse", "main")
+    repo.git("branch", "-q", "-m", "main", "local")
+    assert resolve_base(Git(repo.path), "main", "up") == want
+    assert repo.git("rev-parse", "refs/remotes/up/main") == want
+
+
+def rejecting_remote(tmp_path: Path) -> tuple[Path, str, Path]:
+    bare, sha = bare_with_commit(tmp_path)
+    count = tmp_path / "attempts"
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\necho x >> '{count}'\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    return bare, sha, count
+
+
+def test_a_push_rejected_every_time_is_tried_five_times(tmp_path: Path) -> None:
+    bare, sha, count = rejecting_remote(tmp_path)
+    repo = clone(bare, tmp_path / "c", "-o", "up")
+    write_note(Git(repo.path), sha, "m", {"acc": 1})
+    with pytest.raises(ServiceError) as err:
+        push_notes(Git(repo.path), "up", sha, "m", {"acc": 1})
+    assert count.read_text(encoding="utf-8").count("x") == 5
+    assert err.value.message.startswith(f"pushing {NOTES_REF} to 'up' failed: ")
+    assert "pre-receive hook declined" in err.value.message
+
+
+def test_a_push_that_cannot_reach_the_remote_touches_nothing(repo: GitRepo, tmp_path: Path
+                                                            ) -> None:
+    sha = repo.commit("one")
+    repo.git("remote", "add", "gone", str(tmp_path / "missing.git"))
+    write_note(Git(repo.path), sha, "a", {"acc": 1})
+    before = repo.git("rev-parse", NOTES_REF)
+    with pytest.raises(ServiceError):
+        push_notes(Git(repo.path), "gone", sha, "a", {"acc": 1})
+    assert repo.git("rev-parse", NOTES_REF) == before  # no fetch, no re-applied record
+
+
+def test_the_retry_fetches_from_the_named_remote(tmp_path: Path) -> None:
+    bare, sha = bare_with_commit(tmp_path)
+    first = clone(bare, tmp_path / "first", "-o", "up")
+    second = clone(bare, tmp_path / "second", "-o", "up")
+    for name, repo in zip(("a", "b"), (first, second)):
+        write_note(Git(repo.path), sha, name, {"n": 1})
+        push_notes(Git(repo.path), "up", sha, name, {"n": 1})
+    check = clone(bare, tmp_path / "check")
+    fetch_notes(Git(check.path))
+    assert sorted(note_of(check, sha)["models"]) == ["a", "b"]
+
+
+def test_find_baseline_through_a_shallow_clone_of_a_remote_named_up(origin: Path,
+                                                                    tmp_path: Path) -> None:
+    full = clone(origin, tmp_path / "full")
+    base = full.git("rev-parse", "main")
+    write_note(Git(full.path), base, "m", {"acc": 0.4})
+    push_notes(Git(full.path), "origin", base, "m", {"acc": 0.4})
+    full.checkout("pr", new=True)
+    full.commit("pr 1")
+    full.commit("pr 2")
+    full.git("push", "-q", "origin", "pr")
+    full.checkout("main")
+    full.commit("main moved")
+    full.git("push", "-q", "origin", "main")
+    shallow = clone(f"file://{origin}", tmp_path / "shallow", "-o", "up", "--depth", "1",
+                    "--branch", "pr", "--no-single-branch")
+    git = Git(shallow.path)
+    got = find_baseline(git, head=shallow.head(), base="main", name="m",
+                        files=["metrics.json"], remote="up")
+    assert (got.found, got.source, got.sha, got.merge_base) == (True, "store", base, base)
+    assert got.metrics == [Metric("acc", 0.4, f"baseline store ({NOTES_REF}) at {base[:12]}")]
+
+
+def test_a_local_store_is_not_replaced_by_the_remote_one(tmp_path: Path) -> None:
+    bare, sha = bare_with_commit(tmp_path)
+    recorder = clone(bare, tmp_path / "recorder")
+    write_note(Git(recorder.path), sha, "m", {"acc": 0.1})
+    push_notes(Git(recorder.path), "origin", sha, "m", {"acc": 0.1})
+    local = clone(bare, tmp_path / "local")
+    write_note(Git(local.path), sha, "m", {"acc": 0.9})  # recorded here, not pushed
+    local.checkout("pr", new=True)
+    head = local.commit("pr")
+    got = find_baseline(Git(local.path), head=head, base="main", name="m", files=[])
+    assert [m.value for m in got.metrics] == [0.9]
+
+
+def test_committed_mode_reads_committed_metrics(repo: GitRepo) -> None:
+    mb = repo.commit("c1", {"metrics.json": {"acc": 0.3}})
+    write_note(Git(repo.path), mb, "m", {"acc": 0.8})
+    repo.checkout("pr", new=True)
+    head = repo.commit("pr")
+    got = find_baseline(Git(repo.path), head=head, base="main", name="m",
+                        files=["metrics.json"], mode="committed")
+    assert (got.source, got.metrics) == ("committed", [Metric("acc", 0.3, "metrics.json")])
+    store = find_baseline(Git(repo.path), head=head, base="main", name="m",
+                          files=["metrics.json"], mode="store")
+    assert (store.source, [m.value for m in store.metrics]) == ("store", [0.8])
+
+
+def test_a_bad_value_in_the_store_names_the_record(repo: GitRepo) -> None:
+    mb = repo.commit("c1")
+    write_note(Git(repo.path), mb, "m", {"acc": "high"})
+    with pytest.raises(UsageError) as err:
+        find_baseline(Git(repo.path), head=mb, base="main", name="m", files=[])
+    assert err.value.where == f"baseline store ({NOTES_REF}) at {mb[:12]}: acc"

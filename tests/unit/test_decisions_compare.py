@@ -354,3 +354,16 @@ def test_encode_and_decode_of_non_finite_values() -> None:
 def test_rule_messages_use_six_significant_digits() -> None:
     res = run({"x": 1234567.0}, None, {"x": {"max": 1000000}})
     assert res["failed_rules"] == ["x: max 1e+06 (1.23457e+06 is above 1e+06)"]
+
+
+def test_the_epsilon_boundaries_are_inclusive_and_exactly_one_part_in_1e12() -> None:
+    assert status_of(0.0, 1e-12, "higher") == "unchanged"  # |delta| == 1e-12 * 1
+    limit = 0.95 - 0.01
+    at_slack = limit - 1e-12 * 1.0
+    drop = run({"a": at_slack}, {"a": 0.95}, {"a": {"tolerance": 0.01}})
+    assert drop["passed"] is True
+    over = run({"a": 0.06 - 1.5e-12}, {"a": 0.07}, {"a": {"tolerance": 0.01}})
+    assert over["passed"] is False  # 1.5e-12 below a limit under 1: the slack is 1e-12
+    rise_limit = 0.06 + 0.01
+    rise = run({"loss": rise_limit + 1e-12}, {"loss": 0.06}, {"loss": {"tolerance": 0.01}})
+    assert rise["passed"] is True

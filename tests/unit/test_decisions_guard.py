@@ -91,3 +91,11 @@ def test_local_branch_check_uses_the_remote_tracking_branch(repo: GitRepo) -> No
         False, f"HEAD {tip[:12]} is not on the base branch (heads/prod or remotes/up/prod)")
     assert branch_check(GitHubEnv(), {}, git, old, "prod", "up") == BranchCheck(
         True, "HEAD is the tip of heads/prod")
+
+
+def test_branch_check_uses_the_given_remote(repo: GitRepo) -> None:
+    git = Git(repo.path)
+    tip = repo.commit("one")
+    repo.git("update-ref", "refs/remotes/up/prod", tip)
+    assert branch_check(GitHubEnv(), {}, git, tip, "prod", "up") == BranchCheck(
+        True, "HEAD is the tip of remotes/up/prod")

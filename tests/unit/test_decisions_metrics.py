@@ -170,3 +170,12 @@ def test_a_missing_file() -> None:
 def test_is_finite() -> None:
     assert is_finite(0.0) and is_finite(-1e300)
     assert not is_finite(None) and not is_finite(math.nan) and not is_finite(math.inf)
+
+
+def test_errors_name_the_file_by_default() -> None:
+    with pytest.raises(UsageError) as err:
+        parse_metrics_text('{"a": "x"}', "eval/m.json")
+    assert err.value.where == "eval/m.json: a"
+    with pytest.raises(UsageError) as dvc:
+        metrics_files_from_dvc_yaml("metrics: [")
+    assert dvc.value.where == "dvc.yaml"

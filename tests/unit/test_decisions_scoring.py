@@ -11,7 +11,8 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import LinearSVC
 
 from mlgate.train.config import CLASSIFICATION_METRICS, REGRESSION_METRICS
@@ -203,3 +204,47 @@ def test_encode_value_and_default_metrics() -> None:
     assert encode_value(0.25) == 0.25
     assert default_metrics("classification") == CLASSIFICATION_METRICS
     assert default_metrics("regression") == ("rmse", "mae", "r2")
+
+
+def test_zero_division_counts_as_zero_and_log_loss_keeps_all_columns() -> None:
+    # no positive in y_true: recall 0/0; nothing positive anywhere: f1 0/0
+    assert score_classification(("recall",), [0, 0], [0, 1], [0, 1], None, None) == {
+        "recall": 0.0}
+    assert score_classification(("f1",), [0, 0], [0, 0], [0, 1], None, None) == {"f1": 0.0}
+    # class 2 is absent from this split but the model gives it a probability column
+    y, proba = [0, 1], np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3]])
+    got = score_classification(("log_loss",), y, [0, 1], [0, 1, 2], proba, None)
+    assert got["log_loss"] == pytest.approx(-(math.log(0.7) + math.log(0.5)) / 2, abs=1e-12)
+
+
+class Threshold(ClassifierMixin, BaseEstimator):
+    """A classifier with neither probabilities nor a decision function."""
+
+    def fit(self, x: Any, y: Any) -> Threshold:
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, x: Any) -> Any:
+        return np.where(np.asarray(x)[:, 0] >= 4, self.classes_[1], self.classes_[0])
+
+
+def test_a_classifier_without_scores_gets_nan_roc_auc() -> None:
+    model = Threshold().fit(X, Y_TEXT)
+    got = score("classification", ("accuracy", "roc_auc", "log_loss"), model, X, Y_TEXT)
+    assert got["accuracy"] == pytest.approx(6 / 8)
+    assert math.isnan(got["roc_auc"]) and math.isnan(got["log_loss"])
+    assert unavailable_metrics(("roc_auc", "log_loss", "f1"), Threshold()) == [
+        "log_loss", "roc_auc"]
+
+
+def test_a_three_step_pipeline_is_transformed_by_all_but_the_last_step() -> None:
+    pipe = Pipeline([("scale", StandardScaler()), ("minmax", MinMaxScaler()),
+                     ("clf", LogisticRegression())]).fit(X, Y_TEXT)
+    est, feats = _preprocessed(pipe, X)
+    assert est is pipe.named_steps["clf"]
+    assert np.allclose(feats, pipe[:-1].transform(X))
+    assert feats.min() == 0.0 and feats.max() == 1.0
+
+
+def test_mean_scores_of_one_fold() -> None:
+    assert mean_scores([{"a": 0.5}]) == {"a": 0.5}

@@ -214,3 +214,19 @@ def test_thresholds_arg_inline_and_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert load_thresholds_arg("empty.yaml") == ({}, "empty.yaml")
     (tmp_path / "sub").mkdir()
     assert load_thresholds_arg("sub") == ("sub", "--thresholds")  # not a file: inline YAML
+
+
+def test_defaults_and_odd_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError) as err:
+        parse_rules({"a": {"min": "x"}})
+    assert err.value.where == "thresholds: a"
+    assert infer_direction("trainingtime_") == "lower"
+    assert infer_direction("trainloss.") == "lower"
+    with pytest.raises(UsageError) as bad:
+        load_thresholds_arg("a: [")
+    assert bad.value.where == "--thresholds (inline YAML)"
+    long = "a" * 4096  # too long to be a path: inline YAML, never looked up on disk
+    assert load_thresholds_arg(long) == (long, "--thresholds")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x\ny.yaml").write_text("acc: {min: 1}\n", encoding="utf-8")
+    assert load_thresholds_arg("x\ny.yaml") == ("x y.yaml", "--thresholds")
