@@ -417,7 +417,7 @@ def test_the_retry_fetches_from_the_named_remote(tmp_path: Path) -> None:
     bare, sha = bare_with_commit(tmp_path)
     first = clone(bare, tmp_path / "first", "-o", "up")
     second = clone(bare, tmp_path / "second", "-o", "up")
-    for name, repo in zip(("a", "b"), (first, second)):
+    for name, repo in zip(("a", "b"), (first, second), strict=True):
         write_note(Git(repo.path), sha, name, {"n": 1})
         push_notes(Git(repo.path), "up", sha, name, {"n": 1})
     check = clone(bare, tmp_path / "check")
