@@ -14,6 +14,7 @@ import pytest
 from mlgate.cli import main
 from mlgate.core.result import SCHEMA_PATH
 from tests.helpers.gitrepo import GitRepo
+from tests.helpers.golden import check_golden_json
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 THRESHOLDS = """\
@@ -73,11 +74,7 @@ def test_committed_baseline_golden_result(project, monkeypatch):
     assert mlgate(project, "compare", monkeypatch=monkeypatch) == 0
     doc = result(project)
     validate(doc)
-    golden = GOLDEN / "result_committed.json"
-    got = normalized(doc, project)
-    if os.environ.get("MLGATE_UPDATE_GOLDEN"):
-        golden.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
-    assert got == json.loads(golden.read_text())
+    check_golden_json(GOLDEN / "result_committed.json", normalized(doc, project))
 
 
 def test_gate_exit_codes_and_outputs(project, monkeypatch, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.deploy.version import next_version, normalize_version, versions_with_prefix
 from mlgate.errors import UsageError
 from tests.helpers.deployproj import MODEL_META, THRESHOLDS, make_result
+from tests.helpers.golden import check_golden
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 
@@ -190,10 +190,7 @@ def _card_input(**kw: object) -> CardInput:
 )
 def test_model_card_golden(golden: str, kw: dict) -> None:
     got = render_model_card(_card_input(**kw))
-    path = GOLDEN / golden
-    if os.environ.get("MLGATE_UPDATE_GOLDEN"):
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    check_golden(GOLDEN / golden, got)
 
 
 def test_model_card_neutralises_mentions_and_html_in_metric_names() -> None:
