@@ -19,6 +19,7 @@ from mlgate.core.baseline import (
     NOTES_REF,
     STORE_WALK_LIMIT,
     Baseline,
+    FilesAt,
     fetch_notes,
     find_baseline,
     find_merge_base,
@@ -51,6 +52,11 @@ def origin(tmp_path: Path) -> Path:
     bare = tmp_path / "origin.git"
     GitRepo(tmp_path, init=False).git("clone", "-q", "--bare", str(work.path), str(bare))
     return bare
+
+
+def listed(files: list[str]) -> FilesAt:
+    """The metrics files of every commit, as if listed by its mlgate.yaml."""
+    return lambda read, sha: (list(files), "mlgate.yaml")
 
 
 def note_of(repo: GitRepo, sha: str) -> dict[str, Any]:
@@ -286,11 +292,12 @@ def test_committed_metrics_at_the_merge_base(repo: GitRepo) -> None:
     repo.checkout("pr", new=True)
     head = repo.commit("pr")
     got = find_baseline(Git(repo.path), head=head, base="main", name="m",
-                        files=["metrics.json", "more.yaml", "absent.json"])
+                        files_at=listed(["metrics.json", "more.yaml", "absent.json"]))
     assert got == Baseline(found=True, sha=mb, source="committed", base_ref="main",
                            merge_base=mb, note=None,
-                           metrics=[Metric("acc", 0.9, "metrics.json"),
-                                    Metric("n", 2.0, "more.yaml")])
+                           metrics=[Metric("acc", 0.9, "metrics.json", "acc"),
+                                    Metric("n", 2.0, "more.yaml", "n")],
+                           files=("metrics.json", "more.yaml", "absent.json"))
 
 
 def test_the_store_when_nothing_is_committed_with_a_note(repo: GitRepo) -> None:
@@ -299,14 +306,16 @@ def test_the_store_when_nothing_is_committed_with_a_note(repo: GitRepo) -> None:
     c1 = repo.git("rev-parse", "main~1")
     write_note(git, c1, "m", {"acc": 0.8, "f1": {"x": "NaN"}})
     write_note(git, c2, "other", {"acc": 0.1})
-    got = find_baseline(git, head=head, base="main", name="m", files=["none.json"])
+    got = find_baseline(git, head=head, base="main", name="m", files_at=listed(["none.json"]))
     where = f"baseline store ({NOTES_REF}) at {c1[:12]}"
     assert got.found is True and got.sha == c1 and got.source == "store"
     assert got.merge_base == c2 and got.base_ref == "main"
     assert got.note == (f"the merge base {c2[:12]} has no recorded metrics; used the nearest "
                         f"recorded ancestor {c1[:12]}")
-    assert got.metrics[0] == Metric("acc", 0.8, where)
-    assert got.metrics[1].name == "f1.x" and got.metrics[1].file == where
+    # store metrics have no file (issue 11: they pair with any file's key); where names errors
+    assert where == f"baseline store (refs/notes/mlgate) at {c1[:12]}"
+    assert got.metrics[0] == Metric("acc", 0.8, "")
+    assert got.metrics[1].name == "f1.x" and got.metrics[1].file == ""
     assert got.metrics[1].value != got.metrics[1].value  # NaN
     assert got.info() == BaselineInfo(found=True, sha=c1, source="store", base_ref="main",
                                       merge_base=c2, note=got.note)
@@ -318,29 +327,39 @@ def test_modes(repo: GitRepo) -> None:
     c1 = repo.git("rev-parse", "main~1")
     write_note(git, c2, "m", {"acc": 0.7})
     # auto: committed files at the merge base first (none there), then the store at c2
-    auto = find_baseline(git, head=head, base="main", name="m", files=["metrics.json"])
+    auto = find_baseline(git, head=head, base="main", name="m", files_at=listed(["metrics.json"]))
     assert (auto.source, auto.sha, auto.note) == ("store", c2, None)
-    assert auto.metrics == [Metric("acc", 0.7, f"baseline store ({NOTES_REF}) at {c2[:12]}")]
-    committed = find_baseline(git, head=head, base="main", name="m", files=["metrics.json"],
-                              mode="committed")
+    assert auto.metrics == [Metric("acc", 0.7, "")]
+    committed = find_baseline(git, head=head, base="main", name="m",
+                              files_at=listed(["metrics.json"]), mode="committed")
+    record = ("Record one on pushes to the base branch with `mlgate baseline record --push` "
+              "(after training), or set `baseline: retrain` in mlgate.yaml to train the merge "
+              "base in this job.")
     assert committed == Baseline(found=False, sha=None, source=None, base_ref="main",
-                                 merge_base=c2)
+                                 merge_base=c2, note=(
+        f"no baseline for the merge base {c2[:12]} of main. Looked for the metrics files "
+        f"committed at {c2[:12]} (metrics.json, as listed by mlgate.yaml there): not found or "
+        f"empty. {record}"))
     # with metrics committed at the merge base, "store" still reads the store
     repo.checkout("main")
     repo.git("checkout", "-q", c1, "--", "metrics.json")
     c3 = repo.commit("c3 metrics back")
     repo.checkout("pr2", new=True)
     head2 = repo.commit("pr2")
-    store = find_baseline(git, head=head2, base="main", name="m", files=["metrics.json"],
+    store = find_baseline(git, head=head2, base="main", name="m", files_at=listed(["metrics.json"]),
                           mode="store")
     assert (store.source, store.sha, store.merge_base) == ("store", c2, c3)
-    auto2 = find_baseline(git, head=head2, base="main", name="m", files=["metrics.json"])
+    auto2 = find_baseline(git, head=head2, base="main", name="m", files_at=listed(["metrics.json"]))
     assert (auto2.source, auto2.sha) == ("committed", c3)
-    assert auto2.metrics == [Metric("acc", 0.9, "metrics.json"), Metric("f1.x", 0.5,
-                                                                       "metrics.json")]
-    nothing = find_baseline(git, head=head2, base="main", name="zz", files=["none.json"])
+    assert auto2.metrics == [Metric("acc", 0.9, "metrics.json", "acc"),
+                             Metric("f1.x", 0.5, "metrics.json", "f1.x")]
+    nothing = find_baseline(git, head=head2, base="main", name="zz", files_at=listed(["none.json"]))
     assert nothing == Baseline(found=False, sha=None, source=None, base_ref="main",
-                               merge_base=c3)
+                               merge_base=c3, note=(
+        f"no baseline for the merge base {c3[:12]} of main. Looked for the metrics files "
+        f"committed at {c3[:12]} (none.json, as listed by mlgate.yaml there): not found or "
+        f"empty; and a record of model 'zz' in the baseline store ({NOTES_REF}) for "
+        f"{c3[:12]} or its first-parent ancestors (up to {STORE_WALK_LIMIT}): none. {record}"))
 
 
 def test_a_fresh_checkout_fetches_the_store_from_its_remote(tmp_path: Path) -> None:
@@ -351,7 +370,8 @@ def test_a_fresh_checkout_fetches_the_store_from_its_remote(tmp_path: Path) -> N
     pr = clone(bare, tmp_path / "pr")
     pr.checkout("pr", new=True)
     head = pr.commit("pr")
-    got = find_baseline(Git(pr.path), head=head, base="main", name="m", files=["metrics.json"])
+    got = find_baseline(Git(pr.path), head=head, base="main", name="m",
+                        files_at=listed(["metrics.json"]))
     assert (got.found, got.source, got.sha) == (True, "store", sha)
     assert [m.value for m in got.metrics] == [0.6]
 
@@ -442,9 +462,9 @@ def test_find_baseline_through_a_shallow_clone_of_a_remote_named_up(origin: Path
                     "--branch", "pr", "--no-single-branch")
     git = Git(shallow.path)
     got = find_baseline(git, head=shallow.head(), base="main", name="m",
-                        files=["metrics.json"], remote="up")
+                        files_at=listed(["metrics.json"]), remote="up")
     assert (got.found, got.source, got.sha, got.merge_base) == (True, "store", base, base)
-    assert got.metrics == [Metric("acc", 0.4, f"baseline store ({NOTES_REF}) at {base[:12]}")]
+    assert got.metrics == [Metric("acc", 0.4, "")]
 
 
 def test_a_local_store_is_not_replaced_by_the_remote_one(tmp_path: Path) -> None:
@@ -456,7 +476,7 @@ def test_a_local_store_is_not_replaced_by_the_remote_one(tmp_path: Path) -> None
     write_note(Git(local.path), sha, "m", {"acc": 0.9})  # recorded here, not pushed
     local.checkout("pr", new=True)
     head = local.commit("pr")
-    got = find_baseline(Git(local.path), head=head, base="main", name="m", files=[])
+    got = find_baseline(Git(local.path), head=head, base="main", name="m", files_at=listed([]))
     assert [m.value for m in got.metrics] == [0.9]
 
 
@@ -466,16 +486,73 @@ def test_committed_mode_reads_committed_metrics(repo: GitRepo) -> None:
     repo.checkout("pr", new=True)
     head = repo.commit("pr")
     got = find_baseline(Git(repo.path), head=head, base="main", name="m",
-                        files=["metrics.json"], mode="committed")
-    assert (got.source, got.metrics) == ("committed", [Metric("acc", 0.3, "metrics.json")])
+                        files_at=listed(["metrics.json"]), mode="committed")
+    assert (got.source, got.metrics) == ("committed",
+                                         [Metric("acc", 0.3, "metrics.json", "acc")])
     store = find_baseline(Git(repo.path), head=head, base="main", name="m",
-                          files=["metrics.json"], mode="store")
+                          files_at=listed(["metrics.json"]), mode="store")
     assert (store.source, [m.value for m in store.metrics]) == ("store", [0.8])
 
 
 def test_a_bad_value_in_the_store_names_the_record(repo: GitRepo) -> None:
     mb = repo.commit("c1")
     write_note(Git(repo.path), mb, "m", {"acc": "high"})
+    head = repo.commit("c2")  # a push to main: the baseline is HEAD's first parent, c1
     with pytest.raises(UsageError) as err:
-        find_baseline(Git(repo.path), head=mb, base="main", name="m", files=[])
+        find_baseline(Git(repo.path), head=head, base="main", name="m", files_at=listed([]))
     assert err.value.where == f"baseline store ({NOTES_REF}) at {mb[:12]}: acc"
+
+
+def test_committed_and_recorded_values_that_disagree_warn(repo: GitRepo) -> None:
+    # issue 11: the store's record for the merge base wins; a committed file that differs is
+    # named in a warning (NaN == NaN and float noise of 1e-13 are not a disagreement)
+    mb = repo.commit("c1", {"metrics.json": {"acc": 0.9, "f1": 0.5, "auc": "NaN",
+                                             "n": 1.0, "loss": 0.25, "z": 0.0}})
+    write_note(Git(repo.path), mb, "m", {"acc": 0.8, "f1": 0.5 + 1e-13, "auc": "NaN",
+                                         "loss": "NaN", "other": 3, "z": 1e-13})
+    repo.checkout("pr", new=True)
+    head = repo.commit("pr")
+    got = find_baseline(Git(repo.path), head=head, base="main", name="m",
+                        files_at=listed(["metrics.json"]))
+    assert (got.source, got.sha, got.note) == ("store", mb, None)
+    assert got.warnings == (
+        f"the metrics committed at {mb[:12]} differ from those the baseline store recorded "
+        "for it (acc 0.9 committed vs 0.8 recorded; loss 0.25 committed vs nan recorded); "
+        "the recorded ones (what the base branch's CI measured) were used: the committed "
+        "file is probably stale",)
+    write_note(Git(repo.path), mb, "m", {"acc": 0.9, "f1": 0.5, "auc": "NaN"})
+    same = find_baseline(Git(repo.path), head=head, base="main", name="m",
+                         files_at=listed(["metrics.json"]))
+    assert same.warnings == ()
+    many = {f"k{i}": float(i) for i in range(6)}
+    repo.checkout("main")
+    mb2 = repo.commit("c2", {"metrics.json": many})
+    write_note(Git(repo.path), mb2, "m", {k: v + 1 for k, v in many.items()})
+    repo.checkout("pr2", new=True)
+    head2 = repo.commit("pr2")
+    cut = find_baseline(Git(repo.path), head=head2, base="main", name="m",
+                        files_at=listed(["metrics.json"]))
+    assert ("k4 4 committed vs 5 recorded; and 1 more)" in cut.warnings[0]
+            and "k5" not in cut.warnings[0])
+    write_note(Git(repo.path), mb2, "m", {**{k: v + 1 for k, v in many.items()}, "k5": 5.0})
+    five = find_baseline(Git(repo.path), head=head2, base="main", name="m",
+                         files_at=listed(["metrics.json"]))
+    assert "(k0 0 committed vs 1 recorded; k1 1 committed vs 2 recorded; " in five.warnings[0]
+    assert "k4 4 committed vs 5 recorded); the recorded" in five.warnings[0]
+
+
+def test_on_a_push_the_baseline_is_the_first_parent_and_the_first_commit_has_none(
+        repo: GitRepo) -> None:
+    git = Git(repo.path)
+    c1 = repo.commit("c1", {"metrics.json": {"acc": 0.5}})
+    first = find_baseline(git, head=c1, base="main", name="m",
+                          files_at=listed(["metrics.json"]))
+    assert first == Baseline(found=False, sha=None, source=None, base_ref="main",
+                             merge_base=c1, on_base=True,
+                             note=f"{c1[:12]} is the first commit of main: there is nothing "
+                             "before it to compare with")
+    c2 = repo.commit("c2", {"metrics.json": {"acc": 0.6}})
+    push = find_baseline(git, head=c2, base="main", name="m", files_at=listed(["metrics.json"]))
+    assert push == Baseline(found=True, sha=c1, source="committed", base_ref="main",
+                            merge_base=c1, on_base=True, files=("metrics.json",),
+                            metrics=[Metric("acc", 0.5, "metrics.json", "acc")])

@@ -78,7 +78,7 @@ def test_bounds_fail_a_non_finite_value_with_its_name(bad: float) -> None:
 
 def test_bounds_on_a_missing_metric_fail() -> None:
     checks = evaluate_rule(Rule("x", min=0.0, max=1.0), 0.5, None, "higher", False)
-    missing = "the metric is missing from the current metrics"
+    missing = "removed: the metric is missing from the current metrics"
     assert checks == [check("min", 0.0, "failed", missing, "min 0"),
                       check("max", 1.0, "failed", missing, "max 1")]
 
@@ -131,12 +131,15 @@ def test_percent_tolerance_on_a_negative_baseline_uses_its_magnitude() -> None:
     rules = {"score": {"tolerance": "10%"}}
     ok = run({"score": -2.15}, {"score": -2.0}, rules)
     assert row(ok, "score")["rules"] == [check(
-        "tolerance", -2.2, "passed", "dropped 0.15, allowed 0.2", "tolerance -10%")]
+        "tolerance", -2.2, "passed", "dropped 7.5% (-2 → -2.15), allowed 10% (0.2)",
+        "tolerance -10%")]
     bad = run({"score": -2.25}, {"score": -2.0}, rules)
-    assert bad["failed_rules"] == ["score: tolerance -10% (dropped 0.25, allowed 0.2)"]
+    assert bad["failed_rules"] == [
+        "score: tolerance -10% (dropped 12.5% (-2 → -2.25), allowed 10% (0.2))"]
     # lower is better: may rise from -2 to -1.8
     low = run({"loss": -1.85}, {"loss": -2.0}, {"loss": {"tolerance": "10%"}})
     assert row(low, "loss")["rules"][0]["limit"] == pytest.approx(-1.8, abs=1e-15)
+    assert row(low, "loss")["rules"][0]["message"] == "rose 7.5% (-2 → -1.85), allowed 10% (0.2)"
     assert low["passed"] is True
     assert run({"loss": -1.75}, {"loss": -2.0}, {"loss": {"tolerance": "10%"}})["passed"] is False
 
@@ -250,7 +253,8 @@ def test_tolerance_without_baseline_skips_or_fails_and_missing_current_fails() -
                               "no baseline, and require-baseline is true", "tolerance +1%")]
     gone = evaluate_rule(Rule("a", tolerance=Tolerance(2.0, False)), 0.5, None, "lower", True)
     assert gone == [check("tolerance", None, "failed",
-                          "the metric is missing from the current metrics", "tolerance +2")]
+                          "removed: the metric is missing from the current metrics",
+                          "tolerance +2")]
 
 
 # ----- deltas -------------------------------------------------------------------------------
@@ -294,15 +298,22 @@ def test_a_full_result_document() -> None:
     assert row(res, "accuracy")["file"] == "metrics.json"
     assert row(res, "rmse")["file"] == "eval/m.json" and row(res, "f1")["file"] is None
     assert row(res, "rmse")["rule"] == "*" and row(res, "gone")["rule"] == "*"
-    assert row(res, "gone")["rules"] == []  # a glob does not fail a removed metric
+    # issue 11: a glob rule fails a removed metric too (renaming a metric must not pass)
+    assert row(res, "gone")["rules"] == [check(
+        "min", 0.0, "failed", "removed: the metric is missing from the current metrics",
+        "min 0")]
+    assert row(res, "gone")["passed"] is False
     assert row(res, "rmse")["direction"] == "lower"
     assert row(res, "rmse")["direction_source"] == "inferred"
     assert row(res, "f1")["passed"] is True and row(res, "accuracy")["passed"] is False
-    assert res["failed_rules"] == ["accuracy: tolerance -0.01 (dropped 0.02, allowed 0.01)"]
-    assert res["skipped_rules"] == ["new: tolerance -0.1 (skipped: no baseline)"]
+    assert res["failed_rules"] == [
+        "accuracy: tolerance -0.01 (dropped 0.02, allowed 0.01)",
+        "gone: min 0 (removed: the metric is missing from the current metrics)"]
+    assert res["skipped_rules"] == [
+        "new: tolerance -0.1 (skipped: new metric, not in the baseline)"]
     assert res["summary"] == {
         "metrics": 5, "regressed": 1, "removed": 1, "new": 1, "improved": 1, "unchanged": 1,
-        "rules_passed": 3, "rules_failed": 1, "rules_skipped": 1,
+        "rules_passed": 3, "rules_failed": 2, "rules_skipped": 1,
     }
 
 
@@ -323,7 +334,8 @@ def test_an_empty_comparison_passes() -> None:
 
 def test_an_exact_rule_may_name_a_metric_only_in_the_baseline() -> None:
     res = run({"b": 1.0}, {"a": 1.0, "b": 1.0}, {"a": {"max": 2}})
-    assert res["failed_rules"] == ["a: max 2 (the metric is missing from the current metrics)"]
+    assert res["failed_rules"] == [
+        "a: max 2 (removed: the metric is missing from the current metrics)"]
 
 
 def test_an_unknown_exact_rule_names_the_known_metrics() -> None:

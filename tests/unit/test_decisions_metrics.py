@@ -142,22 +142,22 @@ def test_parse_metrics_text_json_and_yaml() -> None:
 def test_load_metrics_merges_files_in_order() -> None:
     read = reader({"a.json": '{"acc": 0.9, "n": {"x": 1}}', "b.yaml": "loss: 0.2\n"})
     assert load_metrics(["a.json", "b.yaml"], read, missing_ok=False) == [
-        Metric("acc", 0.9, "a.json"), Metric("n.x", 1.0, "a.json"), Metric("loss", 0.2, "b.yaml")]
+        Metric("acc", 0.9, "a.json", "acc"), Metric("n.x", 1.0, "a.json", "n.x"),
+        Metric("loss", 0.2, "b.yaml", "loss")]
 
 
-def test_the_same_name_in_two_files_is_an_error() -> None:
-    read = reader({"a.json": '{"acc": 0.9}', "b.json": '{"loss": 1, "acc": 0.9}'})
-    with pytest.raises(UsageError) as err:
-        load_metrics(["a.json", "b.json"], read, missing_ok=True)
-    assert (err.value.message, err.value.where, err.value.fix) == (
-        "metric 'acc' is defined in both a.json and b.json", "b.json",
-        "rename one of them (metric names must be unique across files)")
+def test_the_same_name_in_two_files_is_kept_from_both_as_file_colon_key() -> None:
+    # issue 11: a key in two metrics files is no longer an error; both are named FILE:KEY
+    read = reader({"a.json": '{"acc": 0.9}', "b.json": '{"loss": 1, "acc": 0.8}'})
+    assert load_metrics(["a.json", "b.json"], read, missing_ok=True) == [
+        Metric("a.json:acc", 0.9, "a.json", "acc"), Metric("loss", 1.0, "b.json", "loss"),
+        Metric("b.json:acc", 0.8, "b.json", "acc")]
 
 
 def test_a_missing_file() -> None:
     read = reader({"b.json": '{"acc": 1}'})
     assert load_metrics(["a.json", "b.json"], read, missing_ok=True) == [
-        Metric("acc", 1.0, "b.json")]
+        Metric("acc", 1.0, "b.json", "acc")]
     assert load_metrics(["a.json"], read, missing_ok=True) == []
     with pytest.raises(UsageError) as err:
         load_metrics(["b.json", "a.json"], read, missing_ok=False)
