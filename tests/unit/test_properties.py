@@ -102,16 +102,31 @@ def compare(head: str, base: str | None, thresholds: Any,
     return (EXIT_OK if verdict(result).passed else EXIT_GATE_FAILED), result
 
 
+def _tables(body: str) -> list[list[str]]:
+    """The Markdown tables of a page: runs of consecutive lines that start with a pipe."""
+    tables: list[list[str]] = []
+    previous = False
+    for line in body.splitlines():
+        row = line.startswith("|")
+        if row and not previous:
+            tables.append([])
+        if row:
+            tables[-1].append(line)
+        previous = row
+    return tables
+
+
 def check_report(result: Result, name: str) -> None:
     body = comment_body(RENDERER, [result], name, LINKS, "note")
     assert body.startswith(esc.marker(name) + "\n")
     assert body.count("<!-- mlgate-report:") == 1
     body.encode("utf-8")  # no lone surrogate reaches the page
-    table = [line for line in body.splitlines() if line.startswith("|")]
+    tables = _tables(body)
     if result.metrics:
-        assert table, body
-        widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table[:2 + len(result.metrics)]}
-        assert len(widths) == 1, table
+        assert tables, body
+        for table in tables:  # each table keeps one width: no cell breaks out of its row
+            widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table}
+            assert len(widths) == 1, table
     full = RENDERER.render(report_view([result], name, LINKS, LEVELS[0]))
     full.encode("utf-8")
     assert len(body) <= COMMENT_LIMIT
