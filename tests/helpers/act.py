@@ -165,7 +165,9 @@ def write_stub_actions(root: Path) -> dict[str, Path]:
 _CAPTURE_STEP = """\
 set -uo pipefail
 mkdir -p "$E2E_CAPTURE"
-if [ -d .mlgate ]; then cp -R .mlgate "$E2E_CAPTURE/mlgate"; fi
+# One directory per job: a matrix's jobs run at once on this host and copying into one shared
+# directory raced ("cp: cannot create directory ...: File exists").
+if [ -d .mlgate ]; then cp -R .mlgate "$(mktemp -d "$E2E_CAPTURE/mlgate.XXXXXX")/"; fi
 """
 
 
