@@ -7,9 +7,8 @@ the parsers of the modules that own them, so each error names its key); the comm
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlgate.core.drift_config import DriftThresholds, parse_drift_config
 from mlgate.errors import UsageError
@@ -45,22 +44,22 @@ KNOWN_KEYS = {
 }
 
 
-@dataclass
-class Config:
+class Config(NamedTuple):
     path: Path | None = None
     name: str | None = None
-    metrics: list[str] = field(default_factory=list)
-    params: list[str] = field(default_factory=list)
-    thresholds: dict[str, Any] = field(default_factory=dict)
+    # The defaults are shared (a NamedTuple's): nothing mutates a loaded config.
+    metrics: list[str] = []  # noqa: RUF012
+    params: list[str] = []  # noqa: RUF012
+    thresholds: dict[str, Any] = {}  # noqa: RUF012
     thresholds_from: str = "baseline"
     require_baseline: bool = False
     baseline: str = "auto"
     base: str | None = None
     train: dict[str, Any] | None = None
     deploy: dict[str, Any] | None = None
-    pull: dict[str, Any] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-    drift: DriftThresholds = field(default_factory=DriftThresholds)
+    pull: dict[str, Any] = {}  # noqa: RUF012
+    report: dict[str, Any] = {}  # noqa: RUF012
+    drift: DriftThresholds = DriftThresholds()
 
     @property
     def where(self) -> str:
@@ -116,8 +115,7 @@ class Config:
         return parse_deploy_config(self.deploy, self.where, overrides)
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Where mlgate reads and writes its files: everything under ``--out`` (default .mlgate)."""
 
     root: Path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Write = Callable[[str], None]
 
@@ -17,8 +17,7 @@ def _print_err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-@dataclass(frozen=True)
-class Console:
+class Console(NamedTuple):
     """``out`` for progress and results, ``err`` for problems; one call per line (or block)."""
 
     out: Write = _print_out

@@ -11,15 +11,13 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from mlgate.errors import UsageError
 
 
-@dataclass(frozen=True)
-class GitHubEnv:
+class GitHubEnv(NamedTuple):
     repository: str | None = None
     api_url: str = "https://api.github.com"
     server_url: str = "https://github.com"
@@ -32,7 +30,12 @@ class GitHubEnv:
     run_id: str | None = None
     output_path: Path | None = None
     summary_path: Path | None = None
-    token: str | None = field(default=None, repr=False)
+    token: str | None = None
+
+    def __repr__(self) -> str:  # never the token: a repr ends up in logs and tracebacks
+        shown = self._replace(token="***" if self.token else None)
+        fields = (f"{k}={v!r}" for k, v in zip(self._fields, shown, strict=True))
+        return f"GitHubEnv({', '.join(fields)})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GitHubEnv:

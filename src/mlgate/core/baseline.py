@@ -14,9 +14,7 @@ import json
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate import __version__
 from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
@@ -34,8 +32,7 @@ NOTE_SCHEMA = 1
 NOTE_WRITE_ATTEMPTS = 20
 
 
-@dataclass(frozen=True)
-class Baseline:
+class Baseline(NamedTuple):
     """The baseline found (or not) and its metrics."""
 
     found: bool
@@ -44,7 +41,7 @@ class Baseline:
     base_ref: str | None
     merge_base: str | None
     note: str | None = None
-    metrics: list[Metric] = field(default_factory=list)
+    metrics: list[Metric] = []  # noqa: RUF012 (never mutated: a NamedTuple default)
     warnings: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # the baseline commit's metrics files (committed source)
     on_base: bool = False  # HEAD is on the base branch (a push): merge_base is its first parent
@@ -111,6 +108,8 @@ def note_payload(
 ) -> dict[str, Any]:
     """A record; ``folds``: the trainer's per-fold scores with their data sha256 and folds
     (a folds.json document, core/folds.py), so that a PR scored on the same folds is paired."""
+    from datetime import datetime, timezone  # recording only, as below
+
     entry = {
         "metrics": metrics,
         "commit": commit,
@@ -311,8 +310,7 @@ def find_baseline(
     return lookup.not_found(files, listed_in)
 
 
-@dataclass(frozen=True)
-class _Lookup:
+class _Lookup(NamedTuple):
     git: Git
     target: str  # the baseline commit (merge base, or HEAD's first parent on a push)
     base: str

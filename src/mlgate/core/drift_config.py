@@ -6,8 +6,7 @@ See :mod:`mlgate.core.drift` for the statistics these thresholds apply to.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.errors import UsageError
 
@@ -16,8 +15,7 @@ DEFAULT_PSI = 0.2
 DEFAULT_P_VALUE = 0.01
 
 
-@dataclass(frozen=True)
-class DriftThresholds:
+class DriftThresholds(NamedTuple):
     psi: float = DEFAULT_PSI
     p_value: float = DEFAULT_P_VALUE
     features: tuple[str, ...] = ("*",)

@@ -8,8 +8,7 @@ Baseline and PR are paired only when they were scored on the same folds: the sam
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.core.metrics import Metric
 from mlgate.core.noise import encode_list, mean
@@ -20,8 +19,7 @@ FOLDS_FILE = "folds.json"
 METHODS = ("cv", "holdout")
 
 
-@dataclass(frozen=True)
-class FoldSpec:
+class FoldSpec(NamedTuple):
     """Which folds: k-fold repeated ``repeats`` times, shuffled with ``fold_seed``."""
 
     k: int
@@ -32,16 +30,15 @@ class FoldSpec:
         return f"{self.repeats} × {self.k}-fold, fold-seed {self.fold_seed}"
 
 
-@dataclass(frozen=True)
-class Folds:
+class Folds(NamedTuple):
     """One training run's per-fold scores (``method`` holdout: one score per metric)."""
 
     method: str
     metrics_file: str
     data_sha256: str | None
     spec: FoldSpec | None  # None for a hold-out
-    scores: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # seed, stratified, data path, ...
+    scores: dict[str, tuple[float, ...]] = {}  # noqa: RUF012 (never mutated)
+    extra: dict[str, Any] = {}  # noqa: RUF012 (never mutated): seed, stratified, data path, ...
 
     def same_folds(self, other: Folds) -> bool:
         return self.method == other.method == "cv" and self.spec == other.spec
@@ -151,6 +148,8 @@ def attach(
             out.append(metric)
             continue
         owned.add(metric.name)
+        from dataclasses import replace  # TODO(merge): Metric._replace
+
         out.append(replace(metric, value=scores) if folds.method == "cv" else metric)
     return out, owned
 

@@ -3,9 +3,8 @@ a file), compare them with the thresholds, write result.json."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.adapters.actions import GitHubEnv, set_output
 from mlgate.adapters.git import Git
@@ -31,8 +30,7 @@ from mlgate.services import noise
 from mlgate.yamlio import inside_repo, parse_text, read_text, repo_top
 
 
-@dataclass(frozen=True)
-class CompareOptions:
+class CompareOptions(NamedTuple):
     config: Config
     paths: Paths
     base: str | None = None  # --base
@@ -44,8 +42,7 @@ class CompareOptions:
     config_file: str | None = None  # --config, for the retrained baseline's own run
 
 
-@dataclass(frozen=True)
-class CompareOutcome:
+class CompareOutcome(NamedTuple):
     result: Result
     path: Path
 
@@ -282,9 +279,10 @@ def _paired(
     files: list[str], console: Console,
 ) -> Baseline:
     """Per-fold scores for the baseline on the PR's folds (services/noise.py)."""
-    from mlgate.services.retrain import retrain_metrics
 
     def retrain(sha: str) -> list[Metric]:
+        from mlgate.services.retrain import retrain_metrics  # tempfile, shutil: only if used
+
         spec = folds.spec if folds else None
         return retrain_metrics(git, sha, files, options.config_file, console, folds=spec)
 

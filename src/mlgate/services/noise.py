@@ -7,8 +7,8 @@ core/noise.py, the folds document in core/folds.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from mlgate.adapters.git import Git
 from mlgate.console import Console
@@ -52,8 +52,7 @@ def with_folds(metrics: list[Metric], folds: Folds | None) -> tuple[list[Metric]
     return attached, {name: folds.method for name in owned}
 
 
-@dataclass(frozen=True)
-class Pairing:
+class Pairing(NamedTuple):
     """What pairing the baseline needs: the store, the model's name, the mode, a retrainer."""
 
     git: Git
@@ -81,7 +80,7 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
     if reason is None and stored is not None:
         metrics, owned = attach(baseline.metrics, stored, any_file=True)
         if owned:
-            return replace(baseline, metrics=metrics)
+            return baseline._replace(metrics=metrics)
         reason = "its per-fold scores are not those of these metrics"
     what = f"the baseline recorded for {baseline.sha[:12]} cannot be paired with the PR: {reason}"
     if ctx.mode not in ("auto", "store") or not baseline.merge_base:
@@ -118,4 +117,4 @@ def _stored(git: Git, sha: str, name: str) -> tuple[bool, Folds | None]:
 
 
 def _noted(baseline: Baseline, text: str) -> Baseline:
-    return replace(baseline, note=f"{baseline.note}; {text}" if baseline.note else text)
+    return baseline._replace(note=f"{baseline.note}; {text}" if baseline.note else text)
