@@ -129,3 +129,11 @@ def test_a_good_event_still_reads(tmp_path: Path) -> None:
     env = event_env(tmp_path, json.dumps(event).encode())
     assert env.pull_request() == event["pull_request"]
     assert env.pr_base_branch() == "dev"
+
+
+def test_the_token_never_shows_in_the_repr_of_the_environment() -> None:
+    env = GitHubEnv.from_env({"GITHUB_TOKEN": "ghs_secret123", "GITHUB_REPOSITORY": "o/r"})
+    assert env.token == "ghs_secret123"
+    assert "ghs_secret123" not in repr(env)
+    assert "repository='o/r'" in repr(env) and "token='***'" in repr(env)
+    assert "token=None" in repr(GitHubEnv())
