@@ -13,6 +13,7 @@ import pytest
 
 from mlgate.cli import main
 from mlgate.core.result import SCHEMA_PATH
+from mlgate.errors import GitError
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.golden import check_golden_json
 
@@ -444,6 +445,45 @@ def test_batched_tree_walk_falls_back_beyond_its_budget(repo, monkeypatch):
     git = git_mod.Git(repo.path)
     with git.batched():
         assert git.ls_files(sha) == git_mod.Git(repo.path).ls_files(sha)
+
+
+def test_prefetched_commands_answer_as_run_does_and_unused_ones_are_reaped(repo):
+    from mlgate.adapters.git import CURRENT_BRANCH, Git
+
+    repo.commit("main", {"metrics.json": {"a": 1}, "sub/x.dvc": "outs: []\n"})
+    plain = Git(repo.path)
+    expected = {args: plain.run(*args, check=False) for args in
+                [("ls-files",), CURRENT_BRANCH, ("remote",), ("rev-parse", "--nope")]}
+    git = Git(repo.path)
+    extra = [("status", "--short"), ("rev-parse", "--verify", "nope")]
+    with git.batched(prefetch=[*expected, *extra]):
+        started = dict(git._started)
+        assert set(started) == {*expected, *extra}
+        for args, want in expected.items():
+            got = git.run(*args, check=False)
+            assert (got.returncode, got.stdout, got.stderr) == (
+                want.returncode, want.stdout, want.stderr), args
+            assert args not in git._started  # taken once; a second run starts git again
+        assert git.out("ls-files") == plain.out("ls-files")
+        with pytest.raises(GitError):
+            git.run("rev-parse", "--verify", "nope")  # check=True holds for a prefetched one
+        assert ("rev-parse", "--verify", "nope") not in git._started
+    assert git._started == {}
+    assert started[("status", "--short")]._proc.returncode is not None  # unused: reaped
+
+
+def test_commands_that_write_or_take_input_are_never_prefetched(repo):
+    from mlgate.adapters.git import Git
+
+    repo.commit("main", {"metrics.json": {"a": 1}})
+    git = Git(repo.path)
+    with git.batched(prefetch=[("notes", "--ref=mlgate", "add", "-m", "x"), ("commit", "-m", "x"),
+                               ("hash-object", "--stdin")]):
+        assert set(git._started) == {("hash-object", "--stdin")}
+        # With input the command runs now, its input given (the prefetched one had none).
+        sha = git.run("hash-object", "--stdin", input="hello\n").stdout.strip()
+        assert sha == "ce013625030ba8dba906f756967f9e9ca394464a"
+    assert git.run("notes", "--ref=mlgate", "list", check=False).stdout == ""
 
 
 def test_compare_runs_one_cat_file_batch_and_few_git_processes(project, tmp_path):

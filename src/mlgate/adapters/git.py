@@ -8,7 +8,8 @@ baseline, retrain, deploy, training and the demo need. A failed command surfaces
 Inside ``with git.batched():`` reads of objects (``rev``, ``show``, ``subject``, ``is_repo``)
 are answered by one long-lived ``git cat-file --batch`` process instead of one process each:
 ``mlgate compare`` reads a dozen objects, and every process costs milliseconds. Whatever the
-batch cannot answer exactly is asked the old way.
+batch cannot answer exactly is asked the old way. ``batched(prefetch=...)`` also starts the
+read-only commands the block will ask for, so that git answers them while Python works.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from mlgate.errors import GitError, ServiceError, UsageError
@@ -42,6 +43,8 @@ _IMMUTABLE = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})(?::|\^\{commit\}$)")
 # Bytes of a path that `git ls-tree` prints C-quoted (core.quotePath).
 _QUOTED = re.compile(rb'[\x00-\x1f"\\\x7f-\xff]')
 
+# The command of ``Git.current_branch`` (a constant: callers prefetch it).
+CURRENT_BRANCH = ("symbolic-ref", "--quiet", "--short", "HEAD")
 PUSH_FIX = (
     "check that the token may push (workflow `permissions: contents: write`) "
     "and that the remote exists"
@@ -68,6 +71,28 @@ def run_git(
         )
     except FileNotFoundError as err:
         raise UsageError("git is not installed", fix="install git and retry") from err
+
+
+class Started:
+    """``git args`` started in the background (``start_git``); ``result()`` waits for it."""
+
+    def __init__(self, root: Path, args: Sequence[str], env: Mapping[str, str] | None) -> None:
+        self.args = ["git", *args]
+        # As run_git: text mode, stdin closed, the same environment.
+        self._proc = subprocess.Popen(
+            self.args, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=dict(env) if env is not None else None,
+        )
+
+    def result(self) -> subprocess.CompletedProcess[str]:
+        out, err = self._proc.communicate()
+        return subprocess.CompletedProcess(self.args, self._proc.returncode, out, err)
+
+    def discard(self) -> None:
+        """Not needed after all: stop it (it only reads) and reap it."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()
 
 
 def git_text(data: bytes) -> str:
@@ -179,20 +204,34 @@ class Git:
         self.env = env
         self._writer_env: Mapping[str, str] | None = None
         self._batch: CatFile | None = None
+        self._started: dict[tuple[str, ...], Started] = {}
 
     @contextmanager
-    def batched(self) -> Iterator[Git]:
+    def batched(self, prefetch: Sequence[Sequence[str]] = ()) -> Iterator[Git]:
         """Answer object reads from one ``git cat-file --batch`` process until the block
-        ends (see the module doc); a nested block shares the outer one's."""
+        ends (see the module doc); a nested block shares the outer one's. ``prefetch``:
+        read-only commands started now, in parallel; ``run`` with the same arguments (and no
+        input) inside the block takes their result instead of starting git again."""
         if self._batch is not None:
             yield self
             return
         self._batch = CatFile(self.root, self.env)
+        for args in prefetch:
+            self._prefetch(tuple(args))
         try:
             yield self
         finally:
             batch, self._batch = self._batch, None
             batch.close()
+            started, self._started = self._started, {}
+            for unused in started.values():
+                unused.discard()
+
+    def _prefetch(self, args: tuple[str, ...]) -> None:
+        if _records_author(args) or args in self._started:
+            return
+        with suppress(OSError):  # git missing: run() says so if the command is needed
+            self._started[args] = Started(self.root, args, self.env)
 
     def _object(self, name: str) -> tuple[str, str, bytes] | None:
         """The batch's answer for ``name``; ``BatchUnavailable`` outside ``batched()``."""
@@ -203,8 +242,12 @@ class Git:
     def run(
         self, *args: str, check: bool = True, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = self._identity_env() if _records_author(args) else self.env
-        proc = run_git(self.root, args, input=input, env=env)
+        started = self._started.pop(args, None) if input is None else None
+        if started is not None:
+            proc = started.result()
+        else:
+            env = self._identity_env() if _records_author(args) else self.env
+            proc = run_git(self.root, args, input=input, env=env)
         if check and proc.returncode != 0:
             raise GitError(args, proc.stderr.strip() or proc.stdout.strip(), where=str(self.root))
         return proc
@@ -268,7 +311,7 @@ class Git:
         return self.out("rev-parse", "--is-shallow-repository") == "true"
 
     def current_branch(self) -> str | None:
-        proc = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        proc = self.run(*CURRENT_BRANCH, check=False)
         return proc.stdout.strip() or None
 
     def user_identity(self) -> tuple[str | None, str | None]:

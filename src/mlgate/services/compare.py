@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from mlgate.adapters.actions import GitHubEnv, set_output
-from mlgate.adapters.git import Git
+from mlgate.adapters.git import CURRENT_BRANCH, Git
 from mlgate.config import DEFAULT_CONFIG, Config, Paths, thresholds_from
 from mlgate.console import PRINTING, Console
 from mlgate.core.baseline import Baseline, commit_reader, find_baseline
@@ -117,8 +117,23 @@ def compare(
     """Gather both sides of the comparison and return the result (``git``: of the working
     directory, which may be a subdirectory of the repository)."""
     git = git or Git(options.paths.root)
-    with git.batched():  # one `git cat-file --batch` serves the reads of both commits
+    # One `git cat-file --batch` serves the reads of both commits; the commands compare
+    # will run anyway start now and run in parallel.
+    with git.batched(prefetch=_prefetch(options, gh)):
         return _compare(options, gh, console, git)
+
+
+def _prefetch(options: CompareOptions, gh: GitHubEnv) -> list[tuple[str, ...]]:
+    if options.baseline_file:
+        return []
+    commands: list[tuple[str, ...]] = [("remote",), ("ls-files",)]  # store lookup, data diff
+    try:
+        on_pr = bool(gh.head_ref or (gh.pull_request() or {}).get("head"))
+    except UsageError:
+        on_pr = False  # a broken event file: _compare reports it in its turn
+    if not on_pr:
+        commands.append(CURRENT_BRANCH)  # the head's ref, when not a pull request
+    return commands
 
 
 def _compare(options: CompareOptions, gh: GitHubEnv, console: Console, git: Git) -> Result:
