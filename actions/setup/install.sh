@@ -43,10 +43,11 @@ if [ -z "$python" ] || ! command -v "$python" >/dev/null 2>&1; then
   error "no Python interpreter found (input 'python': '${MLGATE_PYTHON:-}'). Fix: add actions/setup-python before this step or set 'python' to an interpreter path"
 fi
 
-# What is installed is identified by the package sources and the lock, not the checkout's path.
+# What is installed is identified by the package sources, the lock and what prune.py removes,
+# not the checkout's path.
 source_hash() {
-  (cd "$src" && find pyproject.toml src actions/setup/constraints.txt -type f ! -name '*.pyc' \
-    -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  (cd "$src" && find pyproject.toml src actions/setup/constraints.txt actions/setup/prune.py \
+    -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
 if [ "$mode" = plan ]; then
@@ -101,18 +102,25 @@ install_packages() {
   site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   "$venv/bin/python" -m compileall -q "$site/mlgate" "$site/yaml" "$site/jinja2" \
     "$site/markupsafe" >/dev/null || echo "note: some files did not compile to bytecode"
+  # Packages' test suites and the pyarrow parts nothing here loads: a smaller venv for
+  # actions/cache to save and restore.
+  "$venv/bin/python" "$here/prune.py" "$site" || echo "note: the venv was not pruned"
 }
 
 if [ "$covered" = true ]; then
   echo "mlgate is already installed in $venv with extras: ${extras:-none}"
   installed=false
+  # Recorded at install: a restored venv needs no Python start to say its version.
+  version=$(sed -n 's/^version=//p' "$marker")
 else
   echo "::group::Install mlgate${extras:+ [$extras]} into $venv"
   install_packages
-  printf 'source=%s\nextras=%s\n' "$hash" "$extras" >"$marker"
+  version=$("$venv/bin/mlgate" --version | awk '{print $2}')
+  printf 'source=%s\nextras=%s\nversion=%s\n' "$hash" "$extras" "$version" >"$marker"
   echo "::endgroup::"
   installed=true
 fi
+if [ -z "$version" ]; then version=$("$venv/bin/mlgate" --version | awk '{print $2}'); fi
 
 # Only mlgate (and dvc, when installed) go on PATH: the venv's python must not shadow the
 # interpreter that the user's own steps (and the user's pipeline, run by mlgate) expect.
@@ -122,7 +130,6 @@ if [ -x "$venv/bin/dvc" ]; then ln -sf "$venv/bin/dvc" "$bindir/dvc"; fi
 if [ -n "${GITHUB_PATH:-}" ]; then echo "$bindir" >>"$GITHUB_PATH"; fi
 if [ -n "${GITHUB_ENV:-}" ]; then echo "MLGATE_VENV=$venv" >>"$GITHUB_ENV"; fi
 
-version=$("$venv/bin/mlgate" --version | awk '{print $2}')
 echo "mlgate $version ($venv)"
 output mlgate "$venv/bin/mlgate"
 output python "$venv/bin/python"
