@@ -8,7 +8,7 @@ Baseline and PR are paired only when they were scored on the same folds: the sam
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.core.metrics import Metric
@@ -151,7 +151,7 @@ def attach(
             out.append(metric)
             continue
         owned.add(metric.name)
-        out.append(replace(metric, value=scores) if folds.method == "cv" else metric)
+        out.append(metric._replace(value=scores) if folds.method == "cv" else metric)
     return out, owned
 
 
