@@ -125,7 +125,7 @@ def infer_direction(metric: str) -> str:
         return "higher"
     if last.endswith("_score") and not last.startswith("brier"):
         return "higher"
-    return "lower" if _lower_pattern().search(lowered) else "higher"
+    return "lower" if (_direction_pattern or _lower_pattern()).search(lowered) else "higher"
 
 
 def _lower_pattern() -> Any:
