@@ -91,8 +91,6 @@ def failure_result(failed: FailedStep, name: str, head_sha: str | None = None,
                    head_ref: str | None = None) -> Any:
     """The result a failed run reports: nothing compared, one error, the record attached (the
     report renders it; the verdict fails, as for any result with an error)."""
-    from dataclasses import replace
-
     from mlgate.core.result import SUMMARY_KEYS, BaselineInfo, HeadInfo, build_result
 
     comparison = {"passed": False, "metrics": [], "failed_rules": [], "skipped_rules": [],
@@ -101,7 +99,7 @@ def failure_result(failed: FailedStep, name: str, head_sha: str | None = None,
     result = build_result(name=name, head=HeadInfo(sha=head_sha, ref=head_ref),
                           baseline=BaselineInfo(found=False), comparison=comparison,
                           require_baseline=False, metrics_files=[], errors=[error])
-    return replace(result, raw={**result.raw, "failed_step": failed.to_json()})
+    return result._replace(raw={**result.raw, "failed_step": failed.to_json()})
 
 
 # ----- the tail of the job log --------------------------------------------------------------

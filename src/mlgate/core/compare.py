@@ -8,30 +8,37 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from mlgate.core import noise
 from mlgate.core.formatting import format_number
-from mlgate.core.thresholds import Rule, Tolerance, infer_direction, key_of, rule_for
+from mlgate.core.thresholds import (
+    Rule,
+    Tolerance,
+    infer_direction,
+    key_of,
+    rule_index,
+)
 from mlgate.errors import UsageError
 
 STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
 # Relative changes below this are treated as float noise, not a change.
 _REL_EPSILON = 1e-12
+_INF = math.inf
+_NONE: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass
-class Comparison:
+class Comparison(NamedTuple):
     """Inputs of one comparison, already read from wherever they live."""
 
     current: Mapping[str, noise.MetricValue]  # a number, or per-fold scores (core/noise.py)
     baseline: Mapping[str, noise.MetricValue] | None
-    rules: list[Rule] = field(default_factory=list)
+    rules: Sequence[Rule] = ()
     require_baseline: bool = False
-    files: dict[str, str] = field(default_factory=dict)  # metric -> file it came from
-    evaluation: dict[str, str] = field(default_factory=dict)  # metric -> "cv" | "holdout"
+    files: Mapping[str, str] = _NONE  # metric -> file it came from
+    evaluation: Mapping[str, str] = _NONE  # metric -> "cv" | "holdout"
 
 
 def encode(value: float | None) -> float | str | None:
@@ -208,30 +215,25 @@ def diff(cmp: Comparison) -> dict[str, Any]:
     if cmp.baseline:
         names += [n for n in cmp.baseline if n not in cmp.current]
     _check_rules_match(cmp, names)
-
-    rows = [_metric_row(name, cmp) for name in names]
-    rows.sort(key=lambda r: (STATUS_ORDER.index(r["status"]), r["name"]))
-    # A failing metric goes first whatever its status.
-    rows.sort(key=lambda r: r["passed"])
-
-    failed = [
-        f"{r['name']}: {c['threshold']} ({c['message']})"
-        for r in rows
-        for c in r["rules"]
-        if c["status"] == "failed"
-    ]
-    skipped = [
-        f"{r['name']}: {c['threshold']} ({c['message']})"
-        for r in rows
-        for c in r["rules"]
-        if c["status"] == "skipped"
-    ]
-    counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_ORDER}
-    checks = [c for r in rows for c in r["rules"]]
+    rows = _ordered(_rows(cmp, names))
+    failed: list[str] = []
+    skipped: list[str] = []
+    passed = 0
+    for r in rows:
+        for c in r["rules"]:
+            status = c["status"]
+            if status == "passed":
+                passed += 1
+            elif status in ("failed", "skipped"):
+                text = f"{r['name']}: {c['threshold']} ({c['message']})"
+                (failed if status == "failed" else skipped).append(text)
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for r in rows:
+        counts[r["status"]] += 1
     summary = {
         "metrics": len(rows),
         **counts,
-        "rules_passed": sum(1 for c in checks if c["status"] == "passed"),
+        "rules_passed": passed,
         "rules_failed": len(failed),
         "rules_skipped": len(skipped),
     }
@@ -244,11 +246,86 @@ def diff(cmp: Comparison) -> dict[str, Any]:
     }
 
 
-def _metric_row(name: str, cmp: Comparison) -> dict[str, Any]:
+def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failing metrics first, then by status (``STATUS_ORDER``) and name: the order of sorting by
+    ``(passed, status rank, name)``, made by sorting each (passed, status) group by name."""
+    groups: dict[tuple[bool, str], list[dict[str, Any]]] = {
+        (ok, status): [] for ok in (False, True) for status in STATUS_ORDER
+    }
+    for r in rows:
+        groups[(r["passed"], r["status"])].append(r)
+    ordered: list[dict[str, Any]] = []
+    for group in groups.values():
+        group.sort(key=_name)
+        ordered += group
+    return ordered
+
+
+def _name(row: dict[str, Any]) -> str:
+    return row["name"]
+
+
+def _rows(cmp: Comparison, names: list[str]) -> list[dict[str, Any]]:
+    """One row per metric: plain numbers without a rule take :func:`_plain_row`, the rest (and
+    any value it leaves) :func:`_metric_row`; both write the same row."""
+    rule_of = rule_index(cmp.rules)
+    current, baseline = cmp.current, cmp.baseline or _NONE
+    files, evaluation = cmp.files, cmp.evaluation
+    rows = []
+    for name in names:
+        rule = rule_of(name)
+        row = None
+        if rule is None:
+            row = _plain_row(name, files.get(name), baseline.get(name), current.get(name))
+        if row is None:
+            row = _metric_row(name, cmp, rule)
+        elif evaluation and name in evaluation:
+            row["evaluation"] = evaluation[name]
+        rows.append(row)
+    return rows
+
+
+def _plain_row(name: str, file: str | None, base: Any, current: Any) -> dict[str, Any] | None:
+    """The row of a metric without a rule whose values (and change) are finite floats, as
+    :func:`_metric_row` writes it (no check, no noise field); None for any other metric."""
+    if type(base) is not float or type(current) is not float:
+        return None
+    if not (-_INF < base < _INF and -_INF < current < _INF):
+        return None
+    delta = current - base
+    if base != 0:
+        rel: float | None = delta / abs(base)
+        if not -_INF < rel < _INF:  # type: ignore[operator]
+            return None
+    else:
+        rel = 0.0 if delta == 0 else None
+    if not -_INF < delta < _INF:
+        return None
+    direction = infer_direction(name)
+    if abs(delta) <= _REL_EPSILON * max(abs(base), abs(current), 1.0):
+        status = "unchanged"
+    else:
+        status = "improved" if (delta > 0) == (direction == "higher") else "regressed"
+    return {
+        "name": name,
+        "file": file,
+        "baseline": base,
+        "current": current,
+        "delta": delta,
+        "relative_delta": rel,
+        "direction": direction,
+        "direction_source": "inferred",
+        "status": status,
+        "rule": None,
+        "rules": [],
+        "passed": True,
+    }
+
+
+def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> dict[str, Any]:
     current_raw = cmp.current.get(name)
     base_raw = cmp.baseline.get(name) if cmp.baseline else None
     base, current = noise.means(base_raw, current_raw)  # lists: compared by the mean
-    rule = rule_for(name, cmp.rules)
     direction = rule.direction if rule and rule.direction else infer_direction(name)
     direction_source = "explicit" if rule and rule.direction else "inferred"
     status = status_of(base, current, direction)
@@ -305,6 +382,8 @@ def _noise_fields(
 
 
 def _check_rules_match(cmp: Comparison, names: list[str]) -> None:
+    if not cmp.rules:
+        return
     known = set(names)
     for rule in cmp.rules:
         if rule.is_glob or rule.pattern in known:

@@ -148,9 +148,7 @@ def attach(
             out.append(metric)
             continue
         owned.add(metric.name)
-        from dataclasses import replace  # TODO(merge): Metric._replace
-
-        out.append(replace(metric, value=scores) if folds.method == "cv" else metric)
+        out.append(metric._replace(value=scores) if folds.method == "cv" else metric)
     return out, owned
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from itertools import repeat
+from typing import Any, NamedTuple
 
 from mlgate.core.noise import MetricValue
 from mlgate.errors import UsageError
@@ -29,8 +30,7 @@ _NON_FINITE = {
 Reader = Callable[[str], "str | None"]
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
     """One metric value. ``name`` is the key, or ``FILE:KEY`` when the key is defined in more
     than one metrics file (see :func:`qualify`); ``key`` is always the key in its file."""
 
@@ -45,6 +45,8 @@ class Metric:
 
 
 _FLOAT_MAX = int(sys.float_info.max)
+# Metric from a (name, value, file, key) tuple: what Metric._make does, without its checks.
+_new_metric = partial(tuple.__new__, Metric)
 
 
 def _value(raw: Any, where: str) -> float:
@@ -85,9 +87,16 @@ def flatten(data: Any, file: str, prefix: str = "") -> dict[str, MetricValue]:
 
     A list of numbers under a key stays one metric whose value is the tuple of numbers."""
     out: dict[str, MetricValue] = {}
+    _flatten(data, file, prefix, out)
+    return out
+
+
+def _flatten(data: Any, file: str, prefix: str, out: dict[str, MetricValue]) -> None:
+    """Add the metrics of ``data`` to ``out`` (a key seen twice keeps its first place and its
+    last value, as merging each level's own mapping would)."""
     if prefix and _is_number_list(data):
         out[prefix] = tuple(_value(v, f"{file}: {prefix}.{i}") for i, v in enumerate(data))
-        return out
+        return
     if isinstance(data, dict):
         items: Iterable[tuple[Any, Any]] = data.items()
     elif isinstance(data, list):
@@ -100,11 +109,17 @@ def flatten(data: Any, file: str, prefix: str = "") -> dict[str, MetricValue]:
                 fix='write e.g. {"accuracy": 0.93}',
             )
         out[prefix] = _value(data, f"{file}: {prefix}")
-        return out
+        return
     for key, value in items:
         name = f"{prefix}.{key}" if prefix else str(key)
-        out.update(flatten(value, file, name))
-    return out
+        kind = type(value)
+        # Plain numbers (nearly every leaf) skip the checks _value makes of anything else.
+        if kind is float and name:
+            out[name] = value
+        elif kind is int and name and -_FLOAT_MAX <= value <= _FLOAT_MAX:
+            out[name] = float(value)
+        else:
+            _flatten(value, file, name, out)
 
 
 def parse_metrics_text(text: str, file: str) -> dict[str, MetricValue]:
@@ -129,8 +144,8 @@ def load_metrics(files: list[str], read: Reader, *, missing_ok: bool) -> list[Me
                 fix="train first (`mlgate train`) or point `metrics:` in mlgate.yaml "
                 "or --metrics at the right file",
             )
-        metrics += [Metric(name, value, file, name)
-                    for name, value in parse_metrics_text(text, file).items()]
+        values = parse_metrics_text(text, file)
+        metrics += map(_new_metric, zip(values, values.values(), repeat(file), values))
     return qualify([metrics])[0]
 
 
@@ -140,6 +155,8 @@ def qualify(sides: list[list[Metric]]) -> list[list[Metric]]:
     Metrics without a file (the baseline store's) keep the names they were recorded with."""
     files_of: dict[str, set[str]] = {}
     for side in sides:
+        if len({m.file for m in side if m.file}) < 2:
+            continue  # one file: no key in two
         seen: dict[str, set[str]] = {}
         for m in side:
             if m.file:
@@ -147,6 +164,8 @@ def qualify(sides: list[list[Metric]]) -> list[list[Metric]]:
         for key, files in seen.items():
             if len(files) > 1:
                 files_of.setdefault(key, set()).update(files)
+    if not files_of:
+        return [list(side) for side in sides]
     return [[m.qualified() if m.file and (m.key or m.name) in files_of else m for m in side]
             for side in sides]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlgate.core.formatting import format_number
 
@@ -25,8 +25,7 @@ NOISE_Z = 2.33
 MetricValue = float | tuple[float, ...]
 
 
-@dataclass(frozen=True)
-class NoiseStats:
+class NoiseStats(NamedTuple):
     """One metric's change measured over folds (or seeds)."""
 
     paired: bool

@@ -11,12 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from mlgate import __version__
 from mlgate.errors import UsageError
@@ -40,8 +40,11 @@ NOISE_KEYS = ("evaluation", "folds", "paired", "spread", "noise_floor", "noise_w
 JsonValue = float | int | str | None
 
 
-@dataclass(frozen=True)
-class RuleCheck:
+# What a record without a given mapping holds (a record must not share a mutable default).
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class RuleCheck(NamedTuple):
     """One check a threshold made on one metric (min, max, tolerance or finite)."""
 
     rule: str
@@ -55,21 +58,62 @@ class RuleCheck:
                 "status": self.status, "message": self.message}
 
 
-@dataclass(frozen=True)
+_ROW_FIELDS = (
+    "name", "file", "baseline", "current", "delta", "relative_delta", "direction",
+    "direction_source", "status", "rule", "rules", "passed",
+)
+
+
 class MetricRow:
-    name: str
-    file: str | None
-    baseline: JsonValue
-    current: JsonValue
-    delta: JsonValue
-    relative_delta: JsonValue
-    direction: str
-    direction_source: str
-    status: str
-    rule: str | None
-    rules: tuple[RuleCheck, ...]
-    passed: bool
-    noise: Mapping[str, Any] = field(default_factory=dict, compare=False)  # NOISE_KEYS given
+    """One metric of a result. A plain class with slots rather than a record (a result holds
+    one per metric); treat it as immutable. ``noise`` (the NOISE_KEYS the row has) takes no
+    part in equality."""
+
+    __slots__ = (*_ROW_FIELDS, "noise", "_source")
+
+    def __init__(
+        self, name: str, file: str | None, baseline: JsonValue, current: JsonValue,
+        delta: JsonValue, relative_delta: JsonValue, direction: str, direction_source: str,
+        status: str, rule: str | None, rules: tuple[RuleCheck, ...], passed: bool,
+        noise: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.file = file
+        self.baseline = baseline
+        self.current = current
+        self.delta = delta
+        self.relative_delta = relative_delta
+        self.direction = direction
+        self.direction_source = direction_source
+        self.status = status
+        self.rule = rule
+        self.rules = rules
+        self.passed = passed
+        self.noise: Mapping[str, Any] = {} if noise is None else noise
+        # The row as read, when to_json() would write it back unchanged (see _metric_row):
+        # save_result writes it instead of building it again.
+        self._source: dict[str, Any] | None = None
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.name, self.file, self.baseline, self.current, self.delta,
+                self.relative_delta, self.direction, self.direction_source, self.status,
+                self.rule, self.rules, self.passed)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(_ROW_FIELDS, self._fields(), strict=True))
+        return f"MetricRow({shown}, noise={self.noise!r})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,8 +126,7 @@ class MetricRow:
         }
 
 
-@dataclass(frozen=True)
-class HeadInfo:
+class HeadInfo(NamedTuple):
     sha: str | None = None
     ref: str | None = None
     subject: str | None = None
@@ -92,8 +135,7 @@ class HeadInfo:
         return {"sha": self.sha, "ref": self.ref, "subject": self.subject}
 
 
-@dataclass(frozen=True)
-class BaselineInfo:
+class BaselineInfo(NamedTuple):
     found: bool
     sha: str | None = None
     source: str | None = None  # committed | store | retrain | file
@@ -106,8 +148,7 @@ class BaselineInfo:
                 "base_ref": self.base_ref, "merge_base": self.merge_base, "note": self.note}
 
 
-@dataclass(frozen=True)
-class ThresholdsInfo:
+class ThresholdsInfo(NamedTuple):
     """Whose thresholds were applied: ``baseline`` (mlgate.yaml at the baseline commit), ``head``
     (the PR's own: ``thresholds-from: head``, or none at the baseline) or ``input``
     (``--thresholds``); ``changed``: the PR's changes to them, applied after merge."""
@@ -121,8 +162,7 @@ class ThresholdsInfo:
                 "changed": [dict(c) for c in self.changed]}
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     metrics: int = 0
     regressed: int = 0
     removed: int = 0
@@ -134,11 +174,10 @@ class Summary:
     rules_skipped: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {key: getattr(self, key) for key in SUMMARY_KEYS}
+        return dict(zip(SUMMARY_KEYS, self, strict=True))
 
 
-@dataclass(frozen=True)
-class ParamChange:
+class ParamChange(NamedTuple):
     name: str
     file: str | None
     baseline: Any
@@ -150,8 +189,7 @@ class ParamChange:
                 "current": self.current, "status": self.status}
 
 
-@dataclass(frozen=True)
-class DataChange:
+class DataChange(NamedTuple):
     path: str
     status: str  # modified | added | deleted
     baseline_md5: str | None = None
@@ -165,10 +203,10 @@ class DataChange:
                 "current_size": self.current_size}
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """One comparison, as in result.json. ``raw`` is the document itself: user report
-    templates see it (``model.raw``), and a report bundle passes it on unchanged."""
+    templates see it (``model.raw``), and a report bundle passes it on unchanged. ``raw``
+    takes no part in equality."""
 
     name: str
     passed: bool
@@ -187,10 +225,29 @@ class Result:
     thresholds: ThresholdsInfo | None = None
     created_at: str = ""
     tool_version: str = __version__
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    raw: Mapping[str, Any] = _EMPTY
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self[:-1] == other[:-1]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields[:-1], self[:-1], strict=True))
+        return f"Result({shown})"
 
     def to_json(self) -> dict[str, Any]:
         """The document, keys in the order of schema 1 (optional keys last)."""
+        return self._document([row.to_json() for row in self.metrics])
+
+    def _document(self, metrics: list[Any]) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "schema": SCHEMA_VERSION,
             "tool": {"name": "mlgate", "version": self.tool_version},
@@ -202,7 +259,7 @@ class Result:
             "require_baseline": self.require_baseline,
             "metrics_files": list(self.metrics_files),
             "summary": self.summary.to_json(),
-            "metrics": [row.to_json() for row in self.metrics],
+            "metrics": metrics,
             "failed_rules": list(self.failed_rules),
             "skipped_rules": list(self.skipped_rules),
             "params": [p.to_json() for p in self.params],
@@ -243,7 +300,8 @@ def build_result(
         "schema": SCHEMA_VERSION,
         "tool": {"name": "mlgate", "version": __version__},
         "name": name,
-        "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        # As datetime.now(timezone.utc).replace(microsecond=0).isoformat() writes it.
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
         "passed": bool(comparison["passed"]) and not errors,
         "head": head.to_json(),
         "baseline": baseline.to_json(),
@@ -352,15 +410,28 @@ def _leaf_encoder(depth: int) -> json.JSONEncoder:
     return _LEAF_ENCODERS[depth]
 
 
+def _dumps_compact(doc: Any) -> str:
+    """Exactly ``json.dumps(doc, allow_nan=False)``, without its check for circular references
+    (a fifth of its time on a large result); a circular document still fails as it did."""
+    try:
+        return _COMPACT.encode(doc)
+    except RecursionError:
+        return json.dumps(doc, allow_nan=False)
+
+
+_COMPACT = json.JSONEncoder(allow_nan=False, check_circular=False)
+
+
 def write_json(path: Path, doc: Any) -> None:
     """Write atomically, so a reader never sees half a file."""
     big = isinstance(doc, dict) and len(doc.get("metrics", ())) > _INDENT_LIMIT
-    text = json.dumps(doc, allow_nan=False) if big else dumps_indented(doc)
+    text = _dumps_compact(doc) if big else dumps_indented(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp, fd = _temp_file(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+            fh.write(text)
+            fh.write("\n")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -383,7 +454,10 @@ _TEMP_IDS = itertools.count()
 
 
 def save_result(path: Path, result: Result) -> None:
-    write_json(path, result.to_json())
+    """Write ``result.to_json()``; a row that was read as it would be written (every row of a
+    built result) is written as read, not built again."""
+    rows = [row.to_json() if row._source is None else row._source for row in result.metrics]
+    write_json(path, result._document(rows))
 
 
 # ----- reading -------------------------------------------------------------------------------
@@ -475,17 +549,35 @@ def parse_result(doc: dict[str, Any]) -> Result:
     )
 
 
+_CHECK_KEYS = ("rule", "threshold", "limit", "status", "message")
+
+
 def _metric_row(m: dict[str, Any]) -> MetricRow:
-    checks = tuple(
-        RuleCheck(
-            rule=str(c.get("rule", "")),
-            threshold=str(c.get("threshold", c.get("rule", ""))),
-            limit=c.get("limit"),
-            status=str(c.get("status")),
-            message=str(c.get("message", "")),
-        )
-        for c in m.get("rules") or []
-    )
+    """The typed row. A row that ``to_json()`` would write back unchanged (every row that
+    core.compare.diff writes) is kept as ``_source``; any other is read by :func:`_any_row`."""
+    keys = tuple(m)
+    if keys == _ROW_FIELDS or _noise_keys_last(keys, m):
+        (name, file, base, cur, delta, rel, direction, source, status, rule, checks, passed,
+         *extra) = m.values()
+        if (
+            (file is None or type(file) is str)
+            and type(direction) is str and direction
+            and type(source) is str and type(status) is str
+            and (rule is None or type(rule) is str)
+            and type(passed) is bool
+            and type(checks) is list and (not checks or all(map(_written_as_read, checks)))
+        ):
+            row = MetricRow(name, file, base, cur, delta, rel, direction, source, status, rule,
+                            tuple(map(_rule_check, checks)) if checks else (), passed,
+                            dict(zip(keys[12:], extra, strict=True)) if extra else {})
+            row._source = m
+            return row
+    return _any_row(m)
+
+
+def _any_row(m: dict[str, Any]) -> MetricRow:
+    """The typed row of any row: values of the wrong type are read leniently."""
+    checks = tuple(_rule_check(c) for c in m.get("rules") or [])
     return MetricRow(
         name=m["name"], file=_opt_str(m.get("file")), baseline=m.get("baseline"),
         current=m.get("current"), delta=m.get("delta"), relative_delta=m.get("relative_delta"),
@@ -496,6 +588,28 @@ def _metric_row(m: dict[str, Any]) -> MetricRow:
         passed=m.get("passed") is not False,
         noise={k: m[k] for k in NOISE_KEYS if k in m},
     )
+
+
+def _noise_keys_last(keys: tuple[str, ...], m: dict[str, Any]) -> bool:
+    """Whether ``keys`` are the row fields and then noise keys in NOISE_KEYS order."""
+    return keys[:12] == _ROW_FIELDS and keys[12:] == tuple(k for k in NOISE_KEYS if k in m)
+
+
+def _rule_check(c: dict[str, Any]) -> RuleCheck:
+    return RuleCheck(
+        rule=str(c.get("rule", "")),
+        threshold=str(c.get("threshold", c.get("rule", ""))),
+        limit=c.get("limit"),
+        status=str(c.get("status")),
+        message=str(c.get("message", "")),
+    )
+
+
+def _written_as_read(c: Any) -> bool:
+    """Whether a rule check's ``to_json()`` would write it back unchanged."""
+    return (tuple(c) == _CHECK_KEYS and type(c["rule"]) is str
+            and type(c["threshold"]) is str and type(c["status"]) is str
+            and type(c["message"]) is str)
 
 
 def _thresholds(t: Any) -> ThresholdsInfo | None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import re
 import sys
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from mlgate.core.formatting import format_number
 from mlgate.errors import UsageError
@@ -50,11 +48,10 @@ _LOWER_WORDS = {
     "runtime",
 }
 _LOWER_SUFFIXES = ("loss", "error", "time")
-_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")
+_direction_pattern: Any = None  # compiled on first use (see _lower_pattern)
 
 
-@dataclass(frozen=True)
-class Tolerance:
+class Tolerance(NamedTuple):
     value: float
     percent: bool
 
@@ -67,8 +64,7 @@ class Tolerance:
         return f"{text}%" if self.percent else text
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     pattern: str
     min: float | None = None
     max: float | None = None
@@ -77,17 +73,20 @@ class Rule:
 
     @property
     def is_glob(self) -> bool:
-        return any(ch in self.pattern for ch in "*?[")
+        pattern = self.pattern
+        return "*" in pattern or "?" in pattern or "[" in pattern
 
     def matches(self, metric: str) -> bool:
         """An exact rule names the metric; a glob matches the name or, for a ``FILE:KEY``
         name, the key alone (so ``test.*`` still covers ``eval/m.json:test.acc``)."""
         if not self.is_glob:
             return metric == self.pattern
-        if fnmatch.fnmatchcase(metric, self.pattern):
+        from fnmatch import fnmatchcase
+
+        if fnmatchcase(metric, self.pattern):
             return True
         key = key_of(metric)
-        return key != metric and fnmatch.fnmatchcase(key, self.pattern)
+        return key != metric and fnmatchcase(key, self.pattern)
 
 
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")
@@ -126,12 +125,24 @@ def infer_direction(metric: str) -> str:
         return "higher"
     if last.endswith("_score") and not last.startswith("brier"):
         return "higher"
-    words = [w for w in _SPLIT.split(lowered) if w]
-    if not _LOWER_WORDS.isdisjoint(words):
-        return "lower"
-    # Names written without separators: "val_logloss", "trainingtime".
-    tail = words[-1] if words else lowered
-    return "lower" if tail.endswith(_LOWER_SUFFIXES) else "higher"
+    return "lower" if (_direction_pattern or _lower_pattern()).search(lowered) else "higher"
+
+
+def _lower_pattern() -> Any:
+    """One search for both "lower" cases of :func:`infer_direction`. The name's words are its
+    runs of ``[a-z0-9]``, split again where a digit follows a letter: a cost word (letters only)
+    is a word when nothing alphanumeric precedes it and no letter follows it; and the last word
+    ends with a cost suffix ("val_logloss", "trainingtime") when only separators follow it."""
+    global _direction_pattern
+    if _direction_pattern is None:
+        import re
+
+        words = "|".join(sorted(_LOWER_WORDS, key=lambda w: (-len(w), w)))
+        suffixes = "|".join(_LOWER_SUFFIXES)
+        _direction_pattern = re.compile(
+            rf"(?<![a-z0-9])(?:{words})(?![a-z])|(?:{suffixes})[^a-z0-9]*\Z"
+        )
+    return _direction_pattern
 
 
 def _number(value: Any, where: str, key: str) -> float:
@@ -221,7 +232,7 @@ def parse_rules(data: Any, source: str = "thresholds") -> list[Rule]:
     return rules
 
 
-def rule_for(metric: str, rules: list[Rule]) -> Rule | None:
+def rule_for(metric: str, rules: Sequence[Rule]) -> Rule | None:
     """The exact rule for ``metric``, else the most specific matching glob."""
     for rule in rules:
         if not rule.is_glob and rule.pattern == metric:
@@ -229,8 +240,39 @@ def rule_for(metric: str, rules: list[Rule]) -> Rule | None:
     globs = [r for r in rules if r.is_glob and r.matches(metric)]
     if not globs:
         return None
-    # Most literal characters = most specific; "*" comes last.
-    return max(globs, key=lambda r: len(r.pattern.replace("*", "").replace("?", "")))
+    return max(globs, key=_specificity)
+
+
+def _specificity(rule: Rule) -> int:
+    """Most literal characters = most specific; "*" comes last."""
+    return len(rule.pattern.replace("*", "").replace("?", ""))
+
+
+def rule_index(rules: Sequence[Rule]) -> Callable[[str], Rule | None]:
+    """``rule_for`` for many metrics: the rules are sorted out once (exact ones by name, globs
+    most specific first, ties in their order), not scanned again for every metric."""
+    if not rules:
+        return _no_rule
+    exact: dict[str, Rule] = {}
+    for rule in rules:
+        if not rule.is_glob:
+            exact.setdefault(rule.pattern, rule)
+    # max() keeps the first of equally specific globs; a stable sort keeps them in order.
+    globs = sorted((r for r in rules if r.is_glob), key=_specificity, reverse=True)
+    if not globs:
+        return exact.get
+
+    def lookup(metric: str) -> Rule | None:
+        rule = exact.get(metric)
+        if rule is not None:
+            return rule
+        return next((r for r in globs if r.matches(metric)), None)
+
+    return lookup
+
+
+def _no_rule(_metric: str) -> Rule | None:
+    return None
 
 
 def _plain(thresholds: Any) -> dict[str, Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlgate.core.result import Result
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     passed: bool
     failed_rules: tuple[str, ...]
     errors: tuple[str, ...]
@@ -35,7 +34,7 @@ def verdict(result: Result) -> Verdict:
     that claims to pass while listing failures, or compares nothing, has failed)."""
     failed_metrics = tuple(
         row.name for row in result.metrics
-        if not row.passed or any(check.status == "failed" for check in row.rules)
+        if not row.passed or (row.rules and any(c.status == "failed" for c in row.rules))
     )
     compared = sum(1 for row in result.metrics if row.current is not None)
     passed = (
