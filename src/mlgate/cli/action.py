@@ -9,13 +9,11 @@ then runs in this process, and every failure ends in exactly one ``::error::`` a
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from mlgate.adapters.actions import GitHubEnv, annotate, copy_summary, group, mask, set_output
 from mlgate.errors import (
@@ -32,8 +30,7 @@ STEPS = ("pull", "train", "compare", "report", "gate", "deploy", "drift", "rollb
 COMMAND_OF = {"rollback": ("deploy", "--rollback")}
 
 
-@dataclass(frozen=True)
-class Input:
+class Input(NamedTuple):
     """An action input: its name in action.yml, the CLI flag it sets, and its kind.
 
     Kinds: ``text`` (passed as is when not empty), ``words`` (a space- or newline-separated
@@ -162,6 +159,8 @@ def _values(inp: Input, env: Mapping[str, str], cwd: Path) -> list[str]:
 
 
 def _expand(inp: Input, pattern: str, cwd: Path) -> list[str]:
+    import glob  # the `globs` inputs of report and deploy only
+
     found = sorted(glob.glob(pattern, root_dir=cwd))
     if not found:
         raise UsageError(
