@@ -4,6 +4,10 @@ data, so a small hostile file (a YAML alias bomb, JSON nested a thousand deep, a
 integer) is a usage error naming the file, never a hang, a MemoryError or a RecursionError.
 
 The limits are listed in docs/limits.md (a unit test keeps the two equal).
+
+YAML in the everyday subset (block mappings and sequences of one-line scalars: dvc.yaml, *.dvc,
+params.yaml, mlgate.yaml) is read by a small reader of its own, without importing PyYAML; it
+gives exactly PyYAML's value, and leaves any other text to PyYAML (`_fast_yaml`).
 """
 
 from __future__ import annotations
@@ -260,6 +264,300 @@ def _parse_yaml(text: str, where: str) -> Any:
         loader.dispose()
 
 
+# ----- the fast reader: everyday block YAML without PyYAML -------------------------------------
+#
+# dvc.yaml, *.dvc, params.yaml and mlgate.yaml are almost always block mappings and sequences
+# of one-line scalars; importing PyYAML and parsing them costs more than the rest of a small
+# `mlgate compare`. `_fast_yaml` reads that subset and returns exactly what `_parse_yaml` would.
+# Whenever it meets anything else (anchors, tags, block or multi-line scalars, escapes, tabs,
+# duplicate keys, a scalar whose YAML 1.1 type it does not know for certain, a bound nearly
+# reached) it gives up and the full loader reads the text, with today's messages and limits.
+
+
+class _Unsure(Exception):
+    """The text leaves the subset the fast reader knows: the full loader must read it."""
+
+
+_UNSURE = object()  # what `_fast_yaml` returns when unsure
+# Plain scalars that PyYAML resolves to booleans or null (its YAML 1.1 resolvers).
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+    **dict.fromkeys(("~", "null", "Null", "NULL"), None),
+}
+# First characters of a plain scalar left to PyYAML: indicators (tags, anchors, aliases, block
+# scalars, flow, reserved), the merge key `<<`, the value key `=` and `.5`, `.inf`, `.nan`.
+_UNSURE_START = frozenset("?:,[]{}#&*!|>'\"%@`<=.")
+_FAST_MAX_DEPTH = MAX_DEPTH - 4  # deeper: the full loader decides (and names the bound)
+_FAST_MAX_KEY = 1000  # libyaml refuses a key longer than 1024 characters
+
+
+def _fast_yaml(text: str) -> Any:
+    """The value of ``text`` when it lies in the everyday subset, else `_UNSURE`."""
+    if "\t" in text or "\r" in text:
+        return _UNSURE
+    try:
+        return _FastReader(text).document()
+    except _Unsure:
+        return _UNSURE
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # ASCII only: int() also takes other digits
+
+
+def _is_float(body: str) -> bool:
+    """PyYAML's float without sign, `_` or `:`: ``1.``, ``0.5``, ``1.5e-3`` (the exponent's
+    sign is required: ``1e5`` and ``1.5e5`` are strings in YAML 1.1)."""
+    mantissa, e, exponent = body.replace("E", "e").partition("e")
+    if e and not (exponent[:1] in ("+", "-") and _is_digits(exponent[1:])):
+        return False
+    whole, dot, fraction = mantissa.partition(".")
+    return bool(dot) and _is_digits(whole) and (not fraction or _is_digits(fraction))
+
+
+def _number_or_text(text: str) -> Any:
+    """A plain scalar starting with a digit or a sign: a decimal int, a float, or text that
+    no resolver of PyYAML (int, float, timestamp) can match."""
+    signed = text[0] in "+-"
+    body = text[1:] if signed else text
+    if _is_digits(body):
+        if body[0] == "0" and len(body) > 1:  # octal in YAML 1.1
+            raise _Unsure
+        return OversizedInt(text) if len(body) > MAX_INT_DIGITS else int(text)
+    if _is_float(body):
+        return float(text)
+    # Every other int, float or timestamp form has a sign, `_`, `:` or `-` in it, or is 0b/0x.
+    if signed or any(c in text for c in "+-_:") or text[:2] in ("0b", "0x"):
+        raise _Unsure
+    return text
+
+
+def _plain(text: str) -> Any:
+    """The value of a one-line plain scalar (not empty, comment cut off)."""
+    first = text[0]
+    if first in _UNSURE_START or ": " in text or text.endswith(":"):
+        raise _Unsure
+    if first in "+-0123456789":
+        return _number_or_text(text)
+    return _WORDS.get(text, text)
+
+
+def _quoted(text: str, start: int) -> tuple[str, int]:
+    """The one-line quoted scalar at ``start``: its value and the index after it."""
+    quote = text[start]
+    if quote == '"':
+        end = text.find('"', start + 1)
+        if end < 0 or "\\" in text[start:end]:  # escapes, or it goes on over lines
+            raise _Unsure
+        return text[start + 1:end], end + 1
+    parts, start = [], start + 1
+    while True:
+        end = text.find("'", start)
+        if end < 0:
+            raise _Unsure
+        if not text.startswith("'", end + 1):
+            parts.append(text[start:end])
+            return "".join(parts), end + 1
+        parts.append(text[start:end + 1])  # '' is one quote
+        start = end + 2
+
+
+def _only_comment(rest: str) -> None:
+    """What follows a quoted scalar or a flow collection: nothing, or a comment."""
+    if rest and not (rest[0] == " " and rest.lstrip(" ").startswith("#")):
+        raise _Unsure
+
+
+def _is_entry(content: str) -> bool:
+    return content == "-" or content.startswith("- ")
+
+
+def _split_key(content: str) -> tuple[Any, str] | None:
+    """``(key, rest of the line)`` when ``content`` is ``key: ...``; None when it is not a
+    key (a scalar or a flow collection)."""
+    if content[0] in "[{":
+        return None
+    if content[0] in "'\"":
+        key, colon = _quoted(content, 0)
+        if not content.startswith(":", colon):
+            return None
+        if content[colon + 1:colon + 2] not in ("", " "):
+            raise _Unsure
+    else:
+        colon = content.find(": ")
+        if colon < 0 and content.endswith(":"):
+            colon = len(content) - 1
+        comment = content.find(" #")
+        if colon < 0 or 0 <= comment < colon:
+            return None
+        text = content[:colon].rstrip(" ")
+        if not text:
+            raise _Unsure
+        key = _plain(text)
+    if colon > _FAST_MAX_KEY:
+        raise _Unsure
+    rest = content[colon + 1:].lstrip(" ")
+    return key, "" if rest.startswith("#") else rest
+
+
+def _significant_lines(text: str) -> list[tuple[int, str]]:
+    """``(indentation, content)`` of each line that is not blank or only a comment."""
+    lines = []
+    for line in text.split("\n"):
+        if not line.isprintable() or line.startswith(("---", "...", "%")):
+            raise _Unsure  # control characters, BOM, document markers, directives
+        content = line.lstrip(" ")
+        if content and content[0] != "#":
+            lines.append((len(line) - len(content), content.rstrip(" ")))
+    return lines
+
+
+def _skip_spaces(text: str, index: int) -> int:
+    while index < len(text) and text[index] == " ":
+        index += 1
+    return index
+
+
+class _FastReader:
+    """Block mappings and sequences nested by indentation, over `_significant_lines`."""
+
+    __slots__ = ("index", "lines", "nodes")
+
+    def __init__(self, text: str) -> None:
+        self.lines = _significant_lines(text)
+        self.index = 0
+        self.nodes = 0  # counted as the full loader does, or more: never fewer
+
+    def document(self) -> Any:
+        if not self.lines:
+            return None
+        value = self._block(1)
+        if self.index < len(self.lines):
+            raise _Unsure
+        return value
+
+    def _count(self, nodes: int) -> None:
+        self.nodes += nodes
+        if self.nodes > MAX_NODES:
+            raise _Unsure
+
+    def _next_indent(self) -> int:
+        return self.lines[self.index][0] if self.index < len(self.lines) else -1
+
+    def _block(self, depth: int) -> Any:
+        if depth > _FAST_MAX_DEPTH:
+            raise _Unsure
+        indent, content = self.lines[self.index]
+        if _is_entry(content):
+            return self._sequence(indent, depth)
+        return self._mapping(indent, depth)
+
+    def _mapping(self, indent: int, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        self._count(1)
+        while self.index < len(self.lines):
+            column, content = self.lines[self.index]
+            if column < indent:
+                break
+            pair = None if column > indent or _is_entry(content) else _split_key(content)
+            if pair is None or pair[0] in out:  # a duplicate key: PyYAML keeps the last
+                raise _Unsure
+            self.index += 1
+            out[pair[0]] = self._value(pair[1], indent, depth, in_mapping=True)
+            self._count(2)
+        return out
+
+    def _sequence(self, indent: int, depth: int) -> list[Any]:
+        out: list[Any] = []
+        self._count(1)
+        while self.index < len(self.lines):
+            column, content = self.lines[self.index]
+            if column > indent:
+                raise _Unsure
+            if column < indent or not _is_entry(content):
+                break  # the parent decides (a mapping's next key)
+            rest = content[1:].lstrip(" ")
+            rest = "" if rest.startswith("#") else rest
+            if rest and (_is_entry(rest) or _split_key(rest) is not None):
+                # `- key: value` (or `- - item`): a block that starts on the entry's line.
+                self.lines[self.index] = (column + len(content) - len(rest), rest)
+                out.append(self._block(depth + 1))
+            else:
+                self.index += 1
+                out.append(self._value(rest, indent, depth, in_mapping=False))
+            self._count(1)
+        return out
+
+    def _value(self, rest: str, indent: int, depth: int, in_mapping: bool) -> Any:
+        """The value after ``key:`` or ``-``: on the line, in the lines below, or null."""
+        if rest:
+            value = self._inline(rest, depth)
+            if self._next_indent() > indent:  # a multi-line plain scalar, or an error
+                raise _Unsure
+            return value
+        column = self._next_indent()
+        if column > indent or (
+            column == indent and in_mapping and _is_entry(self.lines[self.index][1])
+        ):
+            return self._block(depth + 1)
+        return None
+
+    def _inline(self, rest: str, depth: int) -> Any:
+        if rest[0] in "'\"":
+            value, end = _quoted(rest, 0)
+            _only_comment(rest[end:])
+            return value
+        if rest[0] in "[{":
+            collection, end = self._flow(rest, depth + 1)
+            _only_comment(rest[end:])
+            return collection
+        comment = rest.find(" #")
+        return _plain(rest if comment < 0 else rest[:comment].rstrip(" "))
+
+    def _flow(self, text: str, depth: int) -> tuple[Any, int]:
+        """A one-line flow collection of scalars at the start of ``text`` (``[a, 'b']``,
+        ``{k: 1, v: x}``), not nested: its value and the index after it."""
+        if depth > _FAST_MAX_DEPTH or len(text) > _FAST_MAX_KEY:
+            raise _Unsure
+        closer = "]" if text[0] == "[" else "}"
+        out: Any = [] if closer == "]" else {}
+        self._count(1)
+        index = _skip_spaces(text, 1)
+        if text.startswith(closer, index):
+            return out, index + 1
+        while True:
+            item, index = _flow_scalar(text, index)
+            if closer == "}":
+                if not text.startswith(": ", index) or item in out:
+                    raise _Unsure
+                value, index = _flow_scalar(text, _skip_spaces(text, index + 2))
+                out[item] = value
+            else:
+                out.append(item)
+            self._count(2)
+            if text.startswith(closer, index):
+                return out, index + 1
+            if not text.startswith(",", index):
+                raise _Unsure
+            index = _skip_spaces(text, index + 1)
+
+
+def _flow_scalar(text: str, start: int) -> tuple[Any, int]:
+    """A scalar inside a flow collection (no `:`, `#` or brackets in a plain one): its value
+    and the index of the next character that is not a space."""
+    if text.startswith(("'", '"'), start):
+        value, end = _quoted(text, start)
+        return value, _skip_spaces(text, end)
+    end = start
+    while end < len(text) and text[end] not in ",:[]{}#":
+        end += 1
+    token = text[start:end].rstrip(" ")
+    if end == len(text) or not token:
+        raise _Unsure
+    return _plain(token), end
+
+
 def parse_text(text: str, where: str) -> Any:
     """Parse JSON (by file extension) or YAML text; ``where`` names the source in errors."""
     if len(text) > MAX_FILE_BYTES:
@@ -267,7 +565,8 @@ def parse_text(text: str, where: str) -> Any:
                          fix=_FIX_LIMIT)
     if where.endswith(".json"):
         return _parse_json(text, where)
-    return _parse_yaml(text, where)
+    value = _fast_yaml(text)
+    return _parse_yaml(text, where) if value is _UNSURE else value
 
 
 def load_file(path: Path, where: str | None = None) -> Any:
