@@ -1,3 +1,3 @@
-from mlgate.cli import main
+from mlgate.cli import entry
 
-raise SystemExit(main())
+entry()

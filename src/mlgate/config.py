@@ -296,7 +296,8 @@ def _validate_sections(config: Config) -> None:
         stand_in = {"target": config.deploy.get("target") or "github-release",
                     "command": config.deploy.get("command") or "true"}
         parse_deploy_config(config.deploy, config.where, stand_in)
-    config.pull_options(None, None, None, allow_missing=False)
+    if config.pull:  # no section: the defaults, nothing to check (nor DVC's adapter to load)
+        config.pull_options(None, None, None, allow_missing=False)
 
 
 def load_config(config_path: str | None = None, root: Path | None = None) -> Config:

@@ -32,7 +32,7 @@ def test_wheel_ships_templates_schema_and_console_script(wheel):
     assert "mlgate/schema/result-v1.schema.json" in names
     assert any(n.startswith("mlgate/templates/") and n.endswith(".j2") for n in names), names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "mlgate = mlgate.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "mlgate = mlgate.cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_core_requirements_exclude_training_and_dvc(wheel):
@@ -74,3 +74,81 @@ def test_help_and_compare_import_no_heavy_modules(repo):
         last = json.loads(proc.stdout.strip().splitlines()[-1])
         assert last["heavy"] == [], (args, last)
         assert last["code"] == 0
+
+
+# A project as teams write it: dvc.yaml with stages, params, a tracked data file, thresholds.
+PROJECT = {
+    "dvc.yaml": "stages:\n  train:\n    cmd: python train.py --out model.pkl\n"
+                "    deps:\n    - data/train.csv\n    - train.py\n    params:\n    - train\n"
+                "    outs:\n    - model.pkl\n    metrics:\n    - metrics.json:\n"
+                "        cache: false\n",
+    "params.yaml": "train:\n  n_estimators: 100\n  max_depth: 8  # deeper overfits\n",
+    "data/train.csv.dvc": "outs:\n- md5: 3f1b2c4d5e6f708192a3b4c5d6e7f809\n  size: 1024\n"
+                          "  hash: md5\n  path: train.csv\n",
+    "mlgate.yaml": "name: churn\ntrain:\n  data: data/train.csv\n  target: churned\n"
+                   "  params: {C: 1.0}\nthresholds:\n  accuracy: {min: 0.8, tolerance: 0.01}\n"
+                   "  '*': {tolerance: '5%'}\ndeploy:\n  target: command\n"
+                   "  command: python3 deploy.py\n",
+}
+# What compare must not load: each costs milliseconds and the command needs none of them.
+NOT_ON_THE_COMPARE_PATH = ("dataclasses", "yaml", "shutil", "tempfile", "inspect", "datetime",
+                           "glob", "mlgate.services.retrain", *HEAVY)
+
+
+def test_compare_of_a_real_project_imports_nothing_it_does_not_need(repo):
+    repo.commit("main", {**PROJECT, "metrics.json": {"accuracy": 0.9, "loss": 0.3}})
+    repo.checkout("pr", new=True)
+    repo.commit("pr", {"params.yaml": "train:\n  n_estimators: 200\n  max_depth: 8\n",
+                       "metrics.json": {"accuracy": 0.91, "loss": 0.29}})
+    probe = (
+        "import sys, json\n"
+        "from mlgate.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
+    )
+    for args in (["compare"], ["action", "compare"], ["gate"]):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], cwd=repo.path,
+                              capture_output=True, text=True, check=True)
+        last = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert last["code"] == 0, (args, proc.stdout, proc.stderr)
+        loaded = [m for m in last["modules"] if m.split(".")[0] in NOT_ON_THE_COMPARE_PATH
+                  or m in NOT_ON_THE_COMPARE_PATH]
+        assert loaded == [], (args, loaded)
+    doc = json.loads((repo.path / ".mlgate" / "result.json").read_text())
+    assert doc["params"] and doc["params"][0]["name"] == "train.n_estimators"
+    assert doc["thresholds"]["source"] == "baseline"  # mlgate.yaml read at the baseline too
+
+
+ATEXIT_PROBE = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('exit handlers ran', flush=True))\n"
+    "sys.argv = ['mlgate', *sys.argv[1:]]\n"
+    "from mlgate.cli import entry\n"
+    "entry()\n"
+)
+
+
+def test_compare_and_gate_end_at_once_with_their_output_and_exit_code(repo):
+    repo.commit("main", {"metrics.json": {"accuracy": 0.9}})
+    repo.checkout("pr", new=True)
+    repo.commit("pr", {"metrics.json": {"accuracy": 0.7}})
+
+    def console(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", ATEXIT_PROBE, *args], cwd=repo.path,
+                              capture_output=True, text=True, check=False)
+
+    compared = console("compare", "--thresholds", "accuracy: {tolerance: 0.01}")
+    assert compared.returncode == 0, compared.stderr
+    assert compared.stdout.startswith("mlgate compare: FAIL")
+    assert compared.stdout.rstrip().endswith("result.json")  # the last line, flushed
+    assert "exit handlers ran" not in compared.stdout  # ended without the teardown
+    json.loads((repo.path / ".mlgate" / "result.json").read_text())  # complete, closed
+    gated = console("gate")
+    assert gated.returncode == 1 and "exit handlers ran" not in gated.stdout
+    # Any other command exits normally: its exit handlers run.
+    other = console("report", "--result", "missing.json")
+    assert other.returncode == 2 and "exit handlers ran" in other.stdout
+    # `python -m mlgate` is the console script too.
+    module = subprocess.run([sys.executable, "-m", "mlgate", "gate"], cwd=repo.path,
+                            capture_output=True, text=True, check=False)
+    assert module.returncode == 1 and module.stdout == gated.stdout

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from mlgate import __version__
 from mlgate.cli.output import report_error
@@ -68,7 +69,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Formatter(argparse.HelpFormatter):
+class WidthFormatter(argparse.HelpFormatter):
     """argparse's formatter, given the terminal width: argparse finds it with shutil, whose
     imports (bz2, lzma) cost `mlgate compare` milliseconds, for every argument added."""
 
@@ -102,7 +103,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         chosen = None
     parser = argparse.ArgumentParser(
         prog="mlgate",
-        formatter_class=_Formatter,
+        formatter_class=WidthFormatter,
         description="CI-native MLOps: pull DVC data, train, compare metrics with the "
         "main-branch baseline, report on the PR and gate deployment.",
     )
@@ -112,7 +113,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         if chosen is not None and name != chosen:
             continue
         cmd_parser = sub.add_parser(name, help=help_text, description=help_text,
-                                    formatter_class=_Formatter)
+                                    formatter_class=WidthFormatter)
         if argv is None or name == chosen:
             module = COMMANDS[name]
             add_common_arguments(cmd_parser)
@@ -153,5 +154,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SERVICE
 
 
+# Commands whose process may end without tearing the interpreter down (see ``entry``): they
+# start no thread, register no exit handler and close every file they write.
+QUICK_EXIT = frozenset({"compare", "gate"})
+
+
+def entry() -> NoReturn:
+    """The ``mlgate`` console script. After compare and gate it flushes the output and ends the
+    process at once: tearing the interpreter down (freeing every object of a large result,
+    module by module) cost ``mlgate compare`` 6-15 ms of its 70 ms, for nothing the OS would
+    not do anyway. Every other command exits normally, exit handlers included."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if _quick_exit(argv):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            code = code or 120  # what Python exits with when it cannot flush at the end
+        os._exit(code)
+    sys.exit(code)
+
+
+def _quick_exit(argv: Sequence[str]) -> bool:
+    words = [arg for arg in argv if not arg.startswith("-")]
+    command = words[1] if words[:1] == ["action"] and len(words) > 1 else _command_in(argv)
+    # Coverage writes its data in an exit handler.
+    return command in QUICK_EXIT and "coverage" not in sys.modules
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -211,12 +211,13 @@ StepRunner = Callable[[list[str]], Outcome]
 
 def run_cli(argv: list[str]) -> Outcome:
     """Run ``mlgate ARGV`` in this process; errors are returned, not printed."""
-    from mlgate.cli import COMMANDS, add_common_arguments
+    from mlgate.cli import COMMANDS, WidthFormatter, add_common_arguments
 
     step = argv[0]
     # A parser for the one step that raises instead of exiting, so that an argument the CLI
     # rejects (e.g. an unknown deploy target) is reported as the input that set it.
-    parser = _RaisingParser(prog=f"mlgate {step}", exit_on_error=False)
+    parser = _RaisingParser(prog=f"mlgate {step}", exit_on_error=False,
+                            formatter_class=WidthFormatter)
     add_common_arguments(parser)
     COMMANDS[step].configure(parser)
     try:

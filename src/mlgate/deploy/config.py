@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.deploy.version import normalize_version
 from mlgate.errors import UsageError
@@ -20,8 +19,7 @@ KNOWN_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class DeployConfig:
+class DeployConfig(NamedTuple):
     target: str
     model_path: str = DEFAULT_MODEL_PATH
     stage: str = DEFAULT_STAGE

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mlgate.adapters.actions import set_output
 from mlgate.core.result import Result, load_result
@@ -12,13 +12,11 @@ from mlgate.core.verdict import Verdict, verdict
 from mlgate.errors import MlgateError, UsageError
 
 
-@dataclass(frozen=True)
-class GateOptions:
+class GateOptions(NamedTuple):
     result_path: Path
 
 
-@dataclass(frozen=True)
-class GateOutcome:
+class GateOutcome(NamedTuple):
     result: Result
     verdict: Verdict
 

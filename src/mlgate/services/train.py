@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from mlgate.config import Config, Paths
@@ -72,8 +72,8 @@ def with_folds(cfg: TrainConfig, folds: FoldSpec | None) -> TrainConfig:
     """The built-in trainer's config, cross-validating on ``folds`` when given."""
     if folds is None:
         return cfg
-    return replace(cfg, cv=folds.k, repeats=folds.repeats, fold_seed=folds.fold_seed,
-                   test_size=None)
+    return cfg._replace(cv=folds.k, repeats=folds.repeats, fold_seed=folds.fold_seed,
+                        test_size=None)
 
 
 def read_model_meta(paths: Paths) -> dict[str, Any] | None:

@@ -5,9 +5,7 @@ Pure: no scikit-learn or pandas here, so bad config fails fast and the CLI stays
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.errors import UsageError
 
@@ -57,14 +55,13 @@ REGRESSION_METRICS = ("rmse", "mae", "r2")
 TASK_METRICS = {CLASSIFICATION: CLASSIFICATION_METRICS, REGRESSION: REGRESSION_METRICS}
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(NamedTuple):
     """The built-in trainer's settings, validated (keys as in ``mlgate.yaml``)."""
 
     data: str
     target: str
     model: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = {}  # noqa: RUF012 (a shared default: never mutated)
     task: str | None = None
     test_size: float | int | None = None  # a hold-out split instead of cross-validation
     cv: int | None = DEFAULT_CV  # None with a test-size
@@ -74,7 +71,7 @@ class TrainConfig:
     dask: str | None = None  # scheduler address; DASK_SCHEDULER_ADDRESS when absent
     seed: int = DEFAULT_SEED
     metrics: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = {}  # noqa: RUF012 (a shared default: never mutated)
     where: str = "mlgate.yaml"
 
     def key(self, name: str) -> str:
@@ -82,8 +79,7 @@ class TrainConfig:
         return f"{self.where}: train.{name}"
 
 
-@dataclass(frozen=True)
-class TrainMode:
+class TrainMode(NamedTuple):
     """How ``mlgate train`` trains: ``builtin``, ``command`` or ``dvc-repro``."""
 
     kind: str
@@ -92,6 +88,8 @@ class TrainMode:
 
 
 def _suggest(key: str, choices: tuple[str, ...]) -> str:
+    import difflib  # an error message only
+
     close = difflib.get_close_matches(key, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
