@@ -156,6 +156,10 @@ class CatFile:
             raise BatchUnavailable(name) from err
         return sha, kind, data[:-1]
 
+    def start(self) -> None:
+        """Start the process now rather than at the first question."""
+        self._process()
+
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
             if self._broken:
@@ -209,15 +213,18 @@ class Git:
     @contextmanager
     def batched(self, prefetch: Sequence[Sequence[str]] = ()) -> Iterator[Git]:
         """Answer object reads from one ``git cat-file --batch`` process until the block
-        ends (see the module doc); a nested block shares the outer one's. ``prefetch``:
-        read-only commands started now, in parallel; ``run`` with the same arguments (and no
-        input) inside the block takes their result instead of starting git again."""
+        ends (see the module doc); a nested block shares the outer one's. The batch process
+        starts at once, so that git gets ready while Python works. ``prefetch``: read-only
+        commands started now, in parallel; ``run`` with the same arguments (and no input)
+        inside the outermost block takes their result instead of starting git again."""
+        for args in prefetch:
+            self._prefetch(tuple(args))
         if self._batch is not None:
             yield self
             return
         self._batch = CatFile(self.root, self.env)
-        for args in prefetch:
-            self._prefetch(tuple(args))
+        with suppress(BatchUnavailable):  # reported by the first read, as before
+            self._batch.start()
         try:
             yield self
         finally:

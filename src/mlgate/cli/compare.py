@@ -62,8 +62,14 @@ def options_from(args: argparse.Namespace) -> CompareOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlgate.adapters.actions import GitHubEnv
-    from mlgate.services.compare import run_compare
+    from pathlib import Path
 
-    run_compare(options_from(args), GitHubEnv.from_env())
+    from mlgate.adapters.git import Git
+
+    git = Git(Path.cwd())
+    with git.batched():  # git starts now, while Python imports the service
+        from mlgate.adapters.actions import GitHubEnv
+        from mlgate.services.compare import run_compare
+
+        run_compare(options_from(args), GitHubEnv.from_env(), git=git)
     return 0
