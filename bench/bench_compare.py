@@ -9,7 +9,9 @@ the load of a shared machine hits both alike. Each run is a fresh process. It pr
 size, each tool's median and spread (min-max, interquartile range) and the speed-up: the ratio
 of the medians and the spread of the per-round ratios. First one untimed run of each tool with
 bytecode writing allowed, so neither pays for compiling its sources (`actions/setup` compiles
-mlgate's at install). Nothing here asserts a time.
+mlgate's at install). It also times a "floor": the least any Python tool does for this job
+(start Python, one `git cat-file --batch`, one merge-base, parse, diff, write JSON; see FLOOR),
+so the figures show how much of mlgate's time is its features. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -67,6 +69,38 @@ def build(root: Path, n: int) -> None:
     sh(root, "git", "checkout", "-q", "-b", "pr")
     (root / "metrics.json").write_text(json.dumps(metrics(n, 2)))
     sh(root, "git", "commit", "-q", "-am", "pr")
+
+
+# The floor of any Python tool doing this job: start Python, read both sides through one
+# `git cat-file --batch`, one `git merge-base`, parse, diff the flat numbers, write JSON.
+# No config, thresholds, params or data diff, no checks: what mlgate compare costs beyond it
+# is its features.
+FLOOR = r"""
+import json, subprocess, sys
+cat = subprocess.Popen(["git", "cat-file", "--batch"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE)
+def read(name):
+    cat.stdin.write(name.encode() + b"\n"); cat.stdin.flush()
+    sha, kind, size = cat.stdout.readline().split()
+    data = cat.stdout.read(int(size) + 1)[:-1]
+    return sha.decode(), data
+head, _ = read("HEAD^{commit}")
+main, _ = read("main^{commit}")
+base = subprocess.run(["git", "merge-base", head, main], capture_output=True,
+                      text=True).stdout.strip()
+def flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k: v})
+    return out
+old = flat(json.loads(read(base + ":metrics.json")[1]))
+new = flat(json.loads(open("metrics.json").read()))
+rows = [{"name": k, "baseline": old.get(k), "current": v,
+         "delta": v - old[k] if k in old else None} for k, v in new.items()]
+cat.stdin.close(); cat.wait()
+with open("floor.json", "w") as fh:
+    json.dump({"metrics": rows}, fh)
+"""
 
 
 def spread(times: list[float]) -> str:
@@ -137,6 +171,7 @@ def main() -> None:
             theirs = [dvc, "metrics", "diff", "main", "--json"]
             warm_up(repo, [ours, theirs])
             mine, dvcs = alternate(repo, ours, theirs, args.repeat)
+            floor = [run_once(repo, [sys.executable, "-c", FLOOR]) for _ in range(args.repeat)]
             ratios = sorted(d / m for d, m in zip(dvcs, mine, strict=True))
             ratio = statistics.median(dvcs) / statistics.median(mine)
             print(f"{n:>6} metrics  mlgate compare   {spread(mine)}")
@@ -144,6 +179,8 @@ def main() -> None:
             print(f"{'':>6}          speed-up {ratio:.1f}x (ratio of medians); per round "
                   f"{statistics.median(ratios):.1f}x, min {ratios[0]:.1f}x, max "
                   f"{ratios[-1]:.1f}x")
+            print(f"{'':>6}          floor (Python + git + json, no features) {spread(floor)}"
+                  f" = {statistics.median(dvcs) / statistics.median(floor):.1f}x dvc")
         print(f"\nload after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
               f"{args.repeat} alternating rounds per size")
     finally:
