@@ -1,6 +1,6 @@
 """Benchmark: does the gate flap? Today's hold-out against the new default (issue 13).
 
-Run:  python bench/bench_soundness.py [--seeds N] [--skip-jobs]
+Run:  python bench/bench_soundness.py [--seeds N] [--skip-jobs | --only-jobs]
 
 For each case (a shipped scikit-learn data set and a model), it trains the model once per seed
 (1..N) two ways, with the built-in trainer's own code (its preprocessing pipeline, scoring,
@@ -20,7 +20,11 @@ baseline seed; the table shows how far it drops on average, in tolerances, so on
 does not change a verdict); its cost is in the CPU ratio.
 
 Then the wall time of one PR job (``run_builtin``: load, 15 fits + the final one, save) with
-``jobs: 1``, ``jobs: 2`` and on a 2-worker ``distributed.LocalCluster`` (processes).
+``jobs: 1``, the default (``jobs: -1``: the first fit timed decides where the rest run),
+``jobs: 2`` made to start its 2 worker processes (what every ``jobs`` other than 1 did before),
+and on a 2-worker ``distributed.LocalCluster`` (processes). Three rounds of the local ones,
+alternating (median shown); the local workers are shut down after each run, so each run that
+uses them pays their start as a PR job does.
 
 Fits use one thread each, so that the figures do not depend on OpenMP under a busy machine.
 """
@@ -237,7 +241,7 @@ def print_table(rows: list[dict[str, Any]], seeds: int) -> None:
           "hold-out fit, from the measured fold CPU x 16/15")
 
 
-def job_times(workdir: Path) -> None:
+def job_times(workdir: Path, rounds: int = 3) -> None:
     """Wall time of one PR job's training (breast cancer, RF) by where the fits run."""
     import sklearn.datasets
     from distributed import LocalCluster
@@ -251,27 +255,57 @@ def job_times(workdir: Path) -> None:
             "model": "sklearn.ensemble.RandomForestClassifier"}
 
     def once(label: str, **extra: Any) -> float:
+        logs: list[str] = []
         start = time.perf_counter()
-        result = run_builtin({**base, **extra}, workdir, workdir / ".mlgate", log=lambda _m: None)
+        result = run_builtin({**base, **extra}, workdir, workdir / ".mlgate", log=logs.append)
         seconds = time.perf_counter() - start
-        print(f"  {label:28s} {seconds:6.1f} s   accuracy {result.metrics['accuracy']:.6f}",
-              flush=True)
+        took = next((m for m in logs if "the first fit took" in m), "took :")
+        where = took.split("took ")[-1].split(":")[0]
+        print(f"  {label:34s} {seconds:6.1f} s   accuracy {result.metrics['accuracy']:.6f}"
+              f"{'   first fit ' + where if where else ''}", flush=True)
         return seconds
 
     print("\none PR job's training (breast cancer, RandomForest, 3 × 5-fold + final fit), wall:")
     once("jobs: 1 (warm-up, not counted)", jobs=1)
-    once("jobs: 1", jobs=1)
-    once("jobs: 2", jobs=2)
+    times: dict[str, list[float]] = {"jobs: 1": [], "default (jobs: -1)": [],
+                                     "jobs: 2, 2 worker processes": []}
+    for _ in range(rounds):
+        times["jobs: 1"].append(once("jobs: 1", jobs=1))
+        times["default (jobs: -1)"].append(once("default (jobs: -1)"))
+        times["jobs: 2, 2 worker processes"].append(_with_workers(lambda: once(
+            "jobs: 2, 2 worker processes", jobs=2)))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
         once("Dask LocalCluster, 2 workers", dask=cluster.scheduler_address)
+    for label, values in times.items():
+        print(f"  median {label:27s} {statistics.median(values):6.1f} s "
+              f"({', '.join(f'{v:.1f}' for v in values)})")
+
+
+def _with_workers(run: Any) -> float:
+    """``run()`` with the local workers started whatever the fits' time (as every ``jobs``
+    other than 1 did before the first fit decided), and shut down after it."""
+    from joblib.externals.loky import get_reusable_executor
+
+    from mlgate.train import crossval
+
+    saved, crossval.WORKER_START_SECONDS = crossval.WORKER_START_SECONDS, 0.0
+    try:
+        return float(run())
+    finally:
+        crossval.WORKER_START_SECONDS = saved
+        get_reusable_executor().shutdown(wait=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per model (default 10)")
     parser.add_argument("--skip-jobs", action="store_true", help="skip the wall-time section")
+    parser.add_argument("--only-jobs", action="store_true", help="only the wall-time section")
     args = parser.parse_args(argv)
+    if args.only_jobs:
+        job_times(Path(tempfile.mkdtemp(prefix="mlgate-bench-soundness-")))
+        return 0
 
     import sklearn.ensemble  # noqa: F401 - load OpenMP before limiting it
     from threadpoolctl import threadpool_limits

@@ -4,6 +4,7 @@ paired with the baseline's, the same results on 1 job, 2 jobs and a Dask cluster
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,14 @@ def cancer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _train(root: Path, out: str, **train: Any) -> tuple[list[Metric], Any]:
+def _train(
+    root: Path, out: str, logs: list[str] | None = None, **train: Any
+) -> tuple[list[Metric], Any]:
     """Train in-process; the metrics as compare reads them (per-fold scores attached)."""
     config = {"data": "data/train.csv", "target": "target", "model": RF,
               "metrics": ["accuracy", "f1", "roc_auc"], "jobs": 1, **train}
     result = run_builtin(config, root, root / out, metrics_file=f"{out}.json",
-                         log=lambda _m: None)
+                         log=(lambda _m: None) if logs is None else logs.append)
     metrics = [Metric(k, v, f"{out}.json") for k, v in result.metrics.items()]
     return with_folds(metrics, result.folds)[0], result
 
@@ -121,16 +124,30 @@ def test_holdout_writes_folds_json_saying_so(cancer: Path) -> None:
 
 
 @pytest.mark.slow
-def test_same_metrics_with_1_job_2_jobs_and_a_dask_cluster(cancer: Path) -> None:
+def test_same_metrics_with_1_job_2_jobs_and_a_dask_cluster(
+    cancer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also the default's route for small fits: the first fit timed, the rest in this process
+    (jobs: 2 is sent to the workers by making their start free)."""
     from distributed import LocalCluster
 
     train = {"params": {"n_estimators": 10}, "cv": 3, "repeats": 2}
     one, _ = _train(cancer, "jobs1", **train)
-    two, _ = _train(cancer, "jobs2", **{**train, "jobs": 2})
+    adaptive_log: list[str] = []
+    adaptive, _ = _train(cancer, "adaptive", adaptive_log, **{**train, "jobs": -1})
+    with monkeypatch.context() as patch:
+        patch.setattr("mlgate.train.crossval.WORKER_START_SECONDS", 0.0)
+        workers_log: list[str] = []
+        two, _ = _train(cancer, "jobs2", workers_log, **{**train, "jobs": 2})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster:
         on_dask, result = _train(cancer, "dask", **{**train, "dask": cluster.scheduler_address})
-    assert [m.value for m in one] == [m.value for m in two] == [m.value for m in on_dask]
+    values = [m.value for m in one]
+    assert values == [m.value for m in two] == [m.value for m in on_dask]
+    assert values == [m.value for m in adaptive]
+    assert any("the other 6 on 2 local processes" in line for line in workers_log), workers_log
+    if (os.cpu_count() or 1) > 1:
+        assert any("the other 6 in this process too" in line for line in adaptive_log)
     assert len(one[0].value) == 6  # type: ignore[arg-type]
     assert result.timings["fit"] > 0
 

@@ -1,20 +1,22 @@
-"""Repeated k-fold cross-validation with the fits in parallel.
+"""Repeated k-fold cross-validation, the fits in parallel when that is faster.
 
 The folds come from ``fold-seed`` alone (never from ``seed``), so a PR that changes the model's
-seed is scored on the baseline's folds. The fits run through joblib: local processes (``jobs``),
-or an existing Dask cluster through joblib's Dask backend (``dask:`` or
-``DASK_SCHEDULER_ADDRESS``). Each fit is a fresh clone with the same parameters and the
-results come back in fold order, so the scores are the same whichever way they ran.
+seed is scored on the baseline's folds. The fits run in this process, on local processes
+through joblib (up to ``jobs``, when the first fit's time says the workers' start pays off), or
+on an existing Dask cluster through joblib's Dask backend (``dask:`` or
+``DASK_SCHEDULER_ADDRESS``). Each fit is a fresh clone with its own fixed seed and the results
+come back in fold order, so the scores are the same wherever they ran.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.errors import ServiceError, UsageError
 from mlgate.train.config import CLASSIFICATION, DASK_ENV, TrainConfig
@@ -22,6 +24,10 @@ from mlgate.train.scoring import score
 
 Split = tuple[Any, Any]  # (train row positions, test row positions)
 CONNECT_TIMEOUT = 30  # seconds to reach the Dask scheduler
+# What starting local worker processes costs before their first fit: a new Python importing
+# pandas and scikit-learn (to unpickle the pipeline), measured 3.5 s on an idle 2-core Xeon
+# (the workers start side by side); more on a loaded machine, so the estimate errs towards workers.
+WORKER_START_SECONDS = 3.5
 
 
 @dataclass(frozen=True)
@@ -109,19 +115,51 @@ def dask_address(cfg: TrainConfig) -> str | None:
     return cfg.dask or os.environ.get(DASK_ENV, "").strip() or None
 
 
-@contextlib.contextmanager
-def backend(cfg: TrainConfig) -> Iterator[str]:
-    """Where the fits run (local processes, or the Dask cluster); yields a description."""
-    address = dask_address(cfg)
-    if address is None:
-        workers = cfg.jobs if cfg.jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + cfg.jobs)
-        yield f"{workers} local process{'es' if workers > 1 else ''}"
-        return
-    import joblib
+def local_workers(jobs: int, cpus: int) -> int:
+    """How many local processes ``jobs`` allows: ``jobs`` itself, or from -1 (all cores) down."""
+    return jobs if jobs > 0 else max(1, cpus + 1 + jobs)
 
-    with _dask_client(cfg, address) as client, joblib.parallel_config(backend="dask"):
-        workers = len(client.scheduler_info().get("workers", {}))
-        yield f"the Dask cluster at {address} ({workers} workers)"
+
+class Placement(NamedTuple):
+    """Where the fits after the first one run, with the estimates that decided it."""
+
+    workers: int  # local processes for them; 1: this process
+    remaining: int
+    first_seconds: float  # the first fit's time, which each remaining fit is estimated at
+    here: float  # estimated seconds for them in this process
+    there: float  # estimated seconds on the workers, their start included (inf: no workers)
+
+    def text(self) -> str:
+        """Where the remaining fits run and why (for the log)."""
+        took = f"the first fit took {_duration(self.first_seconds)}"
+        if self.workers > 1:
+            return (f"{took}: the other {self.remaining} on {self.workers} local processes "
+                    f"(about {_duration(self.there)} with starting them; "
+                    f"{_duration(self.here)} in this process)")
+        if math.isinf(self.there):
+            return f"{took}: the other {self.remaining} in this process too"
+        return (f"{took}: the other {self.remaining} in this process too (about "
+                f"{_duration(self.here)}; starting worker processes would cost more: about "
+                f"{_duration(self.there)} in all)")
+
+
+def place_rest(
+    first_seconds: float, remaining: int, workers: int, start_seconds: float
+) -> Placement:
+    """Where the ``remaining`` fits run, given that the first took ``first_seconds`` and up to
+    ``workers`` local processes are allowed: each is estimated to take as long as the first; in
+    this process they take ``remaining`` fits' time, on n workers ``start_seconds`` and then
+    ceil(remaining / n) fits' time. Workers only when that is shorter (a tie stays here)."""
+    workers = min(workers, remaining)
+    here = remaining * first_seconds
+    if workers <= 1:
+        return Placement(1, remaining, first_seconds, here, math.inf)
+    there = start_seconds + math.ceil(remaining / workers) * first_seconds
+    return Placement(workers if there < here else 1, remaining, first_seconds, here, there)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 @contextlib.contextmanager
@@ -160,26 +198,84 @@ def run_fits(
     plan: Plan,
     log: Callable[[str], None],
 ) -> tuple[list[FitResult], Any]:
-    """Every fold's fit and score, and the final fit on all rows, in parallel. Returns the
-    folds' results in fold order and the final model."""
-    import joblib
+    """Every fold's fit and score, and the final fit on all rows: on the Dask cluster, or
+    locally (see ``_fit_locally``). Returns the folds' results in fold order and the final
+    model."""
     from sklearn.base import clone
 
-    splits: list[Split | None] = [*plan.splits, None]
-    with backend(cfg) as where:
-        log(f"train: fit: fitting {type(pipeline[-1]).__name__} on {len(plan.splits)} folds "
-            f"({plan.text(cfg)}) and on all {len(y)} rows, on {where}...")
-        on_dask = dask_address(cfg) is not None
-        models = [fold_model(clone(pipeline), cfg, i) for i in range(len(plan.splits))]
-        results = joblib.Parallel(n_jobs=-1 if on_dask else cfg.jobs)(
-            joblib.delayed(fit_and_score)(model, x, y, split, task, names, on_dask)
-            for model, split in zip([*models, clone(pipeline)], splits, strict=True)
-        )
+    models = [fold_model(clone(pipeline), cfg, i) for i in range(len(plan.splits))]
+    fits = [
+        Fit(model, x, y, split, task, names)
+        for model, split in zip([*models, clone(pipeline)], [*plan.splits, None], strict=True)
+    ]
+    head = (f"train: fit: fitting {type(pipeline[-1]).__name__} on {len(plan.splits)} folds "
+            f"({plan.text(cfg)}) and on all {len(y)} rows")
+    address = dask_address(cfg)
+    if address is None:
+        results = _fit_locally(cfg, fits, head, log)
+    else:
+        results = _fit_on_dask(cfg, address, fits, head, log)
     for result in results:
-        if result.error is not None:
-            raise UsageError(result.error, where=f"{cfg.where}: train",
-                             fix="check train.params, train.task and the data's columns")
+        _check(cfg, result)
     return results[:-1], results[-1].model
+
+
+class Fit(NamedTuple):
+    """One fit's arguments for ``fit_and_score``."""
+
+    model: Any
+    x: Any
+    y: Any
+    split: Split | None
+    task: str
+    names: tuple[str, ...]
+
+
+def _fit_locally(
+    cfg: TrainConfig, fits: list[Fit], head: str, log: Callable[[str], None]
+) -> list[FitResult]:
+    """The fits in this process, or the first one here (timed) and the rest on local worker
+    processes when ``place_rest`` says that is faster: starting a worker (a new Python
+    that imports scikit-learn) costs seconds, more than small data's fits take."""
+    workers = local_workers(cfg.jobs, os.cpu_count() or 1)
+    if workers <= 1:
+        log(f"{head}, in this process (jobs: {cfg.jobs})...")
+        return [fit_and_score(*fit) for fit in fits]
+    log(f"{head}, the first in this process (its time decides whether the others go to "
+        f"{workers} local processes)...")
+    start = time.perf_counter()
+    first = fit_and_score(*fits[0])
+    seconds = time.perf_counter() - start
+    _check(cfg, first)
+    rest = fits[1:]
+    placement = place_rest(seconds, len(rest), workers, WORKER_START_SECONDS)
+    log(f"train: fit: {placement.text()}")
+    if placement.workers <= 1:
+        return [first, *(fit_and_score(*fit) for fit in rest)]
+    import joblib
+
+    return [first, *joblib.Parallel(n_jobs=placement.workers)(
+        joblib.delayed(fit_and_score)(*fit) for fit in rest)]
+
+
+def _fit_on_dask(
+    cfg: TrainConfig, address: str, fits: list[Fit], head: str, log: Callable[[str], None]
+) -> list[FitResult]:
+    """Every fit on the Dask cluster (scikit-learn's own joblib calls inside a fit stay in
+    its worker)."""
+    import joblib
+
+    with _dask_client(cfg, address) as client, joblib.parallel_config(backend="dask"):
+        workers = len(client.scheduler_info().get("workers", {}))
+        log(f"{head}, on the Dask cluster at {address} ({workers} workers)...")
+        return list(joblib.Parallel(n_jobs=-1)(
+            joblib.delayed(fit_and_score)(*fit, nested_sequential=True) for fit in fits))
+
+
+def _check(cfg: TrainConfig, result: FitResult) -> None:
+    if result.error is not None:
+        raise UsageError(result.error, where=f"{cfg.where}: train",
+                         fix="check train.params, train.task and the data's columns")
 
 
 def fold_scores(results: list[dict[str, float]]) -> dict[str, tuple[float, ...]]:

@@ -424,8 +424,9 @@ def _cross_validate(
     names: tuple[str, ...],
     phases: _Phases,
 ) -> tuple[dict[str, float], Any, dict[str, tuple[float, ...]], bool]:
-    """Repeated k-fold: every fold fitted and scored (in parallel), then the final model on all
-    rows. Returns the mean scores, the model, the per-fold scores and whether stratified."""
+    """Repeated k-fold: every fold fitted and scored, and the final model on all rows (in
+    parallel when faster). Returns the mean scores, the model, the per-fold scores and whether
+    stratified."""
     from mlgate.train import crossval
 
     with phases.phase("split") as info:
