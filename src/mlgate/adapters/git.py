@@ -314,6 +314,11 @@ class Git:
         proc = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         return proc.stdout.strip() if proc.returncode == 0 else None
 
+    def show_prefix(self) -> str:
+        """The working directory's path from the repository's top, ``""`` at the top, else
+        ending in ``/`` (``git rev-parse --show-prefix``)."""
+        return self.out("rev-parse", "--show-prefix")
+
     def is_shallow(self) -> bool:
         return self.out("rev-parse", "--is-shallow-repository") == "true"
 

@@ -29,25 +29,43 @@ def retrain_metrics(
 ) -> list[Metric]:
     """Check out ``sha`` in a worktree, pull its data, train it, and read its metrics files.
 
+    The project is the working directory's counterpart in the worktree (a project in a
+    subdirectory of the repository is retrained in that subdirectory, with its own DVC cache).
+
     ``folds``: train on these folds (the PR's), and return the built-in trainer's metrics with
     their per-fold scores, so that they pair with the PR's."""
     tmp = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
     tree = tmp / "tree"
+    prefix = git.show_prefix()
     git.run("worktree", "add", "--detach", "--quiet", str(tree), sha)
     try:
-        root_cache = git.root / ".dvc" / "cache"
-        if (tree / ".dvc").is_dir() and root_cache.is_dir():
+        project = _project_dir(tree, prefix, sha)
+        cache = git.root / ".dvc" / "cache"
+        if (project / ".dvc").is_dir() and cache.is_dir():
             # Reuse the main checkout's DVC cache: data already pulled need not be fetched again.
             _mlgate(
-                tree, ["pull"], config_path, console,
-                extra_env={"MLGATE_DVC_CACHE_DIR": str(root_cache)},
+                project, ["pull"], config_path, console,
+                extra_env={"MLGATE_DVC_CACHE_DIR": str(cache)},
             )
-        _mlgate(tree, ["train", *_fold_args(folds)], config_path, console)
-        metrics = load_metrics(files, lambda p: _read(tree / p), missing_ok=False)
-        return with_folds(metrics, trainer_folds(out_dir(None, tree), metrics))[0]
+        _mlgate(project, ["train", *_fold_args(folds)], config_path, console)
+        metrics = load_metrics(files, lambda p: _read(project / p), missing_ok=False)
+        return with_folds(metrics, trainer_folds(out_dir(None, project), metrics))[0]
     finally:
         git.run("worktree", "remove", "--force", str(tree), check=False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _project_dir(tree: Path, prefix: str, sha: str) -> Path:
+    """The working directory's place in the worktree of ``sha`` (``prefix`` from the top)."""
+    project = tree / prefix
+    if not project.is_dir():
+        raise ServiceError(
+            f"retraining the baseline failed: the merge base {sha[:12]} has no "
+            f"{prefix.rstrip('/')}/ directory (the project did not exist there yet)",
+            fix="merge once with `baseline: auto` and a recorded baseline (`mlgate baseline "
+            "record` on pushes to main), or compare this first PR without a baseline",
+        )
+    return project
 
 
 def _fold_args(folds: FoldSpec | None) -> list[str]:
