@@ -134,3 +134,17 @@ def test_retrain_says_when_the_merge_base_has_no_project_directory(tmp_path):
         retrain_metrics(Git(repo / "proj"), base, ["metrics.json"], None)
     assert f"merge base {base[:12]} has no proj/ directory" in err.value.message
     assert git(repo, "worktree", "list").count("\n") == 0
+
+
+def test_the_retrained_metrics_are_read_with_the_same_bounds(tmp_path):
+    from mlgate.services.retrain import _read
+    from mlgate.yamlio import MAX_FILE_BYTES, LimitError
+
+    big = tmp_path / "metrics.json"
+    big.write_text('{"a": 1}' + " " * MAX_FILE_BYTES)
+    with pytest.raises(LimitError, match="larger than") as info:
+        _read(big, "metrics.json (retrained at abc)")
+    assert info.value.where == "metrics.json (retrained at abc)"
+    assert _read(tmp_path / "missing.json", "missing.json") is None
+    (tmp_path / "ok.json").write_text('{"a": 1}')
+    assert _read(tmp_path / "ok.json", "ok.json") == '{"a": 1}'

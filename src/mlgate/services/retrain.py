@@ -16,6 +16,7 @@ from mlgate.core.folds import FoldSpec
 from mlgate.core.metrics import Metric, load_metrics
 from mlgate.errors import ServiceError
 from mlgate.services.noise import trainer_folds, with_folds
+from mlgate.yamlio import read_text
 
 
 def retrain_metrics(
@@ -48,7 +49,9 @@ def retrain_metrics(
                 extra_env={"MLGATE_DVC_CACHE_DIR": str(cache)},
             )
         _mlgate(project, ["train", *_fold_args(folds)], config_path, console)
-        metrics = load_metrics(files, lambda p: _read(project / p), missing_ok=False)
+        at = f"retrained at {sha[:12]}"
+        metrics = load_metrics(files, lambda p: _read(project / p, f"{p} ({at})"),
+                               missing_ok=False)
         return with_folds(metrics, trainer_folds(out_dir(None, project), metrics))[0]
     finally:
         git.run("worktree", "remove", "--force", str(tree), check=False)
@@ -75,11 +78,9 @@ def _fold_args(folds: FoldSpec | None) -> list[str]:
             "--fold-seed", str(folds.fold_seed)]
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+def _read(path: Path, where: str) -> str | None:
+    """A metrics file of the retrained commit, read with the bounds of every other read."""
+    return read_text(path, where) if path.is_file() else None
 
 
 def _mlgate(
