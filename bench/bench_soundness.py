@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-jobs", action="store_true", help="skip the wall-time section")
     parser.add_argument("--only-jobs", action="store_true", help="only the wall-time section")
     args = parser.parse_args(argv)
+    if args.seeds < 2:
+        parser.error("--seeds must be at least 2: a seed-only PR is a pair of different seeds")
     if args.only_jobs:
         job_times(Path(tempfile.mkdtemp(prefix="mlgate-bench-soundness-")))
         return 0
