@@ -405,3 +405,47 @@ def test_the_compact_writer_still_refuses_what_json_dumps_refuses(tmp_path: Path
     with pytest.raises(ValueError, match="Out of range float"):
         write_json(tmp_path / "r.json", {"metrics": [{"a": math.nan}] * 1001})
     assert not list(tmp_path.iterdir())
+
+
+# ----- pinned values: what the relative properties above cannot see ---------------------------
+# (the survivors of a mutation run after issue 17: boundaries a random float seldom hits, names
+# with more than one separator, and the pattern's build, which a cached pattern hides)
+
+
+@pytest.mark.parametrize(("base", "current", "status"), [
+    (0.0, 1e-12, "unchanged"),  # |Δ| equal to the tolerance of float noise: still unchanged
+    (0.0, 1.5e-12, "improved"),  # just above it
+    (1e6, 1e6 + 1e-7, "unchanged"),  # the tolerance scales with the larger value
+    (1e6, 1e6 + 1e-5, "improved"),
+])
+def test_float_noise_is_unchanged_on_both_paths(base: float, current: float, status: str) -> None:
+    comparison = Comparison(current={"acc": current}, baseline={"acc": base})
+    plain = cmp_mod._plain_row("acc", None, base, current)
+    assert plain is not None and plain["status"] == status
+    assert cmp_mod._metric_row("acc", comparison, None)["status"] == status
+
+
+@pytest.mark.parametrize(("name", "direction"), [
+    ("metrics.json:neg_mse", "higher"),  # the file's dot is not the name's last dot
+    ("a.json:group:neg_log_loss", "higher"),  # the last ':' decides, not the first
+    ("eval.val.neg_mean_squared_error", "higher"),  # the last '.' decides, not the first
+    ("eval.val_loss.acc_score", "higher"),
+    ("eval.neg_x.val_loss", "lower"),
+    ("train.time_ms", "lower"),
+])
+def test_the_last_part_of_a_nested_name_decides_first(name: str, direction: str) -> None:
+    assert infer_direction(name) == direction
+
+
+def test_the_direction_pattern_built_anew_decides_the_same(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    from mlgate.core import thresholds
+
+    names = ["val_logloss", "rmse", "mape", "latency_p99", "trainingtime", "accuracy", "f1",
+             "maximum", "time2", "mae_", "x.error", "timestamp"]
+    cached = [infer_direction(n) for n in names]
+    monkeypatch.setattr(thresholds, "_direction_pattern", None)
+    assert [infer_direction(n) for n in names] == cached
+    assert thresholds._direction_pattern is not None  # built by that first call
+    assert cached == ["lower", "lower", "lower", "lower", "lower", "higher", "higher", "higher",
+                      "lower", "lower", "lower", "higher"]
