@@ -69,17 +69,24 @@ M = [
         'test_decisions_compare.py',
     ),
     (
+        'compare: relative delta sign, plain rows (abs removed)',
+        'core/compare.py',
+        'rel: float | None = delta / abs(base)',
+        'rel: float | None = delta / base',
+        'test_decisions_compare.py',
+    ),
+    (
         'thresholds: ? as a literal',
         'core/thresholds.py',
-        'for ch in "*?[")',
-        'for ch in "*[")',
+        '"*" in pattern or "?" in pattern or "[" in pattern',
+        '"*" in pattern or "[" in pattern',
         'test_decisions_thresholds.py',
     ),
     (
         'thresholds: [...] as a literal',
         'core/thresholds.py',
-        'for ch in "*?[")',
-        'for ch in "*?")',
+        '"*" in pattern or "?" in pattern or "[" in pattern',
+        '"*" in pattern or "?" in pattern',
         'test_decisions_thresholds.py',
     ),
     (

@@ -260,8 +260,9 @@ def test_tolerance_without_baseline_skips_or_fails_and_missing_current_fails() -
 # ----- deltas -------------------------------------------------------------------------------
 
 
-def test_relative_delta_keeps_its_sign_on_negative_baselines() -> None:
-    res = run({"score": -1.0, "loss": -3.0}, {"score": -2.0, "loss": -2.0})
+@pytest.mark.parametrize("rules", [None, {"*": {"min": -100}}])  # plain rows; rows with a rule
+def test_relative_delta_keeps_its_sign_on_negative_baselines(rules: dict[str, Any] | None) -> None:
+    res = run({"score": -1.0, "loss": -3.0}, {"score": -2.0, "loss": -2.0}, rules)
     assert (row(res, "score")["delta"], row(res, "score")["relative_delta"]) == (1.0, 0.5)
     assert (row(res, "loss")["delta"], row(res, "loss")["relative_delta"]) == (-1.0, -0.5)
     assert row(res, "score")["status"] == "improved" and row(res, "loss")["status"] == "improved"
