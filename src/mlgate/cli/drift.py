@@ -55,24 +55,14 @@ def _options(args: argparse.Namespace, env: Any) -> Any:
 
 def _sync_issue(outcome: Any, env: Any, run_url: str | None) -> str | None:
     """Open, update or close the model's drift issue; its URL (None when there is none)."""
-    from mlgate.adapters.github import Forbidden, GitHubApi, policy_from_env
-    from mlgate.errors import UsageError
-    from mlgate.report.drift_view import ISSUE_LIMIT, fit_drift
-    from mlgate.services.drift_issue import GitHubIssues, issue_marker, sync_drift_issue
+    from mlgate.adapters.github import GitHubApi, policy_from_env
+    from mlgate.services.drift_issue import GitHubIssues, publish_drift_issue
 
-    marker = issue_marker(outcome.name)
-    body = fit_drift(outcome.document, ISSUE_LIMIT, prefix=marker + "\n", run_url=run_url)
-    where = f" in [this run]({run_url})" if run_url else ""
-    closing = f"✅ The data is back in line{where}: no feature drifts. Closing.\n\n" + fit_drift(
-        outcome.document, ISSUE_LIMIT - 200, run_url=run_url)
-    try:
+    def tracker() -> GitHubIssues:
         api = GitHubApi(env.api_url, env.token, env.repository, policy_from_env())
-        result = sync_drift_issue(GitHubIssues.from_api(api), outcome.name, outcome.drifted,
-                                  body, closing)
-    except Forbidden as err:
-        raise UsageError(f"the token may not write issues ({err.what}: {err.message})",
-                         where="GITHUB_TOKEN",
-                         fix="give the workflow `permissions: {issues: write}`") from err
+        return GitHubIssues.from_api(api)
+
+    result = publish_drift_issue(tracker, outcome, run_url)
     if result.number is not None:
         print(f"mlgate drift: issue #{result.number} {result.action} ({result.url})")
     return result.url if result.action != "closed" else None

@@ -110,6 +110,29 @@ def sync_drift_issue(tracker: IssueTracker, name: str, drifted: bool, body: str,
     return IssueOutcome("updated", keep.number, keep.url, dupes)
 
 
+def publish_drift_issue(make_tracker: Callable[[], IssueTracker], outcome: Any,
+                        run_url: str | None) -> IssueOutcome:
+    """Bring the model's drift issue in line with ``outcome`` (a ``DriftOutcome``): the
+    report is its body; when nothing drifts any more it is closed with a comment saying so.
+    ``make_tracker`` builds the tracker (the caller's GitHub client); a token that may not
+    write issues is a usage error naming the permission the workflow needs."""
+    from mlgate.adapters.github import Forbidden
+    from mlgate.errors import UsageError
+    from mlgate.report.drift_view import ISSUE_LIMIT, fit_drift
+
+    marker = issue_marker(outcome.name)
+    body = fit_drift(outcome.document, ISSUE_LIMIT, prefix=marker + "\n", run_url=run_url)
+    where = f" in [this run]({run_url})" if run_url else ""
+    closing = f"✅ The data is back in line{where}: no feature drifts. Closing.\n\n" + fit_drift(
+        outcome.document, ISSUE_LIMIT - 200, run_url=run_url)
+    try:
+        return sync_drift_issue(make_tracker(), outcome.name, outcome.drifted, body, closing)
+    except Forbidden as err:
+        raise UsageError(f"the token may not write issues ({err.what}: {err.message})",
+                         where="GITHUB_TOKEN",
+                         fix="give the workflow `permissions: {issues: write}`") from err
+
+
 class GitHubIssues:
     """:class:`IssueTracker` over PyGithub, every request through the client's retry policy.
 
