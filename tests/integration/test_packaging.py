@@ -152,3 +152,14 @@ def test_compare_and_gate_end_at_once_with_their_output_and_exit_code(repo):
     module = subprocess.run([sys.executable, "-m", "mlgate", "gate"], cwd=repo.path,
                             capture_output=True, text=True, check=False)
     assert module.returncode == 1 and module.stdout == gated.stdout
+
+
+def test_compare_with_its_output_closed_still_ends_cleanly(repo):
+    repo.commit("main", {"metrics.json": {"accuracy": 0.9}})
+    repo.checkout("pr", new=True)
+    repo.commit("pr", {"metrics.json": {"accuracy": 0.91}})
+    # `>&-`: Python starts with sys.stdout None; the quick exit must not trip over it.
+    proc = subprocess.run(["sh", "-c", f'exec "{sys.executable}" -m mlgate compare >&-'],
+                          cwd=repo.path, capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    json.loads((repo.path / ".mlgate" / "result.json").read_text())

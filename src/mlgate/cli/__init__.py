@@ -167,20 +167,23 @@ def entry() -> NoReturn:
     argv = sys.argv[1:]
     code = main(argv)
     if _quick_exit(argv):
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            code = code or 120  # what Python exits with when it cannot flush at the end
+        for stream in (sys.stdout, sys.stderr):  # None when the descriptor was closed
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                code = code or 120  # what Python exits with when it cannot flush at the end
         os._exit(code)
     sys.exit(code)
 
 
 def _quick_exit(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` runs a QUICK_EXIT command, itself or as ``action STEP``."""
     words = [arg for arg in argv if not arg.startswith("-")]
-    command = words[1] if words[:1] == ["action"] and len(words) > 1 else _command_in(argv)
+    if words[:1] == ["action"]:
+        words = words[1:]
     # Coverage writes its data in an exit handler.
-    return command in QUICK_EXIT and "coverage" not in sys.modules
+    return bool(words) and words[0] in QUICK_EXIT and "coverage" not in sys.modules
 
 
 if __name__ == "__main__":
