@@ -127,12 +127,8 @@ def _prefetch(options: CompareOptions, gh: GitHubEnv) -> list[tuple[str, ...]]:
     if options.baseline_file:
         return []
     commands: list[tuple[str, ...]] = [("remote",), ("ls-files",)]  # store lookup, data diff
-    try:
-        on_pr = bool(gh.head_ref or (gh.pull_request() or {}).get("head"))
-    except UsageError:
-        on_pr = False  # a broken event file: _compare reports it in its turn
-    if not on_pr:
-        commands.append(CURRENT_BRANCH)  # the head's ref, when not a pull request
+    if not gh.head_ref:  # GitHub sets it on pull requests; elsewhere the ref is the branch's
+        commands.append(CURRENT_BRANCH)
     return commands
 
 
