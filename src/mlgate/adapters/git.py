@@ -74,7 +74,8 @@ def run_git(
 
 
 class Started:
-    """``git args`` started in the background (``start_git``); ``result()`` waits for it."""
+    """``git args`` started in the background (``Git.batched(prefetch=...)``); ``result()``
+    waits for it and answers as ``run_git`` would."""
 
     def __init__(self, root: Path, args: Sequence[str], env: Mapping[str, str] | None) -> None:
         self.args = ["git", *args]
