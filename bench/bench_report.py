@@ -24,10 +24,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.helpers import report_fixtures as fx  # noqa: E402
 
+from mlgate import markdown as esc  # noqa: E402
 from mlgate.adapters.actions import GitHubEnv  # noqa: E402
+from mlgate.adapters.github import connector  # noqa: E402
 from mlgate.console import Console  # noqa: E402
 from mlgate.core.result import parse_result  # noqa: E402
-from mlgate.report import escape as esc  # noqa: E402
 from mlgate.report.publish import Request, publish  # noqa: E402
 
 REPO = "octo/demo"
@@ -46,7 +47,8 @@ def one(fake: FakeGitHub, tmp: Path, pr: int, doc: dict[str, Any]) -> tuple[int,
     req = Request([parse_result(doc)], "mlgate", tmp / ".mlgate")
     quiet = Console(out=lambda _text: None, err=lambda _text: None)
     t0 = time.perf_counter()
-    publish(req, env_for(fake, tmp, pr), quiet)
+    env = env_for(fake, tmp, pr)
+    publish(req, env, quiet, connector(env.api_url, env.token, env.repository))
     wall = time.perf_counter() - t0
     comment_calls = sum(1 for r in fake.requests if "check-runs" not in r["path"])
     return comment_calls, len(fake.requests), wall

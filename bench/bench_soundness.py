@@ -158,7 +158,7 @@ def train_all(case: Case, params: dict[str, Any], seeds: range, holdout: bool,
 def blocked(case: Case, base: dict[str, Any], pr: dict[str, Any]) -> bool:
     result = diff(Comparison(current=pr, baseline=base,
                              rules=parse_rules(case.rules, "bench thresholds")))
-    return not result["passed"]
+    return not result.passed
 
 
 def rate(case: Case, bases: list[dict[str, Any]], prs: list[dict[str, Any]],

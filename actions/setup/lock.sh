@@ -31,6 +31,8 @@ fi
 pins=$(mktemp)
 trap 'rm -f "$pins"' EXIT
 cd "$root"
+# The current pins are uv's preferences: adding a dependency moves only what it needs.
+cp "$lock" "$pins"
 # The installer's own pin comes in on stdin ("-"), so no temporary path shows in the lock.
 echo uv | "$uv" pip compile -q --universal --python-version 3.10 --all-extras \
   --custom-compile-command "bash actions/setup/lock.sh" pyproject.toml - -o "$pins"

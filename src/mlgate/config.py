@@ -7,10 +7,12 @@ the parsers of the modules that own them, so each error names its key); the comm
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from mlgate.core.drift_config import DriftThresholds, parse_drift_config
+from mlgate.core.thresholds import Rule, parse_rules
 from mlgate.errors import UsageError
 from mlgate.yamlio import inside_repo, load_file, repo_top
 
@@ -25,6 +27,7 @@ BASELINE_MODES = ("auto", "committed", "store", "retrain")
 # Whose thresholds apply: the baseline commit's mlgate.yaml (default) or the PR's own.
 THRESHOLDS_FROM = ("baseline", "head")
 REPORT_KEYS = ("name", "template")
+PULL_KEYS = ("targets", "remote", "jobs", "allow-missing", "all")
 DEFAULT_REPORT_NAME = "mlgate"
 
 KNOWN_KEYS = {
@@ -44,22 +47,36 @@ KNOWN_KEYS = {
 }
 
 
-class Config(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class PullSettings:
+    """``pull:`` of mlgate.yaml, validated; :meth:`Config.pull_options` merges the flags."""
+
+    targets: tuple[str, ...] = ()
+    remote: str | None = None
+    jobs: int | None = None
+    allow_missing: bool = False
+    all: bool = False  # the outputs of dvc.yaml stages too
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
     path: Path | None = None
     name: str | None = None
     # The defaults are shared (a NamedTuple's): nothing mutates a loaded config.
-    metrics: list[str] = []  # noqa: RUF012
-    params: list[str] = []  # noqa: RUF012
-    thresholds: dict[str, Any] = {}  # noqa: RUF012
+    metrics: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    # `thresholds:` as written (compare diffs it against the baseline commit's) and parsed.
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
     thresholds_from: str = "baseline"
     require_baseline: bool = False
     baseline: str = "auto"
     base: str | None = None
     train: dict[str, Any] | None = None
     deploy: dict[str, Any] | None = None
-    pull: dict[str, Any] = {}  # noqa: RUF012
-    report: dict[str, Any] = {}  # noqa: RUF012
-    drift: DriftThresholds = DriftThresholds()
+    pull: PullSettings = field(default_factory=PullSettings)
+    report: dict[str, Any] = field(default_factory=dict)
+    drift: DriftThresholds = field(default_factory=DriftThresholds)
 
     @property
     def where(self) -> str:
@@ -103,10 +120,19 @@ class Config(NamedTuple):
         self, targets: list[str] | None, remote: str | None, jobs: int | None, allow_missing: bool,
         pull_all: bool = False,
     ) -> PullOptions:
-        from mlgate.adapters.dvc import resolve_options
+        """``pull:`` with the command-line flags (flags win), as the DVC adapter takes it."""
+        from mlgate.adapters.dvc import PullOptions
 
-        return resolve_options(self.pull, targets=targets, remote=remote, jobs=jobs,
-                               allow_missing=allow_missing, pull_all=pull_all, where=self.where)
+        if jobs is not None and jobs < 1:
+            raise UsageError(f"must be at least 1, got {jobs}", where="--jobs")
+        section = self.pull
+        return PullOptions(
+            targets=list(targets) if targets else list(section.targets),
+            remote=remote or section.remote,
+            jobs=jobs if jobs is not None else section.jobs,
+            allow_missing=allow_missing or section.allow_missing,
+            all=pull_all or section.all,
+        )
 
     def deploy_settings(self, overrides: dict[str, Any]) -> DeployConfig:
         """``deploy:`` with the command-line values (None: not given) applied."""
@@ -115,7 +141,8 @@ class Config(NamedTuple):
         return parse_deploy_config(self.deploy, self.where, overrides)
 
 
-class Paths(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Paths:
     """Where mlgate reads and writes its files: everything under ``--out`` (default .mlgate)."""
 
     root: Path
@@ -231,19 +258,21 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     deploy = data.get("deploy")
     if deploy is not None and not isinstance(deploy, dict):
         raise UsageError("must be a mapping", where=_where(path, "deploy"))
+    thresholds = _mapping(data.get("thresholds"), path, "thresholds")
     config = Config(
         path=path,
         name=name,
         metrics=_str_list(data.get("metrics"), path, "metrics"),
         params=_str_list(data.get("params"), path, "params"),
-        thresholds=_mapping(data.get("thresholds"), path, "thresholds"),
+        thresholds=thresholds,
+        rules=parse_rules(thresholds, f"{path.name if path else DEFAULT_CONFIG}: thresholds"),
         thresholds_from=thresholds_from(data, path),
         require_baseline=require,
         baseline=baseline,
         base=base,
         train=train,
         deploy=deploy,
-        pull=_mapping(data.get("pull"), path, "pull"),
+        pull=parse_pull_section(data.get("pull"), path),
         report=_report_section(data.get("report"), path),
         drift=parse_drift_config(data.get("drift"), str(path.name if path else DEFAULT_CONFIG)),
     )
@@ -262,6 +291,44 @@ def thresholds_from(data: dict[str, Any], path: Path | None) -> str:
             "baseline commit's mlgate.yaml apply; head: the PR's own)",
         )
     return str(value)
+
+
+def parse_pull_section(value: Any, path: Path | None = None) -> PullSettings:
+    """``pull:`` of mlgate.yaml, validated (errors name the key)."""
+    section = _mapping(value, path, "pull")
+    name = path.name if path else DEFAULT_CONFIG  # as the DVC errors have always named it
+    unknown = sorted(set(map(str, section)) - set(PULL_KEYS))
+    if unknown:
+        raise UsageError(
+            f"unknown key(s) in pull: {', '.join(unknown)}",
+            where=f"{name}: pull",
+            fix=f"use only: {', '.join(PULL_KEYS)}",
+        )
+    targets = section.get("targets")
+    if isinstance(targets, str):
+        targets = [targets]
+    if targets is not None and not (
+        isinstance(targets, list) and all(isinstance(t, str) for t in targets)
+    ):
+        raise UsageError(
+            "must be a path or a list of paths",
+            where=f"{name}: pull.targets",
+            fix="write e.g. `targets: [data/train.csv]`",
+        )
+    remote = section.get("remote")
+    if remote is not None and not isinstance(remote, str):
+        raise UsageError("must be the name of a DVC remote", where=f"{name}: pull.remote")
+    jobs = section.get("jobs")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise UsageError(
+            f"must be a whole number of at least 1, got {jobs!r}",
+            where=f"{name}: pull.jobs",
+        )
+    allow_missing, pull_all = section.get("allow-missing", False), section.get("all", False)
+    for key, flag in (("allow-missing", allow_missing), ("all", pull_all)):
+        if not isinstance(flag, bool):
+            raise UsageError("must be true or false", where=f"{name}: pull.{key}")
+    return PullSettings(tuple(targets or ()), remote, jobs, allow_missing, pull_all)
 
 
 def _report_section(value: Any, path: Path | None) -> dict[str, Any]:
@@ -296,8 +363,6 @@ def _validate_sections(config: Config) -> None:
         stand_in = {"target": config.deploy.get("target") or "github-release",
                     "command": config.deploy.get("command") or "true"}
         parse_deploy_config(config.deploy, config.where, stand_in)
-    if config.pull:  # no section: the defaults, nothing to check (nor DVC's adapter to load)
-        config.pull_options(None, None, None, allow_missing=False)
 
 
 def load_config(config_path: str | None = None, root: Path | None = None) -> Config:

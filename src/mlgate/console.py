@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 Write = Callable[[str], None]
 
@@ -17,7 +17,8 @@ def _print_err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-class Console(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Console:
     """``out`` for progress and results, ``err`` for problems; one call per line (or block)."""
 
     out: Write = _print_out

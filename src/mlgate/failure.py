@@ -17,9 +17,12 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlgate.core.result import Result
 
 FAILED_STEP_FILE = "failed-step.json"
 TAIL_LINES = 40
@@ -62,7 +65,8 @@ def record_path(out: Path) -> Path:
 
 def save(out: Path, failed: FailedStep) -> Path:
     """Write the record (and remove an earlier run's result.json: compare did not run)."""
-    from mlgate.core.result import RESULT_FILE, write_json
+    from mlgate.adapters.result_file import write_json
+    from mlgate.core.result import RESULT_FILE
 
     (out / RESULT_FILE).unlink(missing_ok=True)
     path = record_path(out)
@@ -88,18 +92,18 @@ def load(out: Path) -> FailedStep | None:
 
 
 def failure_result(failed: FailedStep, name: str, head_sha: str | None = None,
-                   head_ref: str | None = None) -> Any:
+                   head_ref: str | None = None) -> Result:
     """The result a failed run reports: nothing compared, one error, the record attached (the
     report renders it; the verdict fails, as for any result with an error)."""
-    from mlgate.core.result import SUMMARY_KEYS, BaselineInfo, HeadInfo, build_result
+    from mlgate.core.compare import Diff
+    from mlgate.core.result import BaselineInfo, HeadInfo, build_result
 
-    comparison = {"passed": False, "metrics": [], "failed_rules": [], "skipped_rules": [],
-                  "summary": dict.fromkeys(SUMMARY_KEYS, 0)}
+    comparison = Diff(passed=False)
     error = f"the {failed.step} step failed (exit {failed.exit_code})"
     result = build_result(name=name, head=HeadInfo(sha=head_sha, ref=head_ref),
                           baseline=BaselineInfo(found=False), comparison=comparison,
                           require_baseline=False, metrics_files=[], errors=[error])
-    return result._replace(raw={**result.raw, "failed_step": failed.to_json()})
+    return replace(result, raw={**result.raw, "failed_step": failed.to_json()})
 
 
 # ----- the tail of the job log --------------------------------------------------------------

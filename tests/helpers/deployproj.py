@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
+from mlgate.adapters.result_file import write_json
 from mlgate.core.compare import Comparison, diff
-from mlgate.core.result import BaselineInfo, HeadInfo, build_result, write_json
+from mlgate.core.result import BaselineInfo, HeadInfo, build_result
 from mlgate.core.thresholds import parse_rules
 from tests.helpers.gitrepo import GitRepo
 

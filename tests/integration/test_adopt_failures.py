@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from mlgate import markdown as esc
 from mlgate.cli import action as cli_action
 from mlgate.cli import main
 from mlgate.errors import EXIT_SERVICE
 from mlgate.failure import FAILED_STEP_FILE
-from mlgate.report import escape as esc
 from tests.fakegithub.fixtures import fake_github  # noqa: F401
 from tests.fakegithub.server import FakeGitHub
 from tests.helpers.gitrepo import GitRepo

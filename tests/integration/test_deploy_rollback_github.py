@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mlgate.adapters.actions import GitHubEnv
+from mlgate.adapters.github import connector
 from mlgate.cli import main
 from mlgate.config import load_config, paths_for
 from mlgate.deploy.github_release import GitHubReleaseTarget
@@ -144,7 +145,9 @@ def test_the_loser_of_two_rollbacks_at_once_changes_nothing(
     two_releases(project)
     config = load_config(None, project.path)
     options = DeployOptions(config=config, paths=paths_for(None, project.path), rollback=True)
-    ctx = build_context(options, config.deploy_settings({}), GitHubEnv.from_env())
+    env = GitHubEnv.from_env()
+    ctx = build_context(options, config.deploy_settings({}), env,
+                        connector(env.api_url, env.token, env.repository))
     slow = GitHubReleaseTarget(ctx)
     plan = plan_rollback(slow.registry(), None, None)
     assert deploy("--rollback") == 0  # the other run wins

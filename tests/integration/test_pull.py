@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from mlgate.adapters import dvc as dvc_pull
-from mlgate.adapters.dvc import DvcLogRecord, PullStats, classify_failure, resolve_options
+from mlgate.adapters.dvc import DvcLogRecord, PullStats, classify_failure
 from mlgate.cli import main
-from mlgate.core.formatting import format_bytes
+from mlgate.config import parse_config
 from mlgate.errors import ServiceError, UsageError
+from mlgate.formatting import format_bytes
 from tests.helpers.dvcproject import (
     add_dvc_remote,
     breast_cancer_frame,
@@ -213,6 +214,14 @@ def test_cli_exit_codes(
 
 
 # -- pure parts -------------------------------------------------------------------------------
+
+
+def resolve_options(
+    section: dict, *, targets: list[str] | None = None, remote: str | None = None,
+    jobs: int | None = None,
+) -> dvc_pull.PullOptions:
+    """``pull:`` parsed as mlgate.yaml is, with the flags merged (config.py does both)."""
+    return parse_config({"pull": section}).pull_options(targets, remote, jobs, allow_missing=False)
 
 
 def test_resolve_options_precedence_and_validation() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from mlgate import markdown as esc
 from mlgate.cli import main
-from mlgate.report import escape as esc
 from tests.fakegithub import FakeGitHub
 from tests.helpers import report_fixtures as fx
 
@@ -374,6 +374,7 @@ def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
     import threading
 
     from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.github import connector
     from mlgate.console import Console
     from mlgate.core.result import parse_result
     from mlgate.report.publish import Request, publish
@@ -385,7 +386,8 @@ def test_concurrent_runs_leave_one_comment(gh: Env) -> None:
     def one(doc: dict[str, Any]) -> None:
         try:
             quiet = Console(out=lambda _text: None, err=lambda _text: None)
-            publish(Request([parse_result(doc)], "mlgate", gh.tmp / ".mlgate"), env, quiet)
+            publish(Request([parse_result(doc)], "mlgate", gh.tmp / ".mlgate"), env, quiet,
+                    connector(env.api_url, env.token, env.repository))
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 

@@ -67,7 +67,7 @@ def _train(
 def _gate(base: list[Metric], pr: list[Metric]) -> dict[str, Any]:
     return diff(Comparison(current={m.name: m.value for m in pr},
                            baseline={m.name: m.value for m in base},
-                           rules=parse_rules(THRESHOLDS, "thresholds")))
+                           rules=parse_rules(THRESHOLDS, "thresholds"))).to_json()
 
 
 @pytest.fixture(scope="module")

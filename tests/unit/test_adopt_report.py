@@ -23,7 +23,7 @@ from tests.helpers import report_fixtures as fx
 def compared(current: dict[str, float], baseline: dict[str, float],
              rules: dict[str, Any]) -> dict[str, Any]:
     return diff(Comparison(current=current, baseline=baseline,
-                           rules=parse_rules(rules, "thresholds")))
+                           rules=parse_rules(rules, "thresholds"))).to_json()
 
 
 def check(res: dict[str, Any], name: str) -> dict[str, Any]:

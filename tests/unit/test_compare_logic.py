@@ -12,7 +12,7 @@ from mlgate.errors import UsageError
 
 
 def run(current, baseline, thresholds=None, require=False):
-    return diff(Comparison(current, baseline, parse_rules(thresholds or {}), require))
+    return diff(Comparison(current, baseline, parse_rules(thresholds or {}), require)).to_json()
 
 
 def row(result, name):

@@ -7,6 +7,7 @@ result.json from the rows as built."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -18,22 +19,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlgate.adapters.result_file import write_json
 from mlgate.core import compare as cmp_mod
 from mlgate.core import metrics as metrics_mod
-from mlgate.core import result as result_mod
 from mlgate.core.compare import STATUS_ORDER, Comparison, diff
 from mlgate.core.metrics import Metric, flatten, load_metrics, qualify
 from mlgate.core.result import (
     BaselineInfo,
     HeadInfo,
     MetricRow,
+    ParamChange,
     Result,
     Summary,
     ThresholdsInfo,
     build_result,
     parse_result,
-    save_result,
-    write_json,
 )
 from mlgate.core.thresholds import (
     _LOWER_SUFFIXES,
@@ -45,6 +45,7 @@ from mlgate.core.thresholds import (
     rule_index,
 )
 from mlgate.errors import UsageError
+from mlgate.services.results import save_result
 
 PROPERTY = settings(
     max_examples=150,
@@ -128,9 +129,9 @@ def test_a_plain_row_is_the_row_the_general_path_writes(
         files={} if file is None else {name: file},
     )
     general = cmp_mod._metric_row(name, comparison, None)
-    fast = cmp_mod._plain_row(name, file, base, current)
+    fast = cmp_mod._plain_row(name, file, base, current, None)
     if fast is not None:
-        assert json.dumps(fast) == json.dumps(general)
+        assert json.dumps(fast.to_json()) == json.dumps(general.to_json())
         assert fast == general
 
 
@@ -154,7 +155,7 @@ _thresholds = st.dictionaries(
 )
 
 
-def _diff_or_none(comparison: Comparison) -> dict[str, Any] | None:
+def _diff_or_none(comparison: Comparison) -> Any:
     try:
         return diff(comparison)
     except UsageError:  # an exact rule naming no metric
@@ -169,6 +170,7 @@ def test_rows_come_in_the_order_of_the_two_sorts(
     got = _diff_or_none(Comparison(current, baseline, parse_rules(thresholds)))
     if got is None:
         return
+    got = got.to_json()
     assert got["metrics"] == _old_order(got["metrics"])
     assert [r["name"] for r in got["metrics"]] == [r["name"] for r in _old_order(got["metrics"])]
     summary = got["summary"]
@@ -186,9 +188,9 @@ def test_diff_uses_the_plain_path_only_where_it_writes_the_same_row() -> None:
                   "big": -1e308, "tiny": 5e-324, "gone": 0.5},
         files={"acc": "m.json"}, evaluation={"acc": "cv", "loss": "holdout"},
     )
-    rows = {r["name"]: r for r in diff(comparison)["metrics"]}
+    rows = {r.name: r.to_json() for r in diff(comparison).metrics}
     for name, row in rows.items():
-        assert row == cmp_mod._metric_row(name, comparison, None)
+        assert row == cmp_mod._metric_row(name, comparison, None).to_json()
     assert list(rows["acc"])[-1] == "evaluation" and rows["acc"]["file"] == "m.json"
     assert rows["big"]["delta"] == "Infinity" and rows["tiny"]["relative_delta"] == "Infinity"
 
@@ -279,7 +281,7 @@ def test_loaded_metrics_are_the_metrics_of_each_file() -> None:
         Metric("w", (1.0, 2.0), "a.json", "w"), Metric("b.json:x.y", 2.5, "b.json", "x.y"),
     ]
     assert all(type(m) is Metric for m in got)
-    assert got[1]._replace(value=(0.4,)) == Metric("x.z", (0.4,), "a.json", "x.z")
+    assert dataclasses.replace(got[1], value=(0.4,)) == Metric("x.z", (0.4,), "a.json", "x.z")
 
 
 # ----- typed rows and writing result.json ----------------------------------------------------
@@ -304,8 +306,8 @@ def _built(current: dict[str, Any], baseline: dict[str, Any] | None,
         name="m", head=HeadInfo(sha="abc", ref="pr", subject="s"),
         baseline=BaselineInfo(found=baseline is not None, sha="def", source="committed"),
         comparison=comparison, require_baseline=False, metrics_files=["m.json"],
-        params=[{"name": "p", "file": "params.yaml", "baseline": 1, "current": 2,
-                 "status": "modified"}],
+        params=[ParamChange(name="p", file="params.yaml", baseline=1, current=2,
+                            status="modified")],
         thresholds=ThresholdsInfo(source="head"),
     )
 
@@ -322,9 +324,8 @@ def test_a_built_document_is_what_its_typed_result_writes(
     # Key order counts (it is the bytes of result.json): compare the JSON texts.
     assert json.dumps(parse_result(doc).to_json()) == json.dumps(doc)
     assert json.dumps(result.to_json()) == json.dumps(doc)
-    assert all(row._source is not None for row in result.metrics)  # saved as built
-    for row, raw in zip(result.metrics, doc["metrics"], strict=True):
-        assert row == result_mod._any_row(raw) and row.noise == result_mod._any_row(raw).noise
+    again = parse_result(doc)
+    assert again == result and [r.noise for r in again.metrics] == [r.noise for r in result.metrics]
 
 
 def test_save_result_writes_the_bytes_of_to_json(tmp_path: Path) -> None:
@@ -340,35 +341,6 @@ def test_save_result_writes_the_bytes_of_to_json(tmp_path: Path) -> None:
     assert text == json.dumps(result.to_json(), allow_nan=False) + "\n"  # compact above 1,000
 
 
-_odd_rows = [
-    {"name": "a", "rules": [], "passed": True},  # fields missing
-    {"file": None, "name": "a", "baseline": 1, "current": 2, "delta": 1, "relative_delta": 1,
-     "direction": "higher", "direction_source": "inferred", "status": "improved", "rule": None,
-     "rules": [], "passed": True},  # keys in another order
-    {"name": "a", "file": 3, "baseline": 1, "current": 2, "delta": 1, "relative_delta": 1,
-     "direction": None, "direction_source": None, "status": "improved", "rule": 7,
-     "rules": [{"status": "failed", "rule": "min"}], "passed": "yes"},  # odd types
-    {"name": "a", "file": None, "baseline": 1, "current": 2, "delta": 1, "relative_delta": 1,
-     "direction": "lower", "direction_source": "explicit", "status": "regressed", "rule": "a",
-     "rules": [{"rule": "min", "threshold": "min 1", "limit": 1, "status": "failed",
-                "message": "m", "extra": 1}], "passed": False},  # a check with an extra key
-    {"name": "a", "file": None, "baseline": 1, "current": 2, "delta": 1, "relative_delta": 1,
-     "direction": "lower", "direction_source": "x", "status": "s", "rule": None, "rules": [],
-     "passed": True, "spread": 0.1, "folds": {}},  # noise keys out of order
-    {"name": "a", "file": None, "baseline": 1, "current": 2, "delta": 1, "relative_delta": 1,
-     "direction": "lower", "direction_source": "x", "status": "s", "rule": None, "rules": [],
-     "passed": True, "other": 1},  # a key result.json does not have
-]
-
-
-@pytest.mark.parametrize("raw", _odd_rows)
-def test_a_row_not_written_as_read_is_read_leniently_and_written_anew(raw: dict[str, Any]) -> None:
-    row = result_mod._metric_row(raw)
-    assert row == result_mod._any_row(raw) and row.noise == result_mod._any_row(raw).noise
-    assert row._source is None
-    assert json.dumps(row.to_json()) != json.dumps(raw)
-
-
 def test_records_compare_and_copy_as_the_dataclasses_did() -> None:
     row = MetricRow(name="a", file=None, baseline=1.0, current=2.0, delta=1.0,
                     relative_delta=1.0, direction="higher", direction_source="inferred",
@@ -381,14 +353,14 @@ def test_records_compare_and_copy_as_the_dataclasses_did() -> None:
     assert repr(row).startswith("MetricRow(name='a', file=None, baseline=1.0,")
     result = Result(name="m", passed=True, head=HeadInfo(), baseline=BaselineInfo(found=False),
                     summary=Summary(), metrics=(row,), failed_rules=())
-    again = result._replace(raw={"failed_step": {}})
+    again = dataclasses.replace(result, raw={"failed_step": {}})
     assert again == result and hash(again) == hash(result)
     assert not again != result  # noqa: SIM202 (tuple's own != would compare raw)
     assert again.raw == {"failed_step": {}} and dict(result.raw) == {}
-    assert result != result._replace(name="n")
+    assert result != dataclasses.replace(result, name="n")
     assert "raw=" not in repr(again) and repr(HeadInfo()) == (
         "HeadInfo(sha=None, ref=None, subject=None)")
-    assert Summary(metrics=2).to_json() == dict(Summary(metrics=2)._asdict())
+    assert Summary(metrics=2).to_json() == dataclasses.asdict(Summary(metrics=2))
 
 
 def test_created_at_is_written_as_an_iso_time_in_utc() -> None:
@@ -420,9 +392,9 @@ def test_the_compact_writer_still_refuses_what_json_dumps_refuses(tmp_path: Path
 ])
 def test_float_noise_is_unchanged_on_both_paths(base: float, current: float, status: str) -> None:
     comparison = Comparison(current={"acc": current}, baseline={"acc": base})
-    plain = cmp_mod._plain_row("acc", None, base, current)
-    assert plain is not None and plain["status"] == status
-    assert cmp_mod._metric_row("acc", comparison, None)["status"] == status
+    plain = cmp_mod._plain_row("acc", None, base, current, None)
+    assert plain is not None and plain.status == status
+    assert cmp_mod._metric_row("acc", comparison, None).status == status
 
 
 @pytest.mark.parametrize(("name", "direction"), [

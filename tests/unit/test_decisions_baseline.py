@@ -14,16 +14,13 @@ import pytest
 
 from mlgate import __version__
 from mlgate.adapters.git import SHALLOW_FIX, Git
-from mlgate.core.baseline import (
+from mlgate.adapters.notes import (
     NOTE_SCHEMA,
     NOTES_REF,
-    STORE_WALK_LIMIT,
-    Baseline,
-    FilesAt,
+    GitHistory,
+    NotesStore,
     fetch_notes,
-    find_baseline,
     find_merge_base,
-    lookup_store,
     note_payload,
     noted_commits,
     push_notes,
@@ -31,10 +28,21 @@ from mlgate.core.baseline import (
     resolve_base,
     write_note,
 )
+from mlgate.core import baseline as core
+from mlgate.core.baseline import STORE_WALK_LIMIT, Baseline, FilesAt
 from mlgate.core.metrics import Metric
 from mlgate.core.result import BaselineInfo
 from mlgate.errors import ServiceError, UsageError
 from tests.helpers.gitrepo import GitRepo
+
+
+def find_baseline(git: Git, *, remote: str = "origin", **kwargs: Any) -> Baseline:
+    """The core lookup over this checkout's git and notes store, as compare runs it."""
+    return core.find_baseline(GitHistory(git, remote), NotesStore(git, remote), **kwargs)
+
+
+def lookup_store(git: Git, merge_base: str, name: str) -> tuple[str, dict[str, Any]] | None:
+    return core.lookup_store(GitHistory(git), NotesStore(git), merge_base, name)
 
 
 def clone(src: Path | str, dest: Path, *args: str) -> GitRepo:

@@ -17,17 +17,32 @@ from mlgate.core.compare import (
     evaluate_rule,
     status_of,
 )
+from mlgate.core.result import MetricRow, RuleCheck, Summary
 from mlgate.core.thresholds import Rule, Tolerance, parse_rules
 from mlgate.errors import UsageError
 
 
 def run(current: dict[str, float], baseline: dict[str, float] | None,
         thresholds: dict[str, Any] | None = None, require: bool = False) -> dict[str, Any]:
-    return diff(Comparison(current, baseline, parse_rules(thresholds or {}), require))
+    """The comparison as result.json writes it (``Diff.to_json``)."""
+    return diff(Comparison(current, baseline, parse_rules(thresholds or {}), require)).to_json()
 
 
 def row(result: dict[str, Any], name: str) -> dict[str, Any]:
     return next(m for m in result["metrics"] if m["name"] == name)
+
+
+def rule_checks(*args: Any) -> list[dict[str, Any]]:
+    return [c.to_json() for c in evaluate_rule(*args)]
+
+
+def test_diff_returns_the_typed_rows_of_the_result() -> None:
+    res = diff(Comparison({"a": 0.5, "b": 0.7}, {"a": 0.6}, parse_rules({"a": {"min": 0.55}})))
+    assert all(type(r) is MetricRow for r in res.metrics)
+    assert res.metrics[0].rules == (RuleCheck("min", "min 0.55", 0.55, "failed",
+                                              "0.5 is below 0.55"),)
+    assert res.summary == Summary(metrics=2, regressed=1, new=1, rules_failed=1)
+    assert res.failed_rules == ("a: min 0.55 (0.5 is below 0.55)",) and not res.passed
 
 
 def check(kind: str, limit: Any, status: str, message: str, threshold: str) -> dict[str, Any]:
@@ -69,7 +84,7 @@ def test_min_equal_to_max_is_accepted_and_only_that_value_passes() -> None:
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_bounds_fail_a_non_finite_value_with_its_name(bad: float) -> None:
     text = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[repr(bad)]
-    checks = evaluate_rule(Rule("x", min=0.0, max=1.0), 0.5, bad, "higher", False)
+    checks = rule_checks(Rule("x", min=0.0, max=1.0), 0.5, bad, "higher", False)
     assert checks == [
         check("min", 0.0, "failed", f"{text} is not a finite number", "min 0"),
         check("max", 1.0, "failed", f"{text} is not a finite number", "max 1"),
@@ -77,7 +92,7 @@ def test_bounds_fail_a_non_finite_value_with_its_name(bad: float) -> None:
 
 
 def test_bounds_on_a_missing_metric_fail() -> None:
-    checks = evaluate_rule(Rule("x", min=0.0, max=1.0), 0.5, None, "higher", False)
+    checks = rule_checks(Rule("x", min=0.0, max=1.0), 0.5, None, "higher", False)
     missing = "removed: the metric is missing from the current metrics"
     assert checks == [check("min", 0.0, "failed", missing, "min 0"),
                       check("max", 1.0, "failed", missing, "max 1")]
@@ -245,13 +260,13 @@ def test_tolerance_on_a_non_finite_current_with_finite_baseline_fails() -> None:
 
 
 def test_tolerance_without_baseline_skips_or_fails_and_missing_current_fails() -> None:
-    skipped = evaluate_rule(Rule("a", tolerance=Tolerance(1.0, True)), None, 0.5, "lower", False)
+    skipped = rule_checks(Rule("a", tolerance=Tolerance(1.0, True)), None, 0.5, "lower", False)
     assert skipped == [check("tolerance", None, "skipped", "skipped: no baseline",
                              "tolerance +1%")]
-    required = evaluate_rule(Rule("a", tolerance=Tolerance(1.0, True)), None, 0.5, "lower", True)
+    required = rule_checks(Rule("a", tolerance=Tolerance(1.0, True)), None, 0.5, "lower", True)
     assert required == [check("tolerance", None, "failed",
                               "no baseline, and require-baseline is true", "tolerance +1%")]
-    gone = evaluate_rule(Rule("a", tolerance=Tolerance(2.0, False)), 0.5, None, "lower", True)
+    gone = rule_checks(Rule("a", tolerance=Tolerance(2.0, False)), 0.5, None, "lower", True)
     assert gone == [check("tolerance", None, "failed",
                           "removed: the metric is missing from the current metrics",
                           "tolerance +2")]
@@ -293,7 +308,7 @@ def test_a_full_result_document() -> None:
         rules=parse_rules({"accuracy": {"min": 0.9, "tolerance": 0.01}, "*": {"min": 0.0},
                            "new": {"tolerance": 0.1}}),
         files={"accuracy": "metrics.json", "rmse": "eval/m.json"},
-    ))
+    )).to_json()
     assert res["passed"] is False
     assert [m["name"] for m in res["metrics"]] == ["accuracy", "gone", "new", "rmse", "f1"]
     assert row(res, "accuracy")["file"] == "metrics.json"

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from mlgate.report import escape as esc
+from mlgate import markdown as esc
 
 ZWSP = "&#8203;"
 

@@ -60,7 +60,7 @@ def test_a_question_mark_rule_applies_in_a_comparison() -> None:
 
     res = diff(Comparison({"test.f1": 0.5, "test.f10": 0.5}, None,
                           parse_rules({"test.f?": {"min": 0.6}})))
-    assert res["failed_rules"] == ["test.f1: min 0.6 (0.5 is below 0.6)"]
+    assert res.failed_rules == ("test.f1: min 0.6 (0.5 is below 0.6)",)
 
 
 def test_specificity_counts_literal_characters_not_wildcards() -> None:

@@ -11,6 +11,7 @@ import pytest
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.core.result import parse_result
 from mlgate.core.thresholds import parse_rules
+from mlgate.deploy.base import DeployContext
 from mlgate.deploy.champion import (
     Champion,
     challenger_metrics,
@@ -67,6 +68,38 @@ def test_config_errors_name_the_key(raw: dict | None, overrides: dict, needle: s
         parse_deploy_config(raw, "mlgate.yaml", overrides)
     assert needle in err.value.render()
     assert "deploy" in (err.value.where or "")
+
+
+def _context(tmp_path: Path, **config: str) -> DeployContext:
+    from mlgate.adapters.git import Git
+    from mlgate.deploy.base import DeployContext
+    from mlgate.deploy.config import DeployConfig
+
+    return DeployContext(
+        root=tmp_path, out=tmp_path, name="m", commit="0" * 40, config=DeployConfig(**config),
+        parsed=None, result_path=tmp_path / "result.json", model_path=tmp_path / "model",
+        model_meta=None, gh=GitHubEnv(), git=Git(tmp_path),
+    )
+
+
+@pytest.mark.parametrize("config", [{"target": "s3"}, {"target": "command", "registry": "pypi"}])
+def test_an_unknown_target_name_is_a_usage_error_not_a_github_release(
+    tmp_path: Path, config: dict[str, str]
+) -> None:
+    """Targets come from one name → class table: a name not in it never falls through to
+    GitHub Releases (a DeployConfig built without the parser, or a registry)."""
+    from mlgate.deploy.command_target import CommandTarget
+    from mlgate.deploy.config import TARGETS, make_target
+
+    key = "registry" if "registry" in config else "target"
+    with pytest.raises(UsageError) as err:
+        target = make_target(_context(tmp_path, **config))
+        assert isinstance(target, CommandTarget)
+        target.record()
+    assert err.value.exit_code == 2
+    assert f"deploy.{key}" in (err.value.where or "")
+    assert all(name in err.value.render() for name in ("github-release", "gto"))
+    assert set(TARGETS) == {"github-release", "gto", "command"}
 
 
 # -- versions -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlgate.report import escape as esc
+from mlgate import markdown as esc
 
 
 def test_md_can_keep_underscores_inside_words() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlgate.core.formatting import as_number, format_bytes, format_number
+from mlgate.formatting import as_number, format_bytes, format_number
 
 
 def test_as_number_reads_numbers_and_encoded_values() -> None:

@@ -92,7 +92,7 @@ def test_warning_when_a_tolerance_is_below_the_noise_floor() -> None:
 def _rows(current: dict, baseline: dict, thresholds: dict) -> dict:
     result = diff(Comparison(current=current, baseline=baseline,
                              rules=parse_rules(thresholds, "thresholds")))
-    return {row["name"]: row for row in result["metrics"]}
+    return {row.name: row.to_json() for row in result.metrics}
 
 
 def test_compare_applies_the_tolerance_to_the_mean_paired_difference() -> None:

@@ -16,14 +16,21 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlgate import markdown as esc
 from mlgate.core.changes import params_diff, read_params
 from mlgate.core.compare import Comparison, diff
 from mlgate.core.metrics import parse_metrics_text
-from mlgate.core.result import BaselineInfo, HeadInfo, Result, build_result, parse_result, validate
+from mlgate.core.result import (
+    BaselineInfo,
+    HeadInfo,
+    Result,
+    build_result,
+    param_change,
+    parse_result,
+)
 from mlgate.core.thresholds import parse_rules
 from mlgate.core.verdict import verdict
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, MlgateError
-from mlgate.report import escape as esc
 from mlgate.report.publish import comment_body
 from mlgate.report.render import COMMENT_LIMIT, LEVELS, Links, Renderer, report_view
 from mlgate.yamlio import parse_text
@@ -92,13 +99,13 @@ def compare(head: str, base: str | None, thresholds: Any,
             baseline=BaselineInfo(found=baseline is not None, sha=None, source="file",
                                   base_ref="main", merge_base=None),
             comparison=comparison, require_baseline=False, metrics_files=["metrics.json"],
-            params=params,
+            params=[param_change(p) for p in params or ()],
         )
     except MlgateError as err:
         return err.exit_code, None
     # result.json as the report step reads it back
     doc = json.loads(json.dumps(result.to_json(), allow_nan=False))
-    result = parse_result(validate(doc, "result.json"))
+    result = parse_result(doc, "result.json")
     return (EXIT_OK if verdict(result).passed else EXIT_GATE_FAILED), result
 
 

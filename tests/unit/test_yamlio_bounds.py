@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from mlgate import markdown as esc
 from mlgate import yamlio
 from mlgate.core.metrics import parse_metrics_text
 from mlgate.errors import UsageError
-from mlgate.report import escape as esc
 from mlgate.yamlio import (
     MAX_ALIASES,
     MAX_DEPTH,
@@ -196,8 +196,7 @@ def _number(cell: str) -> float:
 
 
 def test_limits_table_matches_the_code() -> None:
-    from mlgate.adapters import dvc
-    from mlgate.core import baseline
+    from mlgate.adapters import dvc, notes
 
     constants = {
         "yamlio.MAX_FILE_BYTES": MAX_FILE_BYTES,
@@ -205,7 +204,7 @@ def test_limits_table_matches_the_code() -> None:
         "yamlio.MAX_ALIASES": MAX_ALIASES,
         "yamlio.MAX_NODES": MAX_NODES,
         "yamlio.MAX_INT_DIGITS": MAX_INT_DIGITS,
-        "baseline.NOTE_WRITE_ATTEMPTS": baseline.NOTE_WRITE_ATTEMPTS,
+        "notes.NOTE_WRITE_ATTEMPTS": notes.NOTE_WRITE_ATTEMPTS,
         "escape.CHART_PERCENT_MAX": esc.CHART_PERCENT_MAX,
         "dvc.PROBE_TIMEOUT": dvc.PROBE_TIMEOUT,
     }

@@ -11,13 +11,16 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, TextIO
 
 from mlgate.errors import UsageError
 
 
-class GitHubEnv(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class GitHubEnv:
     repository: str | None = None
     api_url: str = "https://api.github.com"
     server_url: str = "https://github.com"
@@ -33,8 +36,8 @@ class GitHubEnv(NamedTuple):
     token: str | None = None
 
     def __repr__(self) -> str:  # never the token: a repr ends up in logs and tracebacks
-        shown = self._replace(token="***" if self.token else None)
-        fields = (f"{k}={v!r}" for k, v in zip(self._fields, shown, strict=True))
+        shown = replace(self, token="***" if self.token else None)
+        fields = (f"{f.name}={getattr(shown, f.name)!r}" for f in dataclass_fields(self))
         return f"GitHubEnv({', '.join(fields)})"
 
     @classmethod

@@ -6,7 +6,8 @@ typed exceptions, so mlgate reports and classifies failures without parsing DVC'
 and saves a second interpreter start. DVC's own log lines and progress bars still appear (its
 progress bars only on a terminal, as with the ``dvc`` CLI).
 
-The option handling and the error classification are pure functions; only ``pull`` touches DVC.
+The options arrive typed (``mlgate.config`` parses ``pull:``); the error classification is pure
+functions; only ``pull`` touches DVC.
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.core.formatting import format_bytes
 from mlgate.errors import MlgateError, ServiceError, UsageError
+from mlgate.formatting import format_bytes
 
 if TYPE_CHECKING:
     from dvc.exceptions import DvcException
 
-PULL_KEYS = ("targets", "remote", "jobs", "allow-missing", "all")
 # When set, the DVC cache directory to use (e.g. a worktree reusing the main checkout's cache).
 CACHE_DIR_ENV = "MLGATE_DVC_CACHE_DIR"
 DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
@@ -39,6 +39,8 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class PullOptions:
+    """What to pull: ``pull:`` of mlgate.yaml merged with the flags (``Config.pull_options``)."""
+
     targets: list[str] = field(default_factory=list)
     remote: str | None = None
     jobs: int | None = None
@@ -73,61 +75,6 @@ class PullStats:
         )
         where = f" from remote '{self.remote}'" if self.remote else ""
         return f"{'; '.join(parts)}{where} in {self.seconds:.1f}s"
-
-
-def resolve_options(
-    section: dict[str, Any],
-    *,
-    targets: list[str] | None = None,
-    remote: str | None = None,
-    jobs: int | None = None,
-    allow_missing: bool = False,
-    pull_all: bool = False,
-    where: str = "mlgate.yaml",
-) -> PullOptions:
-    """Merge ``mlgate.yaml`` ``pull:`` with the CLI flags (flags win) and validate both."""
-    unknown = sorted(set(map(str, section)) - set(PULL_KEYS))
-    if unknown:
-        raise UsageError(
-            f"unknown key(s) in pull: {', '.join(unknown)}",
-            where=f"{where}: pull",
-            fix=f"use only: {', '.join(PULL_KEYS)}",
-        )
-    conf_targets = section.get("targets")
-    if isinstance(conf_targets, str):
-        conf_targets = [conf_targets]
-    if conf_targets is not None and not (
-        isinstance(conf_targets, list) and all(isinstance(t, str) for t in conf_targets)
-    ):
-        raise UsageError(
-            "must be a path or a list of paths",
-            where=f"{where}: pull.targets",
-            fix="write e.g. `targets: [data/train.csv]`",
-        )
-    conf_remote = section.get("remote")
-    if conf_remote is not None and not isinstance(conf_remote, str):
-        raise UsageError("must be the name of a DVC remote", where=f"{where}: pull.remote")
-    conf_jobs = section.get("jobs")
-    if conf_jobs is not None and (
-        isinstance(conf_jobs, bool) or not isinstance(conf_jobs, int) or conf_jobs < 1
-    ):
-        raise UsageError(
-            f"must be a whole number of at least 1, got {conf_jobs!r}",
-            where=f"{where}: pull.jobs",
-        )
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"must be at least 1, got {jobs}", where="--jobs")
-    conf_allow, conf_all = section.get("allow-missing", False), section.get("all", False)
-    for key, value in (("allow-missing", conf_allow), ("all", conf_all)):
-        if not isinstance(value, bool):
-            raise UsageError("must be true or false", where=f"{where}: pull.{key}")
-    return PullOptions(
-        targets=list(targets) if targets else list(conf_targets or []),
-        remote=remote or conf_remote,
-        jobs=jobs if jobs is not None else conf_jobs,
-        allow_missing=allow_missing or conf_allow,
-        all=pull_all or conf_all,
-    )
 
 
 # -- classifying DVC failures -------------------------------------------------------------

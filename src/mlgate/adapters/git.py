@@ -19,7 +19,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -471,3 +471,15 @@ def push_failed(
     return ServiceError(
         f"pushing {what} to {remote!r} failed: {stderr.strip()}", where=where, fix=fix
     )
+
+
+def commit_reader(git: Git, sha: str) -> Callable[[str], str | None]:
+    """Reads a path relative to the working directory (``git.root``) at commit ``sha``: git
+    resolves ``<sha>:<path>`` from the repository root, ``<sha>:./<path>`` from the working
+    directory, which is what a project in a subdirectory needs."""
+
+    def read(path: str) -> str | None:
+        rel = path if path.startswith(("./", "../")) else f"./{path}"
+        return git.show(sha, rel)
+
+    return read

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from mlgate.errors import MlgateError, ServiceError, UsageError
 
@@ -518,3 +518,35 @@ class GitHubApi:
                 if pr.head.sha == head_sha:
                     return int(pr.number)
         return None
+
+
+# ----- building the client -------------------------------------------------------------------
+
+
+class Connect(Protocol):
+    """Builds the client of the repository a command works on. The command's main (``cli/``)
+    is the only code that makes one (``connector``); services, the report, deploy targets and
+    the drift reference get it as a parameter and call it when, and only if, they talk to
+    GitHub (PyGithub is imported then, not before)."""
+
+    def __call__(self, *, lazy: bool = True, permissions: str | None = None) -> GitHubApi: ...
+
+
+def connector(
+    api_url: str, token: str | None, repository: str | None, policy: RetryPolicy | None = None
+) -> Connect:
+    """A ``Connect`` for ``repository`` on ``api_url`` with ``token`` (the retry policy: the
+    environment's, read when the client is built, unless given)."""
+
+    def connect(*, lazy: bool = True, permissions: str | None = None) -> GitHubApi:
+        if not token or not repository:
+            raise UsageError(
+                "no GitHub token or repository to call the GitHub API with",
+                where="GITHUB_TOKEN" if not token else "GITHUB_REPOSITORY",
+                fix="pass `github-token: ${{ github.token }}` (or set GITHUB_TOKEN), and run on "
+                "GitHub Actions (or set GITHUB_REPOSITORY=owner/name)",
+            )
+        return GitHubApi(api_url, token, repository, policy or policy_from_env(), lazy=lazy,
+                         permissions=permissions)
+
+    return connect

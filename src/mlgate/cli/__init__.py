@@ -69,29 +69,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class WidthFormatter(argparse.HelpFormatter):
-    """argparse's formatter, given the terminal width: argparse finds it with shutil, whose
-    imports (bz2, lzma) cost `mlgate compare` milliseconds, for every argument added."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position,
-                         width if width is not None else _columns() - 2)
-
-
-def _columns() -> int:
-    """The terminal's width as shutil.get_terminal_size() finds it: $COLUMNS, else the
-    terminal of stdout, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
+# The help formatter of every parser: argparse's own, which sizes the help to the terminal with
+# shutil.get_terminal_size() ($COLUMNS, else the terminal, else 80).
+WidthFormatter = argparse.HelpFormatter
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -137,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args))
+    except BrokenPipeError:
+        raise  # the reader of stdout went away (`mlgate compare | head -1`): see entry()
     except MlgateError as err:
         report_error(err.render())
         return err.exit_code
@@ -154,36 +136,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SERVICE
 
 
-# Commands whose process may end without tearing the interpreter down (see ``entry``): they
-# start no thread, register no exit handler and close every file they write.
-QUICK_EXIT = frozenset({"compare", "gate"})
+# What git and a shell report when the reader of stdout went away: 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 def entry() -> NoReturn:
-    """The ``mlgate`` console script. After compare and gate it flushes the output and ends the
-    process at once: tearing the interpreter down (freeing every object of a large result,
-    module by module) cost ``mlgate compare`` 6-15 ms of its 70 ms, for nothing the OS would
-    not do anyway. Every other command exits normally, exit handlers included."""
-    argv = sys.argv[1:]
-    code = main(argv)
-    if _quick_exit(argv):
-        for stream in (sys.stdout, sys.stderr):  # None when the descriptor was closed
-            try:
-                if stream is not None:
-                    stream.flush()
-            except (OSError, ValueError):
-                code = code or 120  # what Python exits with when it cannot flush at the end
-        os._exit(code)
+    """The ``mlgate`` console script: `main`, then the exit with its code.
+
+    When the reader of stdout goes away (``mlgate compare | head -1``) the command ends quietly
+    with 141, as git does: no traceback and no "Exception ignored" at exit. A command has written
+    its files by the time it prints (compare prints after result.json). Stdout is pointed at
+    os.devnull, so that the interpreter's own flush at exit cannot fail again (as the Python
+    documentation on SIGPIPE recommends)."""
+    try:
+        try:
+            code = main(sys.argv[1:])
+        finally:  # argparse's --help and usage errors leave main by SystemExit
+            if sys.stdout is not None:  # None when the descriptor was closed (`>&-`)
+                sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     sys.exit(code)
-
-
-def _quick_exit(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` runs a QUICK_EXIT command, itself or as ``action STEP``."""
-    words = [arg for arg in argv if not arg.startswith("-")]
-    if words[:1] == ["action"]:
-        words = words[1:]
-    # Coverage writes its data in an exit handler.
-    return bool(words) and words[0] in QUICK_EXIT and "coverage" not in sys.modules
 
 
 if __name__ == "__main__":

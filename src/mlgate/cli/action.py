@@ -12,8 +12,9 @@ import argparse
 import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import NoReturn
 
 from mlgate.adapters.actions import GitHubEnv, annotate, copy_summary, group, mask, set_output
 from mlgate.errors import (
@@ -30,7 +31,8 @@ STEPS = ("pull", "train", "compare", "report", "gate", "deploy", "drift", "rollb
 COMMAND_OF = {"rollback": ("deploy", "--rollback")}
 
 
-class Input(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Input:
     """An action input: its name in action.yml, the CLI flag it sets, and its kind.
 
     Kinds: ``text`` (passed as is when not empty), ``words`` (a space- or newline-separated

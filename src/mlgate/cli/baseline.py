@@ -25,6 +25,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlgate.adapters.git import Git
+    from mlgate.adapters.notes import NotesStore
     from mlgate.config import load_config
     from mlgate.services.baseline import BaselineOptions, run_baseline
 
@@ -38,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
         metrics=tuple(args.metrics) if args.metrics else None,
         push=args.push,
     )
-    run_baseline(options)
+    git = Git(root)
+    run_baseline(options, git=git, store=NotesStore(git, args.remote))
     return 0

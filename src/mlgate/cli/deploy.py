@@ -33,6 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.github import connector
     from mlgate.cli.args import project
     from mlgate.errors import UsageError
     from mlgate.services.deploy import DeployOptions, run_deploy, run_rollback
@@ -56,10 +57,12 @@ def run(args: argparse.Namespace) -> int:
         rollback=args.rollback,
         to=_version(args.to),
     )
+    env = GitHubEnv.from_env()
+    connect = connector(env.api_url, env.token, env.repository)
     if args.rollback:
-        run_rollback(options, GitHubEnv.from_env())
+        run_rollback(options, env, connect)
     else:
-        run_deploy(options, GitHubEnv.from_env())
+        run_deploy(options, env, connect)
     return 0
 
 

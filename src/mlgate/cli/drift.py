@@ -55,12 +55,11 @@ def _options(args: argparse.Namespace, env: Any) -> Any:
 
 def _sync_issue(outcome: Any, env: Any, run_url: str | None) -> str | None:
     """Open, update or close the model's drift issue; its URL (None when there is none)."""
-    from mlgate.adapters.github import GitHubApi, policy_from_env
+    from mlgate.adapters.github import connector
     from mlgate.services.drift_issue import GitHubIssues, publish_drift_issue
 
     def tracker() -> GitHubIssues:
-        api = GitHubApi(env.api_url, env.token, env.repository, policy_from_env())
-        return GitHubIssues.from_api(api)
+        return GitHubIssues.from_api(connector(env.api_url, env.token, env.repository)())
 
     result = publish_drift_issue(tracker, outcome, run_url)
     if result.number is not None:
@@ -80,12 +79,14 @@ def _outputs(outcome: Any, env: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
+    from mlgate.adapters.github import connector
     from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK
     from mlgate.services.drift import run_drift
 
     env = GitHubEnv.from_env()
     options = _options(args, env)
-    outcome = run_drift(options, log=lambda line: print(f"mlgate {line}", file=sys.stderr))
+    outcome = run_drift(options, log=lambda line: print(f"mlgate {line}", file=sys.stderr),
+                        gh=env, connect=connector(env.api_url, env.token, env.repository))
     _outputs(outcome, env)
     drifting = [f.stats.name for f in outcome.result.drifting]
     total = len(outcome.result.features)

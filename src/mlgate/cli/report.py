@@ -18,6 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.github import connector
     from mlgate.cli.args import project
     from mlgate.services.report import ReportOptions, run_report
 
@@ -32,5 +33,6 @@ def run(args: argparse.Namespace) -> int:
         template=args.template,
         dry_run=args.dry_run,
     )
-    run_report(options, GitHubEnv.from_env())
+    env = GitHubEnv.from_env()
+    run_report(options, env, connect=connector(env.api_url, env.token, env.repository))
     return 0

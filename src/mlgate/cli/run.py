@@ -18,6 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.github import connector
     from mlgate.cli.args import project
     from mlgate.cli.output import report_error
     from mlgate.services.pipeline import (
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
             report_error(f"step `{result.name}` failed with exit code {result.exit_code}")
         print(f"   {format_step(result)}", flush=True)
 
-    pipeline = run_pipeline(options, GitHubEnv.from_env(), on_start=on_start, on_done=on_done)
+    env = GitHubEnv.from_env()
+    pipeline = run_pipeline(options, env, on_start=on_start, on_done=on_done,
+                            connect=connector(env.api_url, env.token, env.repository))
     print(format_summary(pipeline))
     return pipeline.exit_code

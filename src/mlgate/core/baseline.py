@@ -1,4 +1,4 @@
-"""Finding the baseline of a PR: the merge base with the base branch, and its metrics.
+"""Finding the baseline of a PR: which commit, and which source of its metrics wins.
 
 The baseline commit is the merge base of HEAD and the base branch; on the base branch itself
 (a push: the merge base is HEAD) it is HEAD's first parent, never HEAD. ``baseline: auto`` takes,
@@ -6,33 +6,73 @@ in order: the baseline store's record for that commit (git notes under ``refs/no
 written by ``mlgate baseline record`` on pushes to main: what main's CI measured), else the
 metrics files committed there (those listed by that commit's own dvc.yaml / mlgate.yaml), else
 the record of the nearest recorded first-parent ancestor. docs/guarantees.md explains why.
+
+Pure: git and the store come in as a ``History`` and a ``Store`` (adapters/notes.py has both,
+``GitHistory`` and ``NotesStore``); this module runs nothing itself.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from mlgate import __version__
-from mlgate.adapters.git import SHALLOW_FIX, Git, push_failed
 from mlgate.core.metrics import Metric, MetricValue, Reader, load_metrics
 from mlgate.core.noise import as_number
 from mlgate.core.result import BaselineInfo
-from mlgate.errors import UsageError
 
-NOTES_REF = "refs/notes/mlgate"
-NOTES_SHORT = "mlgate"
 # How far back along first parents the store lookup goes.
 STORE_WALK_LIMIT = 1000
-NOTE_SCHEMA = 1
-# Compare-and-swap attempts of one note write before giving up (each one retries a race).
-NOTE_WRITE_ATTEMPTS = 20
 
 
-class Baseline(NamedTuple):
+class History(Protocol):
+    """What the lookup asks git (adapters/notes.GitHistory)."""
+
+    def resolve_base(self, base: str) -> str:
+        """The commit of the base branch (a usage error when there is none)."""
+        ...
+
+    def merge_base(self, head: str, base_sha: str) -> str:
+        """The merge base of the two (a usage error when there is none)."""
+        ...
+
+    def first_parent(self, sha: str) -> str | None:
+        """The first parent of ``sha``; None for a root commit."""
+        ...
+
+    def first_parents(self, sha: str, limit: int) -> Sequence[str]:
+        """``sha`` and its first-parent ancestors, nearest first, at most ``limit``."""
+        ...
+
+    def reader(self, sha: str) -> Reader:
+        """Reads a path (relative to the working directory) as committed at ``sha``."""
+        ...
+
+
+class Store(Protocol):
+    """The baseline store (adapters/notes.NotesStore)."""
+
+    @property
+    def ref(self) -> str:
+        """Where it is kept, for messages (``refs/notes/mlgate``)."""
+        ...
+
+    def available(self) -> bool:
+        """Whether there is a store to ask (a local one, or the remote's once fetched)."""
+        ...
+
+    def noted(self) -> Collection[str]:
+        """The commits with a record."""
+        ...
+
+    def recorded(self, sha: str, name: str) -> dict[str, Any] | None:
+        """The metrics recorded for model ``name`` at commit ``sha``, if any."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
     """The baseline found (or not) and its metrics."""
 
     found: bool
@@ -41,7 +81,7 @@ class Baseline(NamedTuple):
     base_ref: str | None
     merge_base: str | None
     note: str | None = None
-    metrics: list[Metric] = []  # noqa: RUF012 (never mutated: a NamedTuple default)
+    metrics: list[Metric] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # the baseline commit's metrics files (committed source)
     on_base: bool = False  # HEAD is on the base branch (a push): merge_base is its first parent
@@ -52,196 +92,6 @@ class Baseline(NamedTuple):
                             base_ref=self.base_ref, merge_base=self.merge_base, note=self.note)
 
 
-def resolve_base(git: Git, base: str, remote: str = "origin") -> str:
-    """The commit of the base branch: local branch, else remote-tracking, else fetched."""
-    for ref in (f"refs/heads/{base}", f"refs/remotes/{remote}/{base}"):
-        sha = git.rev(ref)
-        if sha:
-            return sha
-    if git.has_remote(remote) and git.fetch(
-        remote, f"+refs/heads/{base}:refs/remotes/{remote}/{base}"
-    ):
-        sha = git.rev(f"refs/remotes/{remote}/{base}")
-        if sha:
-            return sha
-    sha = git.rev(base)
-    if sha:
-        return sha
-    raise UsageError(
-        f"unknown base ref {base!r}: no local branch, no {remote}/{base}, and it could not be "
-        "fetched",
-        where="--base" if base else "base",
-        fix="pass the base branch with --base (or `base:` in mlgate.yaml), and make sure it is "
-        "fetched (`fetch-depth: 0` on actions/checkout)",
-    )
-
-
-def find_merge_base(git: Git, head: str, base_sha: str, remote: str = "origin") -> str:
-    found = git.merge_base(head, base_sha)
-    if found:
-        return found
-    if git.is_shallow():
-        if not git.has_remote(remote):
-            raise UsageError(
-                "this is a shallow clone and the merge base is not in it", fix=SHALLOW_FIX
-            )
-        # Deepen: the whole history of HEAD and the base branch.
-        if git.fetch(remote, extra=("--unshallow",)):
-            found = git.merge_base(head, base_sha)
-        if found:
-            return found
-        raise UsageError(
-            "this is a shallow clone and fetching the missing history failed", fix=SHALLOW_FIX
-        )
-    raise UsageError(
-        "HEAD and the base branch have no common ancestor",
-        where=f"{head[:12]} vs {base_sha[:12]}",
-        fix="check --base; a PR branch must have been created from the base branch",
-    )
-
-
-# ----- the store --------------------------------------------------------------------------
-
-
-def note_payload(
-    name: str, metrics: dict[str, Any], commit: str, folds: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A record; ``folds``: the trainer's per-fold scores with their data sha256 and folds
-    (a folds.json document, core/folds.py), so that a PR scored on the same folds is paired."""
-    from datetime import datetime, timezone  # recording only, as below
-
-    entry = {
-        "metrics": metrics,
-        "commit": commit,
-        "recorded_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "mlgate_version": __version__,
-    }
-    if folds is not None:
-        entry["folds"] = folds
-    return {"schema": NOTE_SCHEMA, "models": {name: entry}}
-
-
-def read_note(git: Git, sha: str) -> dict[str, Any] | None:
-    proc = git.run("notes", f"--ref={NOTES_SHORT}", "show", sha, check=False)
-    if proc.returncode != 0:
-        return None
-    try:
-        data = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        return None  # someone else's note: not ours to use
-    return data if isinstance(data, dict) and isinstance(data.get("models"), dict) else None
-
-
-def write_note(
-    git: Git, sha: str, name: str, metrics: dict[str, Any], folds: dict[str, Any] | None = None
-) -> None:
-    """Add or replace this model's entry in the commit's note, keeping other models.
-
-    Atomic against other writers in the same clone (two ``baseline record`` runs for two
-    models): the note is rewritten on a private ref and the store moves to it only if it has
-    not moved meanwhile (``git update-ref`` compare-and-swap); else it starts again."""
-    import random  # recording only: `mlgate compare` does not pay for these imports
-    import time
-
-    for attempt in range(NOTE_WRITE_ATTEMPTS):
-        if _try_write_note(git, sha, name, metrics, folds):
-            return
-        time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-    raise UsageError(
-        f"could not update {NOTES_REF}: other processes kept changing it "
-        f"({NOTE_WRITE_ATTEMPTS} attempts)",
-        where=str(git.root),
-        fix="run one `mlgate baseline record` at a time per clone, then retry",
-    )
-
-
-def _try_write_note(
-    git: Git, sha: str, name: str, metrics: dict[str, Any], folds: dict[str, Any] | None
-) -> bool:
-    """One compare-and-swap attempt; False when another writer moved the store first."""
-    import secrets
-
-    old = git.rev(NOTES_REF)
-    private = f"{NOTES_REF}-write-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        if old:
-            git.run("update-ref", private, old)
-        proc = git.run("notes", f"--ref={private}", "show", sha, check=False)
-        existing = _note_models(proc.stdout) if proc.returncode == 0 else {}
-        existing.update(note_payload(name, metrics, sha, folds)["models"])
-        note = {"schema": NOTE_SCHEMA, "models": existing}
-        git.run("notes", f"--ref={private}", "add", "-f", "-F", "-", sha,
-                input=json.dumps(note, sort_keys=True, indent=1))
-        new = git.out("rev-parse", "--verify", private)
-        # An empty old value means "must not exist yet".
-        swap = git.run("update-ref", NOTES_REF, new, old or "", check=False)
-        return swap.returncode == 0
-    finally:
-        git.run("update-ref", "-d", private, check=False)
-
-
-def _note_models(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return {}  # someone else's note: replaced by ours, as before
-    models = data.get("models") if isinstance(data, dict) else None
-    return dict(models) if isinstance(models, dict) else {}
-
-
-def noted_commits(git: Git) -> set[str]:
-    proc = git.run("notes", f"--ref={NOTES_SHORT}", "list", check=False)
-    if proc.returncode != 0:
-        return set()
-    return {line.split()[1] for line in proc.stdout.splitlines() if len(line.split()) == 2}
-
-
-def fetch_notes(git: Git, remote: str = "origin") -> bool:
-    """Fetch the remote store, replacing the local ref. False when the remote has none."""
-    if not git.has_remote(remote):
-        return False
-    return git.fetch(remote, f"+{NOTES_REF}:{NOTES_REF}")
-
-
-def push_notes(
-    git: Git, remote: str, sha: str, name: str, metrics: dict[str, Any],
-    folds: dict[str, Any] | None = None,
-) -> None:
-    """Push the store; when someone else pushed first, re-apply our record on theirs."""
-    last = ""
-    for _ in range(5):
-        proc = git.run("push", "--quiet", remote, f"{NOTES_REF}:{NOTES_REF}", check=False)
-        if proc.returncode == 0:
-            return
-        last = proc.stderr
-        if "rejected" not in last and "fetch first" not in last and "non-fast-forward" not in last:
-            break
-        fetch_notes(git, remote)
-        write_note(git, sha, name, metrics, folds)
-    raise push_failed(remote, NOTES_REF, last)
-
-
-def recorded_metrics(git: Git, sha: str, name: str) -> dict[str, Any] | None:
-    """The store's record of model ``name`` for commit ``sha``, if any."""
-    entry = (read_note(git, sha) or {}).get("models", {}).get(name)
-    if isinstance(entry, dict) and isinstance(entry.get("metrics"), dict):
-        return entry["metrics"]
-    return None
-
-
-def lookup_store(git: Git, merge_base: str, name: str) -> tuple[str, dict[str, Any]] | None:
-    """The nearest first-parent ancestor (merge base included) with a record for ``name``."""
-    noted = noted_commits(git)
-    if not noted:
-        return None
-    for sha in git.first_parents(merge_base, STORE_WALK_LIMIT):
-        if sha in noted:
-            metrics = recorded_metrics(git, sha, name)
-            if metrics is not None:
-                return sha, metrics
-    return None
-
-
 # ----- lookup -----------------------------------------------------------------------------
 
 
@@ -249,69 +99,71 @@ def lookup_store(git: Git, merge_base: str, name: str) -> tuple[str, dict[str, A
 FilesAt = Callable[[Reader, str], "tuple[list[str], str]"]
 
 
-def commit_reader(git: Git, sha: str) -> Reader:
-    """Reads a path relative to the working directory (``git.root``) at commit ``sha``: git
-    resolves ``<sha>:<path>`` from the repository root, ``<sha>:./<path>`` from the working
-    directory, which is what a project in a subdirectory needs."""
-
-    def read(path: str) -> str | None:
-        rel = path if path.startswith(("./", "../")) else f"./{path}"
-        return git.show(sha, rel)
-
-    return read
-
-
-def baseline_commit(git: Git, head: str, merge_base: str) -> str | None:
+def baseline_commit(history: History, head: str, merge_base: str) -> str | None:
     """The commit to compare with: the merge base, or HEAD's first parent when HEAD is on the
     base branch (a push); None for the first commit of the branch."""
     if merge_base != head:
         return merge_base
-    return git.rev(f"{head}^1")
+    return history.first_parent(head)
+
+
+def lookup_store(
+    history: History, store: Store, merge_base: str, name: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The nearest first-parent ancestor (merge base included) with a record for ``name``."""
+    noted = store.noted()
+    if not noted:
+        return None
+    for sha in history.first_parents(merge_base, STORE_WALK_LIMIT):
+        if sha in noted:
+            metrics = store.recorded(sha, name)
+            if metrics is not None:
+                return sha, metrics
+    return None
 
 
 def find_baseline(
-    git: Git,
+    history: History,
+    store: Store,
     *,
     head: str,
     base: str,
     name: str,
     files_at: FilesAt,
     mode: str = "auto",
-    remote: str = "origin",
 ) -> Baseline:
     """Find the baseline metrics of ``head`` against branch ``base`` (see module doc)."""
-    base_sha = resolve_base(git, base, remote)
-    merge_base = find_merge_base(git, head, base_sha, remote)
-    target = baseline_commit(git, head, merge_base)
+    base_sha = history.resolve_base(base)
+    merge_base = history.merge_base(head, base_sha)
+    target = baseline_commit(history, head, merge_base)
     if target is None:
         return Baseline(found=False, sha=None, source=None, base_ref=base, merge_base=head,
                         note=f"{head[:12]} is the first commit of {base}: there is nothing "
                         "before it to compare with", on_base=True)
-    files, listed_in = files_at(commit_reader(git, target), target)
-    lookup = _Lookup(git, target, base, name, mode, on_base=merge_base == head)
+    read = history.reader(target)
+    files, listed_in = files_at(read, target)
+    lookup = _Lookup(store.ref, target, base, name, mode, on_base=merge_base == head)
     committed: list[Metric] = []
     if mode in ("auto", "committed"):
-        committed = load_metrics(files, commit_reader(git, target), missing_ok=True)
-    # A fresh CI checkout has no store yet; a local one keeps its unpushed records
-    # (`mlgate baseline fetch` refreshes it on purpose). No store: nothing to ask git about.
-    store = mode in ("auto", "store") and (
-        git.rev(NOTES_REF) is not None or fetch_notes(git, remote)
-    )
-    if store:
-        recorded = recorded_metrics(git, target, name)
+        committed = load_metrics(files, read, missing_ok=True)
+    # No store (a fresh CI checkout whose remote has none): nothing to ask it.
+    asked = mode in ("auto", "store") and store.available()
+    if asked:
+        recorded = store.recorded(target, name)
         if recorded is not None:
             return lookup.from_store(target, recorded, committed)
     if committed:
         return lookup.found("committed", target, committed, files=tuple(files))
-    if store:
-        hit = lookup_store(git, target, name)
+    if asked:
+        hit = lookup_store(history, store, target, name)
         if hit:
             return lookup.from_store(hit[0], hit[1], [])
     return lookup.not_found(files, listed_in)
 
 
-class _Lookup(NamedTuple):
-    git: Git
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    ref: str  # where the store is kept, for messages
     target: str  # the baseline commit (merge base, or HEAD's first parent on a push)
     base: str
     name: str
@@ -325,7 +177,7 @@ class _Lookup(NamedTuple):
                         files=files, on_base=self.on_base)
 
     def from_store(self, sha: str, raw: dict[str, Any], committed: list[Metric]) -> Baseline:
-        where = f"baseline store ({NOTES_REF}) at {sha[:12]}"
+        where = f"baseline store ({self.ref}) at {sha[:12]}"
         metrics = [Metric(k, v, "") for k, v in _decode_store_metrics(raw, where).items()]
         note = None
         if sha != self.target:
@@ -341,7 +193,7 @@ class _Lookup(NamedTuple):
             looked.append(f"the metrics files committed at {at} ({', '.join(files)}, as "
                           f"listed by {listed_in} there): not found or empty")
         if self.mode in ("auto", "store"):
-            looked.append(f"a record of model {self.name!r} in the baseline store ({NOTES_REF}) "
+            looked.append(f"a record of model {self.name!r} in the baseline store ({self.ref}) "
                           f"for {at} or its first-parent ancestors (up to {STORE_WALK_LIMIT}): "
                           "none")
         what = "first parent" if self.on_base else "merge base"

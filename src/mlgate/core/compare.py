@@ -1,7 +1,8 @@
 """The pure comparison: baseline and current metrics + rules -> per-metric diff and verdict.
 
-No I/O here; ``mlgate.cli.compare`` gathers the inputs (git, files) and writes the
-result. See docs/result-schema.md for the shape of what :func:`diff` returns.
+No I/O here; ``services.compare`` gathers the inputs (git, files) and writes the result.
+:func:`diff` returns the typed rows of result.json (``core.result.MetricRow``); :func:`rejudge`
+judges a fork's reported figures again with the base branch's thresholds.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlgate.core import noise
-from mlgate.core.formatting import format_number
+from mlgate.core.result import MetricRow, Result, RuleCheck, Summary, build_result
 from mlgate.core.thresholds import (
     Rule,
     Tolerance,
@@ -22,6 +24,7 @@ from mlgate.core.thresholds import (
     rule_index,
 )
 from mlgate.errors import UsageError
+from mlgate.formatting import format_number
 
 STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
 # Relative changes below this are treated as float noise, not a change.
@@ -30,15 +33,32 @@ _INF = math.inf
 _NONE: Mapping[str, str] = MappingProxyType({})
 
 
-class Comparison(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Comparison:
     """Inputs of one comparison, already read from wherever they live."""
 
     current: Mapping[str, noise.MetricValue]  # a number, or per-fold scores (core/noise.py)
     baseline: Mapping[str, noise.MetricValue] | None
     rules: Sequence[Rule] = ()
     require_baseline: bool = False
-    files: Mapping[str, str] = _NONE  # metric -> file it came from
-    evaluation: Mapping[str, str] = _NONE  # metric -> "cv" | "holdout"
+    files: Mapping[str, str] = field(default_factory=dict)  # metric -> file it came from
+    evaluation: Mapping[str, str] = field(default_factory=dict)  # metric -> "cv" | "holdout"
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """What :func:`diff` found: the ``metrics``, ``summary`` and rule lists of result.json."""
+
+    passed: bool
+    metrics: tuple[MetricRow, ...] = ()
+    summary: Summary = field(default_factory=Summary)
+    failed_rules: tuple[str, ...] = ()
+    skipped_rules: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "metrics": [row.to_json() for row in self.metrics],
+                "summary": self.summary.to_json(), "failed_rules": list(self.failed_rules),
+                "skipped_rules": list(self.skipped_rules)}
 
 
 def encode(value: float | None) -> float | str | None:
@@ -83,14 +103,10 @@ def status_of(baseline: float | None, current: float | None, direction: str) -> 
 
 def _rule_check(
     kind: str, limit: float | None, passed: bool | None, message: str, threshold: str
-) -> dict[str, Any]:
-    return {
-        "rule": kind,
-        "threshold": threshold,
-        "limit": encode(limit),
-        "status": "skipped" if passed is None else ("passed" if passed else "failed"),
-        "message": message,
-    }
+) -> RuleCheck:
+    status = "skipped" if passed is None else ("passed" if passed else "failed")
+    return RuleCheck(rule=kind, threshold=threshold, limit=encode(limit), status=status,
+                     message=message)
 
 
 def _value_text(value: float | None) -> str:
@@ -110,7 +126,7 @@ _NEW = "skipped: new metric, not in the baseline"
 _BOUND_WORDS = {"min": (">=", "is below"), "max": ("<=", "is above")}
 
 
-def _bound_check(kind: str, limit: float, current: float | None) -> dict[str, Any]:
+def _bound_check(kind: str, limit: float, current: float | None) -> RuleCheck:
     """``min``/``max``: the current value must not be below/above ``limit``."""
     limit_text = _limit_text(limit)
     threshold = f"{kind} {limit_text}"
@@ -131,7 +147,7 @@ def _tolerance_check(
     direction: str,
     require_baseline: bool,
     new: bool = False,
-) -> dict[str, Any]:
+) -> RuleCheck:
     """``tolerance``: the current value may move at most ``tol`` in the bad direction.
     ``new``: the baseline was found but does not have this metric."""
     sign = "-" if direction == "higher" else "+"
@@ -192,10 +208,10 @@ def evaluate_rule(
     direction: str,
     require_baseline: bool,
     new: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[RuleCheck]:
     """The checks one rule makes on one metric (min, max, tolerance; ``present`` when the
     metric was removed and the rule has no other check)."""
-    checks: list[dict[str, Any]] = []
+    checks: list[RuleCheck] = []
     if rule.min is not None:
         checks.append(_bound_check("min", rule.min, current))
     if rule.max is not None:
@@ -209,8 +225,8 @@ def evaluate_rule(
     return checks
 
 
-def diff(cmp: Comparison) -> dict[str, Any]:
-    """Compare every metric; returns the ``metrics``, ``summary`` and rule lists of result.json."""
+def diff(cmp: Comparison) -> Diff:
+    """Compare every metric: the typed rows of result.json, its summary and rule lists."""
     names = list(cmp.current)
     if cmp.baseline:
         names += [n for n in cmp.baseline if n not in cmp.current]
@@ -220,52 +236,41 @@ def diff(cmp: Comparison) -> dict[str, Any]:
     skipped: list[str] = []
     passed = 0
     for r in rows:
-        for c in r["rules"]:
-            status = c["status"]
-            if status == "passed":
+        for c in r.rules:
+            if c.status == "passed":
                 passed += 1
-            elif status in ("failed", "skipped"):
-                text = f"{r['name']}: {c['threshold']} ({c['message']})"
-                (failed if status == "failed" else skipped).append(text)
+            elif c.status in ("failed", "skipped"):
+                text = f"{r.name}: {c.threshold} ({c.message})"
+                (failed if c.status == "failed" else skipped).append(text)
     counts = dict.fromkeys(STATUS_ORDER, 0)
     for r in rows:
-        counts[r["status"]] += 1
-    summary = {
-        "metrics": len(rows),
-        **counts,
-        "rules_passed": passed,
-        "rules_failed": len(failed),
-        "rules_skipped": len(skipped),
-    }
-    return {
-        "passed": not failed,
-        "metrics": rows,
-        "summary": summary,
-        "failed_rules": failed,
-        "skipped_rules": skipped,
-    }
+        counts[r.status] += 1
+    summary = Summary(metrics=len(rows), **counts, rules_passed=passed,
+                      rules_failed=len(failed), rules_skipped=len(skipped))
+    return Diff(passed=not failed, metrics=tuple(rows), summary=summary,
+                failed_rules=tuple(failed), skipped_rules=tuple(skipped))
 
 
-def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _ordered(rows: list[MetricRow]) -> list[MetricRow]:
     """Failing metrics first, then by status (``STATUS_ORDER``) and name: the order of sorting by
     ``(passed, status rank, name)``, made by sorting each (passed, status) group by name."""
-    groups: dict[tuple[bool, str], list[dict[str, Any]]] = {
+    groups: dict[tuple[bool, str], list[MetricRow]] = {
         (ok, status): [] for ok in (False, True) for status in STATUS_ORDER
     }
     for r in rows:
-        groups[(r["passed"], r["status"])].append(r)
-    ordered: list[dict[str, Any]] = []
+        groups[(r.passed, r.status)].append(r)
+    ordered: list[MetricRow] = []
     for group in groups.values():
         group.sort(key=_name)
         ordered += group
     return ordered
 
 
-def _name(row: dict[str, Any]) -> str:
-    return row["name"]
+def _name(row: MetricRow) -> str:
+    return row.name
 
 
-def _rows(cmp: Comparison, names: list[str]) -> list[dict[str, Any]]:
+def _rows(cmp: Comparison, names: list[str]) -> list[MetricRow]:
     """One row per metric: plain numbers without a rule take :func:`_plain_row`, the rest (and
     any value it leaves) :func:`_metric_row`; both write the same row."""
     rule_of = rule_index(cmp.rules)
@@ -276,18 +281,20 @@ def _rows(cmp: Comparison, names: list[str]) -> list[dict[str, Any]]:
         rule = rule_of(name)
         row = None
         if rule is None:
-            row = _plain_row(name, files.get(name), baseline.get(name), current.get(name))
+            row = _plain_row(name, files.get(name), baseline.get(name), current.get(name),
+                             evaluation.get(name))
         if row is None:
             row = _metric_row(name, cmp, rule)
-        elif evaluation and name in evaluation:
-            row["evaluation"] = evaluation[name]
         rows.append(row)
     return rows
 
 
-def _plain_row(name: str, file: str | None, base: Any, current: Any) -> dict[str, Any] | None:
+def _plain_row(
+    name: str, file: str | None, base: Any, current: Any, evaluation: str | None
+) -> MetricRow | None:
     """The row of a metric without a rule whose values (and change) are finite floats, as
-    :func:`_metric_row` writes it (no check, no noise field); None for any other metric."""
+    :func:`_metric_row` makes it (no check, no noise field but ``evaluation``); None for any
+    other metric."""
     if type(base) is not float or type(current) is not float:
         return None
     if not (-_INF < base < _INF and -_INF < current < _INF):
@@ -306,23 +313,13 @@ def _plain_row(name: str, file: str | None, base: Any, current: Any) -> dict[str
         status = "unchanged"
     else:
         status = "improved" if (delta > 0) == (direction == "higher") else "regressed"
-    return {
-        "name": name,
-        "file": file,
-        "baseline": base,
-        "current": current,
-        "delta": delta,
-        "relative_delta": rel,
-        "direction": direction,
-        "direction_source": "inferred",
-        "status": status,
-        "rule": None,
-        "rules": [],
-        "passed": True,
-    }
+    return MetricRow(name=name, file=file, baseline=base, current=current, delta=delta,
+                     relative_delta=rel, direction=direction, direction_source="inferred",
+                     status=status, rule=None, rules=(), passed=True,
+                     noise=_NONE if evaluation is None else {"evaluation": evaluation})
 
 
-def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> dict[str, Any]:
+def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> MetricRow:
     current_raw = cmp.current.get(name)
     base_raw = cmp.baseline.get(name) if cmp.baseline else None
     base, current = noise.means(base_raw, current_raw)  # lists: compared by the mean
@@ -336,7 +333,7 @@ def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> dict[str, Any]
             rel = delta / abs(base) if base != 0 else (0.0 if delta == 0 else None)
         else:
             delta = math.nan
-    checks: list[dict[str, Any]] = []
+    checks: list[RuleCheck] = []
     if rule is not None:
         # A rule on a metric the PR dropped fails, glob or not: renaming or deleting a metric
         # must not take it out of the gate.
@@ -344,21 +341,14 @@ def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> dict[str, Any]
         checks = evaluate_rule(rule, base, current, direction, cmp.require_baseline, new)
     if current is not None and not _finite(current) and not checks:
         checks.append(_rule_check("finite", None, False, _not_finite(current), "finite"))
-    return {
-        "name": name,
-        "file": cmp.files.get(name),
-        "baseline": encode(base),
-        "current": encode(current),
-        "delta": encode(delta),
-        "relative_delta": encode(rel),
-        "direction": direction,
-        "direction_source": direction_source,
-        "status": status,
-        "rule": rule.pattern if rule else None,
-        "rules": checks,
-        "passed": all(c["status"] != "failed" for c in checks),
-        **_noise_fields(name, cmp, rule, base_raw, current_raw, base),
-    }
+    return MetricRow(
+        name=name, file=cmp.files.get(name), baseline=encode(base), current=encode(current),
+        delta=encode(delta), relative_delta=encode(rel), direction=direction,
+        direction_source=direction_source, status=status,
+        rule=rule.pattern if rule else None, rules=tuple(checks),
+        passed=all(c.status != "failed" for c in checks),
+        noise=_noise_fields(name, cmp, rule, base_raw, current_raw, base),
+    )
 
 
 def _noise_fields(
@@ -405,3 +395,49 @@ def _check_rules_match(cmp: Comparison, names: list[str]) -> None:
             + (", ".join(sorted(known)[:20]) or "none")
             + ") or use a glob such as `test.*`",
         )
+
+
+# ----- a fork's figures, judged again ---------------------------------------------------------
+FORK_NOTE = ("The figures were reported by the pull request's own run (a fork) and are its "
+             "own; the verdict was recomputed here with the base branch's thresholds.")
+
+
+def _figure(value: Any, where: str) -> float | None:
+    """A reported value (schema-checked: a number, "NaN"/"Infinity"/"-Infinity" or null)."""
+    try:
+        return decode(value)
+    except OverflowError as err:
+        raise UsageError("a metric value is beyond float range", where=where) from err
+
+
+def rejudge(result: Result, rules: Sequence[Rule], require_baseline: bool) -> Result:
+    """``result`` judged again from its figures (baseline and current value of each metric)
+    with ``rules``, the trusted checkout's thresholds, by the same :func:`diff` as
+    ``mlgate compare``; whatever the result says about rules and passing is dropped."""
+    current: dict[str, float] = {}
+    baseline: dict[str, float] = {}
+    files: dict[str, str] = {}
+    for i, row in enumerate(result.metrics):
+        where = f"result {result.name!r}: metrics[{i}] ({row.name[:80]})"
+        now, then = _figure(row.current, where), _figure(row.baseline, where)
+        if now is not None:
+            current[row.name] = now
+        if then is not None:
+            baseline[row.name] = then
+        if row.file:
+            files[row.name] = row.file
+    errors = list(result.errors)
+    cmp = Comparison(current=current, baseline=baseline if result.baseline.found else None,
+                     rules=rules, require_baseline=require_baseline, files=files)
+    try:
+        comparison = diff(cmp)
+    except UsageError as err:  # a base rule names a metric the fork no longer reports
+        errors.append(f"{err.where}: {err.message}" if err.where else err.message)
+        comparison = diff(Comparison(current, cmp.baseline, [], require_baseline, files))
+    base = result.baseline
+    note = f"{FORK_NOTE} {base.note}" if base.note else FORK_NOTE
+    return build_result(
+        name=result.name, head=result.head,
+        baseline=replace(base, note=note), comparison=comparison, require_baseline=require_baseline,
+        metrics_files=result.metrics_files, params=result.params, data=result.data,
+        errors=errors)

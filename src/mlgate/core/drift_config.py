@@ -6,7 +6,8 @@ See :mod:`mlgate.core.drift` for the statistics these thresholds apply to.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from mlgate.errors import UsageError
 
@@ -15,7 +16,8 @@ DEFAULT_PSI = 0.2
 DEFAULT_P_VALUE = 0.01
 
 
-class DriftThresholds(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class DriftThresholds:
     psi: float = DEFAULT_PSI
     p_value: float = DEFAULT_P_VALUE
     features: tuple[str, ...] = ("*",)

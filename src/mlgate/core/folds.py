@@ -8,7 +8,8 @@ Baseline and PR are paired only when they were scored on the same folds: the sam
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mlgate.core.metrics import Metric
 from mlgate.core.noise import encode_list, mean
@@ -19,7 +20,8 @@ FOLDS_FILE = "folds.json"
 METHODS = ("cv", "holdout")
 
 
-class FoldSpec(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class FoldSpec:
     """Which folds: k-fold repeated ``repeats`` times, shuffled with ``fold_seed``."""
 
     k: int
@@ -30,15 +32,16 @@ class FoldSpec(NamedTuple):
         return f"{self.repeats} × {self.k}-fold, fold-seed {self.fold_seed}"
 
 
-class Folds(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Folds:
     """One training run's per-fold scores (``method`` holdout: one score per metric)."""
 
     method: str
     metrics_file: str
     data_sha256: str | None
     spec: FoldSpec | None  # None for a hold-out
-    scores: dict[str, tuple[float, ...]] = {}  # noqa: RUF012 (never mutated)
-    extra: dict[str, Any] = {}  # noqa: RUF012 (never mutated): seed, stratified, data path, ...
+    scores: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def same_folds(self, other: Folds) -> bool:
         return self.method == other.method == "cv" and self.spec == other.spec
@@ -148,7 +151,7 @@ def attach(
             out.append(metric)
             continue
         owned.add(metric.name)
-        out.append(metric._replace(value=scores) if folds.method == "cv" else metric)
+        out.append(replace(metric, value=scores) if folds.method == "cv" else metric)
     return out, owned
 
 

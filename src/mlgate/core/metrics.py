@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterable
-from functools import partial
-from itertools import repeat
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from mlgate.core.noise import MetricValue
 from mlgate.errors import UsageError
@@ -30,7 +29,8 @@ _NON_FINITE = {
 Reader = Callable[[str], "str | None"]
 
 
-class Metric(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Metric:
     """One metric value. ``name`` is the key, or ``FILE:KEY`` when the key is defined in more
     than one metrics file (see :func:`qualify`); ``key`` is always the key in its file."""
 
@@ -45,8 +45,6 @@ class Metric(NamedTuple):
 
 
 _FLOAT_MAX = int(sys.float_info.max)
-# Metric from a (name, value, file, key) tuple: what Metric._make does, without its checks.
-_new_metric = partial(tuple.__new__, Metric)
 
 
 def _value(raw: Any, where: str) -> float:
@@ -145,7 +143,7 @@ def load_metrics(files: list[str], read: Reader, *, missing_ok: bool) -> list[Me
                 "or --metrics at the right file",
             )
         values = parse_metrics_text(text, file)
-        metrics += map(_new_metric, zip(values, values.values(), repeat(file), values))
+        metrics += (Metric(key, value, file, key) for key, value in values.items())
     return qualify([metrics])[0]
 
 

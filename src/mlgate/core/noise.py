@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
 
-from mlgate.core.formatting import format_number
+from mlgate.formatting import format_number
 
 # One-sided 99 % quantile of the normal distribution: a tolerance below NOISE_Z spreads of the
 # difference is crossed by noise alone in more than 1 % of runs.
@@ -25,7 +25,8 @@ NOISE_Z = 2.33
 MetricValue = float | tuple[float, ...]
 
 
-class NoiseStats(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class NoiseStats:
     """One metric's change measured over folds (or seeds)."""
 
     paired: bool

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
-from mlgate.core.formatting import format_number
 from mlgate.errors import UsageError
+from mlgate.formatting import format_number
 
 _FLOAT_MAX = int(sys.float_info.max)
 RULE_KEYS = ("min", "max", "tolerance", "direction")
@@ -51,7 +52,8 @@ _LOWER_SUFFIXES = ("loss", "error", "time")
 _direction_pattern: Any = None  # compiled on first use (see _lower_pattern)
 
 
-class Tolerance(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Tolerance:
     value: float
     percent: bool
 
@@ -64,7 +66,8 @@ class Tolerance(NamedTuple):
         return f"{text}%" if self.percent else text
 
 
-class Rule(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Rule:
     pattern: str
     min: float | None = None
     max: float | None = None

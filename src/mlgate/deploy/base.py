@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.adapters.git import Git
@@ -12,6 +12,9 @@ from mlgate.core.result import Result
 from mlgate.deploy.champion import Champion
 from mlgate.deploy.config import DeployConfig
 from mlgate.deploy.rollback import Plan, Registry
+
+if TYPE_CHECKING:
+    from mlgate.adapters.github import Connect
 
 
 @dataclass
@@ -30,6 +33,8 @@ class DeployContext:
     metrics_files: list[str] = field(default_factory=list)  # mlgate.yaml metrics:
     env: dict[str, str] = field(default_factory=dict)
     forced: list[str] = field(default_factory=list)  # why --force was needed, if it was
+    # Builds the GitHub client (the command's main makes it): the github-release target's.
+    github: Connect | None = None
 
     @property
     def card_path(self) -> Path:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.core.compare import Comparison, decode, diff, encode
-from mlgate.core.formatting import format_number
 from mlgate.core.thresholds import Rule
-from mlgate.report.escape import md
+from mlgate.formatting import format_number
+from mlgate.markdown import md
 
 # Repo text (metric names, messages, labels) in the summary and the model card: the report's
 # escaper, with names such as `max_iter` left as the deploy pages have always shown them.
@@ -61,13 +61,14 @@ def decide(challenger: dict[str, float], champion: Champion | None, rules: list[
             champion, True, note=f"the deployed model ({champion.label}) has no metrics on record"
         )
     outcome = diff(Comparison(current=challenger, baseline=champion.metrics, rules=rules))
-    passed = bool(outcome["passed"])
+    passed = outcome.passed
     note = (
         f"the new model is at least as good as the deployed one ({champion.label})"
         if passed
         else f"the new model does not beat the deployed one ({champion.label})"
     )
-    return Decision(champion, passed, list(outcome["failed_rules"]), outcome["metrics"], note)
+    rows = [row.to_json() for row in outcome.metrics]
+    return Decision(champion, passed, list(outcome.failed_rules), rows, note)
 
 
 def _rule_text(row: dict[str, Any]) -> str:

@@ -83,14 +83,9 @@ class CommandTarget:
         kind = self.ctx.config.registry
         if kind is None or self._registry is not None:
             return self._registry
-        if kind == "gto":
-            from mlgate.deploy.gto_target import GtoTarget
+        from mlgate.deploy.config import make_target
 
-            self._registry = GtoTarget(self.ctx)
-        else:
-            from mlgate.deploy.github_release import GitHubReleaseTarget
-
-            self._registry = GitHubReleaseTarget(self.ctx)
+        self._registry = make_target(self.ctx, "registry")
         return self._registry
 
     def existing(self) -> Deployed | None:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mlgate.deploy.version import normalize_version
 from mlgate.errors import UsageError
 
-TARGETS = ("github-release", "gto", "command")
+if TYPE_CHECKING:
+    from mlgate.deploy.base import DeployContext, Target
+
+# Every deploy target, by its name in `deploy.target` (and `deploy.registry`): the module and
+# class. A module is imported only when its target is chosen (PyGithub, gto).
+TARGETS: dict[str, tuple[str, str]] = {
+    "github-release": ("mlgate.deploy.github_release", "GitHubReleaseTarget"),
+    "gto": ("mlgate.deploy.gto_target", "GtoTarget"),
+    "command": ("mlgate.deploy.command_target", "CommandTarget"),
+}
 BUMPS = ("major", "minor", "patch")
 DEFAULT_MODEL_PATH = ".mlgate/model/model.joblib"
 DEFAULT_STAGE = "prod"
@@ -19,7 +30,8 @@ KNOWN_KEYS = (
 )
 
 
-class DeployConfig(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class DeployConfig:
     target: str
     model_path: str = DEFAULT_MODEL_PATH
     stage: str = DEFAULT_STAGE
@@ -103,7 +115,7 @@ def _target(data: dict[str, Any], where: str) -> str:
             where=f"{where}: deploy.target",
             fix=f"set `deploy: {{target: github-release}}` or pass --target ({', '.join(TARGETS)})",
         )
-    return _one_of(target, TARGETS, "target", where)
+    return _one_of(target, tuple(TARGETS), "target", where)
 
 
 def _command(data: dict[str, Any], target: str, where: str) -> str | None:
@@ -162,3 +174,16 @@ def _registry(data: dict[str, Any], target: str, where: str) -> str | None:
             where=f"{where}: deploy.registry", fix="remove deploy.registry",
         )
     return _one_of(registry, REGISTRIES, "registry", where)
+
+
+def make_target(ctx: DeployContext, key: str = "target") -> Target:
+    """The target named by ``deploy.target`` (or ``deploy.registry``, ``key``), from
+    :data:`TARGETS`; a name not in the table is a usage error, never a default target."""
+    name = ctx.config.registry if key == "registry" else ctx.config.target
+    if name not in TARGETS or (key == "registry" and name not in REGISTRIES):
+        choices = REGISTRIES if key == "registry" else tuple(TARGETS)
+        raise UsageError(f"unknown deploy {key} {name!r}", where=f"deploy.{key}",
+                         fix=f"use one of: {', '.join(choices)}")
+    module, cls = TARGETS[name]
+    target: Target = getattr(importlib.import_module(module), cls)(ctx)
+    return target

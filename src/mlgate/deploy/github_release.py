@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlgate.adapters.github import GitHubApi, Refused, policy_from_env
+from mlgate.adapters.github import GitHubApi, Refused
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, extract_metrics, metrics_from_result_doc
 from mlgate.deploy.rollback import (
@@ -77,8 +77,12 @@ class GitHubReleaseTarget:
                 "write`) or set GITHUB_TOKEN",
             )
         self.prefix = ctx.config.release_prefix(ctx.name)
-        self.api = api or GitHubApi(gh.api_url, gh.token, gh.repository, policy_from_env(),
-                                    lazy=False, permissions="contents: write")
+        if api is None:
+            if ctx.github is None:
+                raise UsageError("the github-release target needs a GitHub client",
+                                 fix="deploy with `mlgate deploy` (its main builds the client)")
+            api = ctx.github(lazy=False, permissions="contents: write")
+        self.api = api
         self._releases: list[Any] | None = None
 
     def releases(self, refresh: bool = False) -> list[Any]:

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from mlgate.core.formatting import format_number
 from mlgate.core.result import parse_result
 from mlgate.core.verdict import verdict
 from mlgate.deploy.champion import Decision, challenger_metrics, decision_markdown, embed_metrics
-from mlgate.report.escape import code, md
-from mlgate.report.jinja_env import shipped_template
+from mlgate.formatting import format_number
+from mlgate.markdown import code, md
+from mlgate.templating import shipped_template
 
 TEMPLATE = "model_card.md.j2"
 COLUMNS_SHOWN = 50

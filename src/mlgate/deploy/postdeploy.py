@@ -14,7 +14,7 @@ from mlgate.deploy.base import DeployContext, Deployed, Target
 from mlgate.deploy.command_target import command_env, run_user_command
 from mlgate.deploy.rollback import Plan, plan_rollback
 from mlgate.errors import MlgateError, ServiceError
-from mlgate.report.escape import md
+from mlgate.markdown import md
 
 
 class VerifyFailed(ServiceError):

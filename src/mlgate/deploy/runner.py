@@ -26,11 +26,12 @@ from mlgate.deploy.champion import (
     decision_markdown,
     decision_text,
 )
+from mlgate.deploy.config import make_target
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.deploy.postdeploy import live_before, verify
 from mlgate.errors import GateFailed, MlgateError, UsageError
-from mlgate.report.escape import md
+from mlgate.markdown import md
 
 
 @dataclass
@@ -38,20 +39,6 @@ class DeployOutcome:
     deployed: Deployed | None
     forced: list[str] = field(default_factory=list)
     decision: Decision | None = None
-
-
-def make_target(ctx: DeployContext) -> Target:
-    if ctx.config.target == "gto":
-        from mlgate.deploy.gto_target import GtoTarget
-
-        return GtoTarget(ctx)
-    if ctx.config.target == "command":
-        from mlgate.deploy.command_target import CommandTarget
-
-        return CommandTarget(ctx)
-    from mlgate.deploy.github_release import GitHubReleaseTarget
-
-    return GitHubReleaseTarget(ctx)
 
 
 def read_model_meta(model_path: Path) -> dict[str, Any] | None:

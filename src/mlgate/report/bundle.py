@@ -4,8 +4,9 @@ Layout of ``.mlgate/bundle/``: ``manifest.json``, ``result-1.json`` … (the res
 ``report.md`` (for people; never posted: the poster re-renders from the validated results).
 Everything read back is treated as hostile: sizes, names and file types are checked, the
 results are validated, and nothing in it decides where the report goes (the PR number and
-the head commit come from the workflow_run event) or whether the gate passed: :func:`rejudge`
-recomputes every verdict from the bundle's figures with the trusted checkout's thresholds.
+the head commit come from the workflow_run event) or whether the gate passed:
+``core.compare.rejudge`` recomputes every verdict from the bundle's figures with the trusted
+checkout's thresholds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.core.result import Result, parse_result, validate, write_json
+from mlgate.adapters.result_file import write_json
+from mlgate.core.result import Result, parse_result
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 
@@ -102,7 +104,7 @@ def bundled_document(result: Result) -> dict[str, Any]:
 
 def read_bundle(directory: Path) -> tuple[str | None, list[Result]]:
     """Validate and load a bundle: (report name or None, result documents). The results'
-    own ``passed`` is not trusted: see :func:`rejudge`."""
+    own ``passed`` is not trusted: see ``core.compare.rejudge``."""
     _check_directory(directory)
     reader = _Reader()
     manifest = reader.json(directory / MANIFEST, MAX_MANIFEST_BYTES)
@@ -128,7 +130,7 @@ def read_bundle(directory: Path) -> tuple[str | None, list[Result]]:
                 raise _bad(f"schema must be the integer 1, got {doc['schema']!r}", str(path))
             if not isinstance(doc.get("passed"), bool):
                 doc["passed"] = False  # recomputed anyway; its absence is no reason to refuse
-        results.append(parse_result(validate(doc, str(path))))
+        results.append(parse_result(doc, str(path)))
     name = manifest.get("name")
     return (name if isinstance(name, str) and name else None), results
 
@@ -152,59 +154,3 @@ def _check_directory(directory: Path) -> None:
         total += est.st_size
     if total > MAX_TOTAL_BYTES:
         raise _bad(f"larger than {MAX_TOTAL_BYTES} bytes in total", where)
-
-
-# ----- the trusted job's own verdict ---------------------------------------------------------
-FORK_NOTE = ("The figures were reported by the pull request's own run (a fork) and are its "
-             "own; the verdict was recomputed here with the base branch's thresholds.")
-
-
-def _figure(value: Any, where: str) -> float | None:
-    from mlgate.core.compare import decode
-
-    if value is None or value in ("NaN", "Infinity", "-Infinity"):
-        return decode(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _bad(f"a metric value must be a number, got {str(value)[:40]!r}", where)
-    try:
-        return float(value)
-    except OverflowError as err:
-        raise _bad("a metric value is beyond float range", where) from err
-
-
-def rejudge(result: Result, rules: list[Any], require_baseline: bool) -> Result:
-    """``result`` judged again from its figures (baseline and current value of each metric)
-    with ``rules``, the trusted checkout's thresholds, by the same :func:`core.compare.diff`
-    as ``mlgate compare``; whatever the bundle says about rules and passing is dropped."""
-    from mlgate.core.compare import Comparison, diff
-    from mlgate.core.result import BaselineInfo, build_result
-
-    current: dict[str, float] = {}
-    baseline: dict[str, float] = {}
-    files: dict[str, str] = {}
-    for i, row in enumerate(result.metrics):
-        where = f"result {result.name!r}: metrics[{i}] ({row.name[:80]})"
-        now, then = _figure(row.current, where), _figure(row.baseline, where)
-        if now is not None:
-            current[row.name] = now
-        if then is not None:
-            baseline[row.name] = then
-        if row.file:
-            files[row.name] = row.file
-    errors = list(result.errors)
-    cmp = Comparison(current=current, baseline=baseline if result.baseline.found else None,
-                     rules=rules, require_baseline=require_baseline, files=files)
-    try:
-        comparison = diff(cmp)
-    except UsageError as err:  # a base rule names a metric the fork no longer reports
-        errors.append(f"{err.where}: {err.message}" if err.where else err.message)
-        comparison = diff(Comparison(current, cmp.baseline, [], require_baseline, files))
-    base = result.baseline
-    note = f"{FORK_NOTE} {base.note}" if base.note else FORK_NOTE
-    return build_result(
-        name=result.name, head=result.head,
-        baseline=BaselineInfo(found=base.found, sha=base.sha, source=base.source,
-                              base_ref=base.base_ref, merge_base=base.merge_base, note=note),
-        comparison=comparison, require_baseline=require_baseline,
-        metrics_files=list(result.metrics_files), params=[p.to_json() for p in result.params],
-        data=[d.to_json() for d in result.data], errors=errors)

@@ -1,7 +1,7 @@
 """The Markdown drift report, rendered from a drift.json document (pure but for templates).
 
 Every string from the data (column names, categories, paths) goes through
-:func:`mlgate.report.escape.md` (or ``mermaid_label`` inside charts) before the template sees it.
+:func:`mlgate.markdown.md` (or ``mermaid_label`` inside charts) before the template sees it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate.report import escape as esc
+from mlgate import markdown as esc
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "drift.md.j2"

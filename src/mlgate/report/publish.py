@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mlgate import markdown as esc
 from mlgate.adapters.actions import GitHubEnv, append_summary, set_output
 from mlgate.console import PRINTING, Console
 from mlgate.core.result import Result
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
-from mlgate.report import escape as esc
 from mlgate.report.bundle import write_bundle
 from mlgate.report.render import (
     CHECK_SUMMARY_LIMIT,
@@ -23,6 +23,9 @@ from mlgate.report.render import (
     Renderer,
     report_view,
 )
+
+if TYPE_CHECKING:
+    from mlgate.adapters.github import Connect
 
 REPORT_FILE = "report.md"
 BUNDLE_DIR = "bundle"
@@ -98,10 +101,14 @@ class _Posting:
     links: Links
     note: str
     console: Console
+    connect: Connect | None = None
 
 
-def publish(req: Request, env: GitHubEnv, console: Console = PRINTING) -> PublishOutcome:
-    """Write report.md; on GitHub also the job summary, the comment and the check run."""
+def publish(
+    req: Request, env: GitHubEnv, console: Console = PRINTING, connect: Connect | None = None
+) -> PublishOutcome:
+    """Write report.md; on GitHub also the job summary, the comment and the check run
+    (through the client ``connect`` builds: the command's main makes it)."""
     renderer = Renderer(req.template, req.root)
     links = Links(server_url=env.server_url, repository=env.repository)
     full = renderer.render(report_view(req.results, req.name, links, LEVELS[0]))
@@ -122,7 +129,7 @@ def publish(req: Request, env: GitHubEnv, console: Console = PRINTING) -> Publis
             console.out(f"::add-mask::{env.token}")
     url = run_url(env)
     posting = _Posting(req=req, env=env, renderer=renderer, links=links,
-                       note=_note(req, env, url), console=console)
+                       note=_note(req, env, url), console=console, connect=connect)
     _job_summary(posting, full)
     if not req.from_bundle:
         write_bundle(req.out / BUNDLE_DIR, req.name, req.results, full)
@@ -151,9 +158,12 @@ def _post(posting: _Posting, outcome: PublishOutcome, url: str | None) -> None:
                          fix="pass `github-token: ${{ github.token }}` (or set GITHUB_TOKEN) "
                              "with permissions pull-requests: write and checks: write")
     assert env.repository
-    from mlgate.adapters.github import Forbidden, GitHubApi, policy_from_env
+    from mlgate.adapters.github import Forbidden
 
-    api = GitHubApi(env.api_url, env.token, env.repository, policy_from_env())
+    if posting.connect is None:
+        raise UsageError("no GitHub client to post the comment and check run with",
+                         fix="post with `mlgate report` (its main builds the client)")
+    api = posting.connect()
     if req.from_bundle and number is None:
         number = _lookup_pr(api, env)
     if number is not None:

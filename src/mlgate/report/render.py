@@ -1,7 +1,7 @@
 """Turn one or more result documents into the Markdown report (pure: no I/O but templates).
 
 The template sees a view model in which every string from the repository is already escaped
-(see :mod:`mlgate.report.escape`); raw values stay available under ``model.raw``.
+(see :mod:`mlgate.markdown`); raw values stay available under ``model.raw``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.core.formatting import format_bytes
+from mlgate import markdown as esc
 from mlgate.core.result import REPORT_STATUS_RANK, MetricRow, Result, RuleCheck
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
-from mlgate.report import escape as esc
-from mlgate.report.jinja_env import (
+from mlgate.formatting import format_bytes
+from mlgate.templating import (
     USER_TEMPLATE,
     check_budget,
     environment,
@@ -362,7 +362,7 @@ def _compiled(user_template: str | None, user_dir: str | None = None) -> Any:
 
 def _user_template(template_path: Path, root: Path | None) -> tuple[str, str]:
     """(text, folder) of a user's template; with ``root`` (the repository) it must lie in it,
-    outside hidden folders. Its partials come from its own folder only (see jinja_env)."""
+    outside hidden folders. Its partials come from its own folder only (see mlgate.templating)."""
     if not template_path.exists() and not template_path.is_symlink():
         raise UsageError("cannot read the report template (No such file or directory)",
                          where=str(template_path), fix="pass an existing file to --template")

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.adapters.git import Git
+from mlgate.adapters.notes import NOTES_REF, NotesStore
 from mlgate.config import Config, out_dir
 from mlgate.console import PRINTING, Console
-from mlgate.core.baseline import NOTES_REF, fetch_notes, push_notes, read_note, write_note
 from mlgate.core.compare import encode
 from mlgate.core.metrics import MetricValue, discover_metrics_files, load_metrics
 from mlgate.core.noise import encode_list
@@ -41,12 +41,15 @@ class BaselineOutcome:
 
 
 def run_baseline(
-    options: BaselineOptions, console: Console = PRINTING, git: Git | None = None
+    options: BaselineOptions, console: Console = PRINTING, git: Git | None = None,
+    store: NotesStore | None = None,
 ) -> BaselineOutcome:
+    """``store``: the baseline store, by default the git notes of ``git`` and the remote."""
     git = git or Git(options.root)
+    store = store or NotesStore(git, options.remote)
     git.require_repo()
     if options.action == "fetch":
-        ok = fetch_notes(git, options.remote)
+        ok = store.fetch()
         console.out(f"mlgate baseline: {'fetched' if ok else 'no'} {NOTES_REF} from "
                     f"{options.remote}")
         return BaselineOutcome(sha=None)
@@ -54,16 +57,16 @@ def run_baseline(
     if not sha:
         raise UsageError(f"unknown commit {options.commit!r}", where="--commit")
     if options.action == "show":
-        _show(git, sha, console)
+        _show(store, sha, console)
     elif options.action == "push":
-        _push(git, sha, options, console)
+        _push(store, sha, options, console)
     else:
-        return record(git, sha, options, console)
+        return record(store, sha, options, console)
     return BaselineOutcome(sha=sha)
 
 
-def _show(git: Git, sha: str, console: Console) -> None:
-    note = read_note(git, sha)
+def _show(store: NotesStore, sha: str, console: Console) -> None:
+    note = store.read(sha)
     if not note:
         raise UsageError(
             f"no baseline recorded for {sha[:12]}",
@@ -72,17 +75,17 @@ def _show(git: Git, sha: str, console: Console) -> None:
     console.out(json.dumps(note, indent=2, sort_keys=True))
 
 
-def _push(git: Git, sha: str, options: BaselineOptions, console: Console) -> None:
+def _push(store: NotesStore, sha: str, options: BaselineOptions, console: Console) -> None:
     name = options.config.model_name(options.root)
-    entry = (read_note(git, sha) or {}).get("models", {}).get(name)
+    entry = store.entry(sha, name)
     if not entry:
         raise UsageError(f"no baseline recorded for {sha[:12]} and model {name!r}")
-    push_notes(git, options.remote, sha, name, entry["metrics"], entry.get("folds"))
+    store.push(sha, name, entry["metrics"], entry.get("folds"))
     console.out(f"mlgate baseline: pushed {NOTES_REF} to {options.remote}")
 
 
 def record(
-    git: Git, sha: str, options: BaselineOptions, console: Console = PRINTING
+    store: NotesStore, sha: str, options: BaselineOptions, console: Console = PRINTING
 ) -> BaselineOutcome:
     """Record the working tree's metrics, which must belong to the commit recorded."""
     name = options.config.model_name(options.root)
@@ -96,9 +99,9 @@ def record(
     folds = trainer_folds(out, loaded)
     if options.push:
         # Start from the remote store so that the push is a fast-forward.
-        fetch_notes(git, options.remote)
+        store.fetch()
     record_folds = folds.to_json() if folds is not None and folds.method == "cv" else None
-    write_note(git, sha, name, metrics, record_folds)
+    store.write(sha, name, metrics, record_folds)
     with_folds = f" with the per-fold scores ({folds.spec.text()})" if (
         record_folds and folds and folds.spec) else ""
     console.out(
@@ -106,7 +109,7 @@ def record(
         f"{sha[:12]} in {NOTES_REF}"
     )
     if options.push:
-        push_notes(git, options.remote, sha, name, metrics, record_folds)
+        store.push(sha, name, metrics, record_folds)
         console.out(f"mlgate baseline: pushed {NOTES_REF} to {options.remote}")
     return BaselineOutcome(sha=sha, metrics=len(metrics))
 

@@ -3,14 +3,16 @@ a file), compare them with the thresholds, write result.json."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlgate.adapters.actions import GitHubEnv, set_output
-from mlgate.adapters.git import CURRENT_BRANCH, Git
+from mlgate.adapters.git import CURRENT_BRANCH, Git, commit_reader
+from mlgate.adapters.notes import GitHistory, NotesStore
 from mlgate.config import DEFAULT_CONFIG, Config, Paths, thresholds_from
 from mlgate.console import PRINTING, Console
-from mlgate.core.baseline import Baseline, commit_reader, find_baseline
+from mlgate.core.baseline import Baseline, find_baseline
 from mlgate.core.changes import data_diff, params_diff, params_files, read_params, tracked_data
 from mlgate.core.compare import Comparison, diff
 from mlgate.core.folds import Folds
@@ -22,15 +24,26 @@ from mlgate.core.metrics import (
     load_metrics,
     qualify,
 )
-from mlgate.core.result import HeadInfo, Result, ThresholdsInfo, build_result, save_result
+from mlgate.core.result import (
+    DataChange,
+    HeadInfo,
+    ParamChange,
+    Result,
+    ThresholdsInfo,
+    build_result,
+    data_change,
+    param_change,
+)
 from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules, thresholds_changes
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.services import noise
+from mlgate.services.results import save_result
 from mlgate.yamlio import inside_repo, parse_text, read_text, repo_top
 
 
-class CompareOptions(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class CompareOptions:
     config: Config
     paths: Paths
     base: str | None = None  # --base
@@ -42,7 +55,8 @@ class CompareOptions(NamedTuple):
     config_file: str | None = None  # --config, for the retrained baseline's own run
 
 
-class CompareOutcome(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class CompareOutcome:
     result: Result
     path: Path
 
@@ -85,13 +99,14 @@ class CompareOutcome(NamedTuple):
 
 
 def run_compare(
-    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None
+    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None,
+    store: NotesStore | None = None,
 ) -> CompareOutcome:
     """Compare, write result.json, set the ``result-path`` and ``passed`` outputs."""
     path = options.paths.result
     # A compare that fails must not leave the previous run's result for gate and deploy.
     path.unlink(missing_ok=True)
-    result = compare(options, gh, console, git)
+    result = compare(options, gh, console, git, store)
     save_result(path, result)
     set_output("result-path", str(path))
     set_output("passed", "true" if verdict(result).passed else "false")
@@ -112,15 +127,18 @@ def working_tree_reader(root: Path) -> Reader:
 
 
 def compare(
-    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None
+    options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None,
+    store: NotesStore | None = None,
 ) -> Result:
     """Gather both sides of the comparison and return the result (``git``: of the working
-    directory, which may be a subdirectory of the repository)."""
+    directory, which may be a subdirectory of the repository; ``store``: the baseline store,
+    by default the git notes of ``git`` and ``options.remote``)."""
     git = git or Git(options.paths.root)
+    store = store or NotesStore(git, options.remote)
     # One `git cat-file --batch` serves the reads of both commits; the commands compare
     # will run anyway start now and run in parallel.
     with git.batched(prefetch=_prefetch(options, gh)):
-        return _compare(options, gh, console, git)
+        return _compare(options, gh, console, git, store)
 
 
 def _prefetch(options: CompareOptions, gh: GitHubEnv) -> list[tuple[str, ...]]:
@@ -132,7 +150,9 @@ def _prefetch(options: CompareOptions, gh: GitHubEnv) -> list[tuple[str, ...]]:
     return commands
 
 
-def _compare(options: CompareOptions, gh: GitHubEnv, console: Console, git: Git) -> Result:
+def _compare(
+    options: CompareOptions, gh: GitHubEnv, console: Console, git: Git, store: NotesStore
+) -> Result:
     config, root = options.config, options.paths.root
     git.require_repo()
     read_head = working_tree_reader(root)
@@ -150,8 +170,8 @@ def _compare(options: CompareOptions, gh: GitHubEnv, console: Console, git: Git)
     base = config.base_branch(options.base, gh.pr_base_branch())
     folds = noise.trainer_folds(options.paths.out, current)
     current, evaluation = noise.with_folds(current, folds)
-    baseline = _baseline(options, git, base, console, folds)
-    baseline = _paired(baseline, folds, options, git, files, console)
+    baseline = _baseline(options, git, store, base, console, folds)
+    baseline = _paired(baseline, folds, options, git, store, files, console)
     current, base_metrics = qualify([current, baseline.metrics])
     rules, thresholds = _thresholds(options, git, baseline)
     comparison = diff(
@@ -250,7 +270,7 @@ def _thresholds(
 
 
 def _baseline(
-    options: CompareOptions, git: Git, base: str, console: Console,
+    options: CompareOptions, git: Git, store: NotesStore, base: str, console: Console,
     folds: Folds | None = None,
 ) -> Baseline:
     config = options.config
@@ -265,13 +285,13 @@ def _baseline(
 
     # With `baseline: retrain` this only finds the baseline commit; retraining gives the metrics.
     baseline = find_baseline(
-        git,
+        GitHistory(git, options.remote),
+        store,
         head=git_head,
         base=base,
         name=config.model_name(options.paths.root),
         files_at=files_at,
         mode=config.baseline,
-        remote=options.remote,
     )
     if config.baseline == "retrain" and baseline.merge_base and baseline.merge_base != git_head:
         from mlgate.services.retrain import retrain_metrics
@@ -287,7 +307,7 @@ def _baseline(
 
 def _paired(
     baseline: Baseline, folds: Folds | None, options: CompareOptions, git: Git,
-    files: list[str], console: Console,
+    store: NotesStore, files: list[str], console: Console,
 ) -> Baseline:
     """Per-fold scores for the baseline on the PR's folds (services/noise.py)."""
 
@@ -298,7 +318,7 @@ def _paired(
         return retrain_metrics(git, sha, files, options.config_file, console, folds=spec)
 
     name = options.config.model_name(options.paths.root)
-    ctx = noise.Pairing(git, name, options.config.baseline, retrain, console)
+    ctx = noise.Pairing(store, name, options.config.baseline, retrain, console)
     return noise.pair_baseline(baseline, folds, ctx)
 
 
@@ -317,8 +337,7 @@ def _rules(config: Config, thresholds_arg: str | None) -> list[Rule]:
     if thresholds_arg:
         data, source = load_thresholds_arg(thresholds_arg)
         return parse_rules(data, source)
-    source = f"{config.path.name if config.path else 'mlgate.yaml'}: thresholds"
-    return parse_rules(config.thresholds, source)
+    return config.rules
 
 
 def _head_info(git: Git, gh: GitHubEnv) -> HeadInfo:
@@ -338,7 +357,7 @@ def _head_info(git: Git, gh: GitHubEnv) -> HeadInfo:
 
 def _changes(
     git: Git, baseline: Baseline, config: Config, read_head: Reader, metrics_files: list[str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[ParamChange], list[DataChange]]:
     if not baseline.sha:
         return [], []
     sha = baseline.sha
@@ -351,4 +370,4 @@ def _changes(
         tracked_data(read_base, git.ls_files(sha), exclude),
         tracked_data(read_head, head_files, exclude),
     )
-    return params, data
+    return [param_change(p) for p in params], [data_change(d) for d in data]

@@ -29,7 +29,7 @@ from mlgate.adapters.actions import GitHubEnv
 from mlgate.adapters.git import Git
 from mlgate.config import Config, Paths, load_config, paths_for
 from mlgate.console import Console, recording
-from mlgate.core.result import Result, load_result
+from mlgate.core.result import Result
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, MlgateError, UsageError
 from mlgate.services.baseline import BaselineOptions, run_baseline
 from mlgate.services.pipeline import (
@@ -41,6 +41,7 @@ from mlgate.services.pipeline import (
     format_step,
     run_pipeline,
 )
+from mlgate.services.results import load_result
 from mlgate.services.train import TrainOptions, describe_model, run_train
 
 T = TypeVar("T")

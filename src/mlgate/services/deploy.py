@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.config import Config, Paths
-from mlgate.core.result import load_result
-from mlgate.core.thresholds import parse_rules
 from mlgate.deploy.base import DeployContext
-from mlgate.deploy.config import DeployConfig
+from mlgate.deploy.config import DeployConfig, make_target
 from mlgate.deploy.postdeploy import RollbackOutcome, rollback
-from mlgate.deploy.runner import DeployOutcome, deploy, make_target, read_model_meta
+from mlgate.deploy.runner import DeployOutcome, deploy, read_model_meta
+from mlgate.services.results import load_result
+
+if TYPE_CHECKING:
+    from mlgate.adapters.github import Connect
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,11 @@ class DeployOptions:
     to: str | None = None  # --to: the version to roll back to (default: the previous one)
 
 
-def run_deploy(options: DeployOptions, gh: GitHubEnv) -> DeployOutcome:
+def run_deploy(
+    options: DeployOptions, gh: GitHubEnv, connect: Connect | None = None
+) -> DeployOutcome:
+    """``connect``: builds the GitHub client of the github-release target (the command's
+    main makes it)."""
     config = options.config
     settings = config.deploy_settings(
         {
@@ -41,20 +48,24 @@ def run_deploy(options: DeployOptions, gh: GitHubEnv) -> DeployOutcome:
             "command": options.command,
         }
     )
-    rules = parse_rules(config.thresholds, f"{config.where}: thresholds")
-    ctx = build_context(options, settings, gh)
-    return deploy(ctx, rules, config.deploy_base_branch(options.base), options.force)
+    ctx = build_context(options, settings, gh, connect)
+    return deploy(ctx, config.rules, config.deploy_base_branch(options.base), options.force)
 
 
-def run_rollback(options: DeployOptions, gh: GitHubEnv) -> RollbackOutcome:
+def run_rollback(
+    options: DeployOptions, gh: GitHubEnv, connect: Connect | None = None
+) -> RollbackOutcome:
     settings = options.config.deploy_settings(
         {"target": options.target, "stage": options.stage, "command": options.command}
     )
-    ctx = build_context(options, settings, gh)
+    ctx = build_context(options, settings, gh, connect)
     return rollback(ctx, make_target(ctx), options.to)
 
 
-def build_context(options: DeployOptions, settings: DeployConfig, gh: GitHubEnv) -> DeployContext:
+def build_context(
+    options: DeployOptions, settings: DeployConfig, gh: GitHubEnv,
+    connect: Connect | None = None,
+) -> DeployContext:
     from mlgate.adapters.git import Git
 
     paths, root = options.paths, options.paths.root
@@ -70,7 +81,7 @@ def build_context(options: DeployOptions, settings: DeployConfig, gh: GitHubEnv)
         config=settings, parsed=parsed, result_path=result_path.resolve(),
         model_path=model_path,
         model_meta=None if options.rollback else read_model_meta(model_path), gh=gh, git=git,
-        metrics_files=options.config.metrics, env=dict(os.environ),
+        metrics_files=options.config.metrics, env=dict(os.environ), github=connect,
     )
 
 

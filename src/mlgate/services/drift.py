@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
+from mlgate.adapters.result_file import write_json
 from mlgate.core.drift import (
     CATEGORICAL,
     CORRECTION,
@@ -22,7 +23,6 @@ from mlgate.core.drift import (
     compute_drift,
 )
 from mlgate.core.drift_config import DriftThresholds
-from mlgate.core.result import write_json
 from mlgate.report.drift_view import render_drift
 from mlgate.services.drift_reference import (
     DataFile,
@@ -30,6 +30,10 @@ from mlgate.services.drift_reference import (
     model_reference,
     read_table,
 )
+
+if TYPE_CHECKING:
+    from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.github import Connect
 
 SCHEMA_VERSION = 1
 DRIFT_FILE = "drift.json"
@@ -65,12 +69,17 @@ class DriftOutcome:
         return bool(self.result.drifting)
 
 
-def run_drift(options: DriftOptions, log: Log = print) -> DriftOutcome:
+def run_drift(
+    options: DriftOptions, log: Log = print, gh: GitHubEnv | None = None,
+    connect: Connect | None = None,
+) -> DriftOutcome:
+    """``gh``, ``connect``: the command's GitHub environment and client builder, to fetch the
+    live release's model JSON when the workspace has none (None: not asked)."""
     root = options.root
     if options.reference:
         reference = given_file(root, options.reference, "--reference")
     else:
-        reference = model_reference(root, options.out, options.model, log)
+        reference = model_reference(root, options.out, options.model, log, gh, connect)
     current = given_file(root, options.current, "--current")
     ref_frame = read_table(reference, "--reference" if options.reference else reference.shown)
     cur_frame = read_table(current, "--current")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlgate.report import escape as esc
+from mlgate import markdown as esc
 
 LABEL = "mlgate-drift"
 PER_PAGE = 100

@@ -18,10 +18,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import UsageError
 from mlgate.train import data as data_io
+
+if TYPE_CHECKING:
+    from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.github import Connect
 
 MODEL_JSON = Path("model") / "model.json"
 FETCH_DIR = "drift"
@@ -80,12 +84,17 @@ def load_model_json(path: Path, shown: str) -> dict[str, Any]:
     return dict(meta)
 
 
-def model_reference(root: Path, out: Path, model_arg: str | None, log: Log) -> DataFile:
-    """The deployed model's training data, from the workspace or fetched with DVC."""
+def model_reference(
+    root: Path, out: Path, model_arg: str | None, log: Log,
+    gh: GitHubEnv | None = None, connect: Connect | None = None,
+) -> DataFile:
+    """The deployed model's training data, from the workspace or fetched with DVC (the model
+    JSON from the live release when ``gh``/``connect``, the command's, allow)."""
     meta_path = Path(model_arg) if model_arg else out / MODEL_JSON
     meta_path = meta_path if meta_path.is_absolute() else root / meta_path
     if not model_arg and not meta_path.is_file():
-        meta_path = release_model_json(root, out / FETCH_DIR / "model.json", log) or meta_path
+        meta_path = release_model_json(
+            root, out / FETCH_DIR / "model.json", log, gh, connect) or meta_path
     shown = model_arg or _rel(meta_path, root)
     meta = load_model_json(meta_path, shown)
     rel, sha = meta["data"]["path"], meta["data"]["sha256"]
@@ -116,25 +125,24 @@ def model_reference(root: Path, out: Path, model_arg: str | None, log: Log) -> D
     return DataFile(fetched, rel, sha, "dvc", commit, meta)
 
 
-def release_model_json(root: Path, dest: Path, log: Log) -> Path | None:
+def release_model_json(
+    root: Path, dest: Path, log: Log, gh: GitHubEnv | None = None,
+    connect: Connect | None = None,
+) -> Path | None:
     """``model.json`` of the model's live release (the repository's latest release when its
     tag is this model's), saved to ``dest``; None off GitHub, without a github-release deploy
-    configured, or when the release has none."""
-    from mlgate.adapters.actions import GitHubEnv
+    configured, or when the release has none. ``connect`` builds the GitHub client (the
+    command's main makes it; None: no release is asked)."""
     from mlgate.config import load_config
 
-    gh = GitHubEnv.from_env()
     config = load_config(None, root)
-    if not (gh.repository and gh.token and config.deploy):
+    if gh is None or connect is None or not (gh.repository and gh.token and config.deploy):
         return None
     settings = config.deploy_settings({})
     if "github-release" not in (settings.target, settings.registry):
         return None
     prefix = settings.release_prefix(config.model_name(root))
-    from mlgate.adapters.github import GitHubApi, policy_from_env
-
-    api = GitHubApi(gh.api_url, gh.token, gh.repository, policy_from_env(), lazy=False,
-                    permissions="contents: read")
+    api = connect(lazy=False, permissions="contents: read")
     tag = api.call("download model.json of the latest release",
                    lambda: _download_model_json(api, prefix, dest))
     if tag is None:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from mlgate.adapters.actions import set_output
-from mlgate.core.result import Result, load_result
+from mlgate.core.result import Result
 from mlgate.core.verdict import Verdict, verdict
 from mlgate.errors import MlgateError, UsageError
+from mlgate.services.results import load_result
 
 
-class GateOptions(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class GateOptions:
     result_path: Path
 
 
-class GateOutcome(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class GateOutcome:
     result: Result
     verdict: Verdict
 

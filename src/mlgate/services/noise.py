@@ -7,12 +7,12 @@ core/noise.py, the folds document in core/folds.py.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
-from mlgate.adapters.git import Git
+from mlgate.adapters.notes import NotesStore
 from mlgate.console import Console
-from mlgate.core.baseline import Baseline, read_note
+from mlgate.core.baseline import Baseline
 from mlgate.core.folds import FOLDS_FILE, Folds, attach, parse_folds, record_matches
 from mlgate.core.metrics import Metric
 from mlgate.errors import MlgateError, UsageError
@@ -52,10 +52,11 @@ def with_folds(metrics: list[Metric], folds: Folds | None) -> tuple[list[Metric]
     return attached, {name: folds.method for name in owned}
 
 
-class Pairing(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Pairing:
     """What pairing the baseline needs: the store, the model's name, the mode, a retrainer."""
 
-    git: Git
+    store: NotesStore
     name: str
     mode: str  # baseline: auto | committed | store | retrain
     retrain: Retrain
@@ -69,7 +70,7 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
         return baseline
     if baseline.source == "retrain":  # retrained on the PR's folds already
         return baseline
-    recorded, stored = _stored(ctx.git, baseline.sha, ctx.name)
+    recorded, stored = _stored(ctx.store, baseline.sha, ctx.name)
     if not recorded:
         return _noted(baseline, NO_FOLDS.format(sha=baseline.sha[:12]))
     reason = (
@@ -80,7 +81,7 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
     if reason is None and stored is not None:
         metrics, owned = attach(baseline.metrics, stored, any_file=True)
         if owned:
-            return baseline._replace(metrics=metrics)
+            return replace(baseline, metrics=metrics)
         reason = "its per-fold scores are not those of these metrics"
     what = f"the baseline recorded for {baseline.sha[:12]} cannot be paired with the PR: {reason}"
     if ctx.mode not in ("auto", "store") or not baseline.merge_base:
@@ -102,10 +103,10 @@ def _retrained(baseline: Baseline, mb: str, what: str, ctx: Pairing) -> Baseline
     )
 
 
-def _stored(git: Git, sha: str, name: str) -> tuple[bool, Folds | None]:
+def _stored(store: NotesStore, sha: str, name: str) -> tuple[bool, Folds | None]:
     """Whether the store has a record of ``name`` for ``sha``, and its per-fold scores."""
-    entry = ((read_note(git, sha) or {}).get("models") or {}).get(name)
-    if not isinstance(entry, dict):
+    entry = store.entry(sha, name)
+    if entry is None:
         return False, None
     raw = entry.get("folds")
     if raw is None:
@@ -117,4 +118,4 @@ def _stored(git: Git, sha: str, name: str) -> tuple[bool, Folds | None]:
 
 
 def _noted(baseline: Baseline, text: str) -> Baseline:
-    return baseline._replace(note=f"{baseline.note}; {text}" if baseline.note else text)
+    return replace(baseline, note=f"{baseline.note}; {text}" if baseline.note else text)

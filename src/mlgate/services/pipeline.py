@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mlgate import failure
 from mlgate.adapters.actions import GitHubEnv
@@ -23,6 +24,9 @@ from mlgate.services.gate import GateOptions, run_gate
 from mlgate.services.pull import PullOptions, run_pull
 from mlgate.services.report import ReportOptions, run_report
 from mlgate.services.train import TrainOptions, run_train
+
+if TYPE_CHECKING:
+    from mlgate.adapters.github import Connect
 
 STEPS = ("pull", "train", "compare", "report", "gate")
 # Steps whose failure is recorded (mlgate.failure) and reported: there is no result.json.
@@ -90,15 +94,20 @@ def skip_reason(name: str, *, has_dvc: bool, has_dvc_yaml: bool, config: Config)
 # ----- the steps: each calls its service and says what it did -------------------------------
 
 # A step's (status, one-line description) when it did not raise.
-StepRun = Callable[[PipelineOptions, GitHubEnv, Console], "tuple[str, str]"]
+# ``connect``: builds the GitHub client (the command's main makes it; only report uses it).
+StepRun = Callable[[PipelineOptions, GitHubEnv, Console, "Connect | None"], "tuple[str, str]"]
 
 
-def _pull(options: PipelineOptions, _gh: GitHubEnv, console: Console) -> tuple[str, str]:
+def _pull(
+    options: PipelineOptions, _gh: GitHubEnv, console: Console, _connect: Connect | None
+) -> tuple[str, str]:
     pulled = run_pull(PullOptions(config=options.config, cwd=options.paths.root), console)
     return OK, pulled.describe()
 
 
-def _train(options: PipelineOptions, _gh: GitHubEnv, console: Console) -> tuple[str, str]:
+def _train(
+    options: PipelineOptions, _gh: GitHubEnv, console: Console, _connect: Connect | None
+) -> tuple[str, str]:
     trained = run_train(TrainOptions(config=options.config, paths=options.paths), console)
     return OK, trained.describe()
 
@@ -108,7 +117,9 @@ def compare_options(options: PipelineOptions) -> CompareOptions:
                           config_file=options.config_file)
 
 
-def _compare(options: PipelineOptions, gh: GitHubEnv, console: Console) -> tuple[str, str]:
+def _compare(
+    options: PipelineOptions, gh: GitHubEnv, console: Console, _connect: Connect | None
+) -> tuple[str, str]:
     return OK, run_compare(compare_options(options), gh, console).describe()
 
 
@@ -116,11 +127,16 @@ def report_options(options: PipelineOptions) -> ReportOptions:
     return ReportOptions(config=options.config, paths=options.paths, dry_run=options.dry_run)
 
 
-def _report(options: PipelineOptions, gh: GitHubEnv, console: Console) -> tuple[str, str]:
-    return OK, run_report(report_options(options), gh, console).describe(options.paths.root)
+def _report(
+    options: PipelineOptions, gh: GitHubEnv, console: Console, connect: Connect | None
+) -> tuple[str, str]:
+    reported = run_report(report_options(options), gh, console, connect)
+    return OK, reported.describe(options.paths.root)
 
 
-def _gate(options: PipelineOptions, _gh: GitHubEnv, console: Console) -> tuple[str, str]:
+def _gate(
+    options: PipelineOptions, _gh: GitHubEnv, console: Console, _connect: Connect | None
+) -> tuple[str, str]:
     gate = run_gate(GateOptions(result_path=options.paths.result))
     write = console.out if gate.passed else console.err
     for line in gate.lines():
@@ -149,7 +165,8 @@ def _tee(lines: list[str], write: Write) -> Write:
 
 
 def run_step(
-    name: str, options: PipelineOptions, gh: GitHubEnv, console: Console = PRINTING
+    name: str, options: PipelineOptions, gh: GitHubEnv, console: Console = PRINTING,
+    connect: Connect | None = None,
 ) -> StepResult:
     """Run one step, timing it and keeping what it said; an MlgateError becomes a failure."""
     lines: list[str] = []
@@ -160,7 +177,7 @@ def run_step(
         # Before compare, a failure is reported with the tail of the step's log (the output of
         # its child processes, `dvc repro` or the user's command, included).
         with failure.capture_output(tail) if name in RECORDED else contextlib.nullcontext():
-            status, detail = STEP_RUNS[name](options, gh, step_console)
+            status, detail = STEP_RUNS[name](options, gh, step_console, connect)
         error, code = None, EXIT_GATE_FAILED if status == GATE_FAILED else EXIT_OK
     except MlgateError as err:
         status, detail, error, code = FAILED, err.render().splitlines()[0], err, err.exit_code
@@ -188,8 +205,10 @@ def run_pipeline(
     *,
     on_start: Callable[[int, str], None] | None = None,
     on_done: Callable[[int, StepResult], None] | None = None,
+    connect: Connect | None = None,
 ) -> PipelineResult:
-    """Run the steps in the project's root; stop at the first failing step."""
+    """Run the steps in the project's root; stop at the first failing step. ``connect``:
+    builds the GitHub client of the report step (None: it posts nothing)."""
     root = options.paths.root
     has_dvc = (root / ".dvc").is_dir()
     has_dvc_yaml = (root / "dvc.yaml").is_file()
@@ -209,7 +228,7 @@ def run_pipeline(
         if reason:
             result = StepResult(name=name, status=SKIPPED, detail=reason)
         else:
-            result = run_step(name, options, gh, console)
+            result = run_step(name, options, gh, console, connect)
         results.append(result)
         if on_done:
             on_done(index, result)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.config import Config, Paths
 from mlgate.console import PRINTING, Console
-from mlgate.core.result import Result, load_result
+from mlgate.core.result import Result
 from mlgate.errors import UsageError
 from mlgate.report.publish import PublishOutcome, Request, publish
+from mlgate.services.results import load_result
+
+if TYPE_CHECKING:
+    from mlgate.adapters.github import Connect
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,18 @@ class ReportOutcome:
 
 
 def run_report(
-    options: ReportOptions, gh: GitHubEnv, console: Console = PRINTING
+    options: ReportOptions, gh: GitHubEnv, console: Console = PRINTING,
+    connect: Connect | None = None,
 ) -> ReportOutcome:
+    """``connect``: builds the GitHub client for the comment and check run (the command's
+    main makes it; None: nothing can be posted, as with ``--dry-run``)."""
     if options.from_bundle and (options.merge or options.result_file):
         raise UsageError("--from-bundle cannot be combined with --merge or --result",
                          where="--from-bundle")
     if options.merge and options.result_file:
         raise UsageError("--merge and --result cannot be combined", where="--merge")
     request = _request(options, gh)
-    published = publish(request, gh, console)
+    published = publish(request, gh, console, connect)
     return ReportOutcome(published=published, results=tuple(request.results))
 
 
@@ -79,11 +87,9 @@ def _request(options: ReportOptions, gh: GitHubEnv) -> Request:
 def _rejudged(claimed: list[Result], config: Config) -> list[Result]:
     """A fork's results judged again with this checkout's thresholds (the base branch's: the
     workflow_run job runs on it), whatever the fork's run decided."""
-    from mlgate.core.thresholds import parse_rules
-    from mlgate.report.bundle import rejudge
+    from mlgate.core.compare import rejudge
 
-    rules = parse_rules(config.thresholds, f"{config.where}: thresholds")
-    return [rejudge(r, rules, config.requires_baseline(None)) for r in claimed]
+    return [rejudge(r, config.rules, config.requires_baseline(None)) for r in claimed]
 
 
 def _failed_step(options: ReportOptions, gh: GitHubEnv) -> Result | None:

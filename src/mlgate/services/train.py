@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlgate.config import Config, Paths
@@ -72,7 +72,7 @@ def with_folds(cfg: TrainConfig, folds: FoldSpec | None) -> TrainConfig:
     """The built-in trainer's config, cross-validating on ``folds`` when given."""
     if folds is None:
         return cfg
-    return cfg._replace(cv=folds.k, repeats=folds.repeats, fold_seed=folds.fold_seed,
+    return replace(cfg, cv=folds.k, repeats=folds.repeats, fold_seed=folds.fold_seed,
                         test_size=None)
 
 

@@ -5,7 +5,8 @@ Pure: no scikit-learn or pandas here, so bad config fails fast and the CLI stays
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from mlgate.errors import UsageError
 
@@ -55,13 +56,14 @@ REGRESSION_METRICS = ("rmse", "mae", "r2")
 TASK_METRICS = {CLASSIFICATION: CLASSIFICATION_METRICS, REGRESSION: REGRESSION_METRICS}
 
 
-class TrainConfig(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
     """The built-in trainer's settings, validated (keys as in ``mlgate.yaml``)."""
 
     data: str
     target: str
     model: str | None = None
-    params: dict[str, Any] = {}  # noqa: RUF012 (a shared default: never mutated)
+    params: dict[str, Any] = field(default_factory=dict)
     task: str | None = None
     test_size: float | int | None = None  # a hold-out split instead of cross-validation
     cv: int | None = DEFAULT_CV  # None with a test-size
@@ -71,7 +73,7 @@ class TrainConfig(NamedTuple):
     dask: str | None = None  # scheduler address; DASK_SCHEDULER_ADDRESS when absent
     seed: int = DEFAULT_SEED
     metrics: tuple[str, ...] = ()
-    raw: dict[str, Any] = {}  # noqa: RUF012 (a shared default: never mutated)
+    raw: dict[str, Any] = field(default_factory=dict)
     where: str = "mlgate.yaml"
 
     def key(self, name: str) -> str:
@@ -79,7 +81,8 @@ class TrainConfig(NamedTuple):
         return f"{self.where}: train.{name}"
 
 
-class TrainMode(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TrainMode:
     """How ``mlgate train`` trains: ``builtin``, ``command`` or ``dvc-repro``."""
 
     kind: str

@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlgate.errors import ServiceError, UsageError
 from mlgate.train.config import CLASSIFICATION, DASK_ENV, TrainConfig
@@ -120,7 +120,8 @@ def local_workers(jobs: int, cpus: int) -> int:
     return jobs if jobs > 0 else max(1, cpus + 1 + jobs)
 
 
-class Placement(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Placement:
     """Where the fits after the first one run, with the estimates that decided it."""
 
     workers: int  # local processes for them; 1: this process
@@ -220,7 +221,8 @@ def run_fits(
     return results[:-1], results[-1].model
 
 
-class Fit(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Fit:
     """One fit's arguments for ``fit_and_score``."""
 
     model: Any
@@ -229,6 +231,9 @@ class Fit(NamedTuple):
     split: Split | None
     task: str
     names: tuple[str, ...]
+
+    def args(self) -> tuple[Any, Any, Any, Split | None, str, tuple[str, ...]]:
+        return (self.model, self.x, self.y, self.split, self.task, self.names)
 
 
 def _fit_locally(
@@ -240,22 +245,22 @@ def _fit_locally(
     workers = local_workers(cfg.jobs, os.cpu_count() or 1)
     if workers <= 1:
         log(f"{head}, in this process (jobs: {cfg.jobs})...")
-        return [fit_and_score(*fit) for fit in fits]
+        return [fit_and_score(*fit.args()) for fit in fits]
     log(f"{head}, the first in this process (its time decides whether the others go to "
         f"{workers} local processes)...")
     start = time.perf_counter()
-    first = fit_and_score(*fits[0])
+    first = fit_and_score(*fits[0].args())
     seconds = time.perf_counter() - start
     _check(cfg, first)
     rest = fits[1:]
     placement = place_rest(seconds, len(rest), workers, WORKER_START_SECONDS)
     log(f"train: fit: {placement.text()}")
     if placement.workers <= 1:
-        return [first, *(fit_and_score(*fit) for fit in rest)]
+        return [first, *(fit_and_score(*fit.args()) for fit in rest)]
     import joblib
 
     return [first, *joblib.Parallel(n_jobs=placement.workers)(
-        joblib.delayed(fit_and_score)(*fit) for fit in rest)]
+        joblib.delayed(fit_and_score)(*fit.args()) for fit in rest)]
 
 
 def _fit_on_dask(
@@ -269,7 +274,7 @@ def _fit_on_dask(
         workers = len(client.scheduler_info().get("workers", {}))
         log(f"{head}, on the Dask cluster at {address} ({workers} workers)...")
         return list(joblib.Parallel(n_jobs=-1)(
-            joblib.delayed(fit_and_score)(*fit, nested_sequential=True) for fit in fits))
+            joblib.delayed(fit_and_score)(*fit.args(), nested_sequential=True) for fit in fits))
 
 
 def _check(cfg: TrainConfig, result: FitResult) -> None:

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.adapters.result_file import write_json
 from mlgate.core.folds import FOLDS_FILE, Folds, FoldSpec
-from mlgate.core.formatting import format_number
 from mlgate.core.metrics import DEFAULT_METRICS_FILE
-from mlgate.core.result import write_json
 from mlgate.errors import UsageError
+from mlgate.formatting import format_number
 from mlgate.train import data as data_io
 from mlgate.train.config import (
     CLASSIFICATION,

@@ -14,7 +14,7 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.adapters.git import Git
-from mlgate.core.result import write_json
+from mlgate.adapters.result_file import write_json
 from mlgate.errors import UsageError
 from mlgate.train.scoring import encode_value
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from mlgate.core.formatting import as_number, format_number
+from mlgate.formatting import as_number, format_number
 
 # Control characters (newlines included) would end a table row; bidi overrides can disguise
 # text ("Trojan Source").

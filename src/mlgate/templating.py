@@ -2,7 +2,7 @@
 
 Sandboxed and immutable (a user's report template can reach neither Python internals nor change
 a list or dict it is given), no autoescape (values are escaped Markdown already, see
-:mod:`mlgate.report.escape`), undefined names are errors, and the escape helpers are the
+:mod:`mlgate.markdown`), undefined names are errors, and the escape helpers are the
 filters. A user template loads only its own folder (no hidden names such as ``.git``, no
 symlink leaving it) and renders under limits (:func:`render_limits`): loops, operator results,
 output size and time. Jinja is imported here, on first use, not at import time.
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate import markdown as esc
 from mlgate.errors import UsageError
-from mlgate.report import escape as esc
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 USER_TEMPLATE = "user-template"  # the name a user's template text is loaded under
 
 # Render limits (docs/limits.md, "Templates").
