@@ -13,20 +13,11 @@ from mlgate.deploy.champion import embed_metrics, extract_metrics
 from tests.fakegithub import FakeGitHub
 from tests.helpers.deployproj import Project, read_outputs
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 REPO = "octo/demo"
 UPLOADS = f"/uploads/repos/{REPO}/releases/*/assets"
 # The model, the trainer's model.json (for `mlgate drift`), the model card, result.json.
 ASSETS = ["model.joblib", "model.json", "model_card.md", "result.json"]
 
-
-@pytest.fixture
-def fake(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    for key, value in fake_github.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MLGATE_GITHUB_BACKOFF", "0")  # the one retry policy, without waits
-    return fake_github
 
 
 @pytest.fixture

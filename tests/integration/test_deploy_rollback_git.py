@@ -19,8 +19,6 @@ from mlgate.services.deploy import DeployOptions, build_context
 from tests.fakegithub import FakeGitHub
 from tests.helpers.deployproj import Project, read_outputs
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 REPO = "octo/demo"
 
 
@@ -182,13 +180,6 @@ def test_command_without_registry_has_nothing_to_roll_back(
     err = capsys.readouterr().err
     assert "keeps no record of the models it deployed" in err and "deploy.registry" in err
 
-
-@pytest.fixture
-def fake(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    for key, value in fake_github.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MLGATE_GITHUB_BACKOFF", "0")
-    return fake_github
 
 
 def test_command_rollback_runs_the_command_with_the_earlier_release_files(

@@ -19,17 +19,8 @@ from mlgate.services.deploy import DeployOptions, build_context
 from tests.fakegithub import FakeGitHub
 from tests.helpers.deployproj import Project, read_outputs
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 REPO = "octo/demo"
 
-
-@pytest.fixture
-def fake(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    for key, value in fake_github.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MLGATE_GITHUB_BACKOFF", "0")
-    return fake_github
 
 
 @pytest.fixture

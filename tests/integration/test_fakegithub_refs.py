@@ -15,8 +15,6 @@ import pytest
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.server import fake_sha
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 REPO = "octo/demo"
 SHA = "c" * 40
 

@@ -1,4 +1,4 @@
-"""Issue 11: the gate cannot be fooled by the PR it gates (real git repositories).
+"""The gate cannot be fooled by the PR it gates (real git repositories).
 
 Each test is one way a PR could make a worse model pass; see SPEC "What the gate guarantees".
 """

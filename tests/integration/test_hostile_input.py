@@ -1,4 +1,4 @@
-"""Hostile files from a PR's author and odd faults (issue 12): exit 2 within seconds with the
+"""Hostile files from a PR's author and odd faults: exit 2 within seconds with the
 file (and key) named, never an internal error, a hang or unbounded memory; a failing gate
 always writes ``passed=false``; concurrent baseline records lose nothing."""
 

@@ -15,8 +15,6 @@ import pytest
 
 from tests.fakegithub import FakeGitHub
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 
 def gh(fake: FakeGitHub, token: str = "test-token") -> Any:
     from github import Auth, Github

@@ -1,5 +1,6 @@
-"""Issue 13: a gate that does not flap. Repeated k-fold on folds that PRs do not change, scores
-paired with the baseline's, the same results on 1 job, 2 jobs and a Dask cluster."""
+"""A gate that does not flap (the built-in trainer's noise control). Repeated k-fold on folds
+that PRs do not change, scores paired with the baseline's, the same results on 1 job, 2 jobs
+and a Dask cluster."""
 
 from __future__ import annotations
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
 import pytest
 
 from mlgate.adapters.actions import GitHubEnv
-from mlgate.core.result import parse_result
 from mlgate.core.thresholds import parse_rules
 from mlgate.deploy.base import DeployContext
 from mlgate.deploy.champion import (
@@ -21,7 +19,6 @@ from mlgate.deploy.champion import (
     extract_metrics,
 )
 from mlgate.deploy.config import DEFAULT_MODEL_PATH, parse_deploy_config
-from mlgate.deploy.guard import gate_refusals, github_branch_check
 from mlgate.deploy.model_card import CardInput, render_model_card
 from mlgate.deploy.version import next_version, normalize_version, versions_with_prefix
 from mlgate.errors import UsageError
@@ -114,37 +111,6 @@ def test_next_version() -> None:
     assert normalize_version("v3.0.0", "x") == "3.0.0"
     with pytest.raises(UsageError):
         normalize_version("3.0", "x")
-
-
-# -- refusals -----------------------------------------------------------------------------------
-
-def test_gate_refusals() -> None:
-    passing = make_result({"accuracy": 0.9, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
-    assert gate_refusals(parse_result(passing)) == []
-    failing = make_result({"accuracy": 0.7, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
-    reasons = gate_refusals(parse_result(failing))
-    assert reasons[0].startswith("the gate did not pass")
-    assert any("accuracy: min 0.8" in r for r in reasons)
-    # Fail closed: "passed" with an error recorded is not a pass.
-    odd = copy.deepcopy(passing)
-    odd["errors"] = ["baseline store unreadable"]
-    odd_reasons = gate_refusals(parse_result(odd))
-    assert odd_reasons and "error: baseline store unreadable" in odd_reasons
-
-
-@pytest.mark.parametrize(
-    ("event", "ref", "ok"),
-    [
-        ("push", "refs/heads/main", True),
-        ("push", "refs/heads/feature", False),
-        ("pull_request", "refs/pull/7/merge", False),
-        ("workflow_dispatch", "refs/heads/main", False),
-        (None, None, False),
-    ],
-)
-def test_github_branch_check(event: str | None, ref: str | None, ok: bool) -> None:
-    check = github_branch_check(GitHubEnv(event_name=event, ref=ref), "main")
-    assert check.ok is ok, check.detail
 
 
 # -- champion/challenger ------------------------------------------------------------------------

@@ -1,9 +1,14 @@
-"""The one GitHub client's retry policy, error mapping and token scrubbing (no server needed:
-the calls are plain functions that raise what PyGithub and requests raise)."""
+"""The one GitHub client (adapters/github.py): its retry policy, error mapping and token scrubbing
+(no server needed: the calls are plain functions that raise what PyGithub and requests raise),
+and the sticky comment after two runs race on it: the comment that survives carries OUR body
+(the fake GitHub server, in-process on 127.0.0.1, lets the other run's POST land between our
+lookup and our POST)."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +23,7 @@ from mlgate.adapters.github import (
     policy_from_env,
 )
 from mlgate.errors import ServiceError, UsageError
+from tests.fakegithub import FakeGitHub
 
 TOKEN = "ghp_SECRETTOKEN"
 POLICY = RetryPolicy(attempts=4, backoff=1.0, max_wait=30.0, timeout=5.0, deadline=120.0)
@@ -287,3 +293,71 @@ def test_scrub_covers_the_repr_and_the_lines_of_a_token() -> None:
                  f"lines: {token.splitlines()!r}"):
         out = scrub(text, token)
         assert "FIRSTHALF" not in out and "SECONDHALF" not in out, out
+
+
+# ----- two runs race on the sticky comment (the fake GitHub server, in-process on 127.0.0.1)
+
+REPO, PR, MARKER = "octo/demo", 7, "<!-- mlgate-report: mlgate -->"
+BOT = "github-actions[bot]"
+
+
+class RacingGitHub(FakeGitHub):
+    """The next comment POST first lets another run's comment (``racer_body``) land."""
+
+    racer_body: str | None = None
+
+    def _create_comment(self, m: re.Match[str], payload: Any, base: str, token: str,
+                        login: str, **kw: Any) -> Any:
+        if self.racer_body is not None:
+            self.add_comment(REPO, PR, self.racer_body, login=BOT, dump=False)
+            self.racer_body = None
+        return super()._create_comment(m, payload, base, token, login, **kw)
+
+
+@pytest.fixture
+def racing_github() -> Iterator[RacingGitHub]:
+    """A fake GitHub whose next comment POST lets another run's comment land first."""
+    with RacingGitHub() as server:
+        server.add_pull(REPO, PR)
+        yield server
+
+
+def api(server: FakeGitHub) -> GitHubApi:
+    return GitHubApi(server.url, "test-token", REPO, RetryPolicy(attempts=1, backoff=0.0),
+                     lambda _s: None)
+
+
+def comments(server: FakeGitHub) -> list[tuple[int, str]]:
+    return [(c["id"], c["body"]) for c in server.issue_comments(REPO, PR)]
+
+
+def test_after_a_race_the_oldest_comment_survives_with_our_body(
+        racing_github: RacingGitHub) -> None:
+    racing_github.racer_body = f"{MARKER}\nthe other run's report"
+    ours = f"{MARKER}\nour report"
+    result = api(racing_github).sync_comment(PR, MARKER, ours)
+    (survivor_id, survivor_body), = comments(racing_github)
+    assert survivor_body == ours
+    assert result.action == "created" and result.id == survivor_id
+    assert result.deleted == [survivor_id + 1]  # ours, created after the racer's
+    assert len(racing_github.requests_matching("PATCH", "/repos/*/issues/comments/*")) == 1
+
+
+def test_after_a_race_with_the_same_body_nothing_is_edited(
+        racing_github: RacingGitHub) -> None:
+    body = f"{MARKER}\nsame report"
+    racing_github.racer_body = body
+    result = api(racing_github).sync_comment(PR, MARKER, body)
+    assert [b for _, b in comments(racing_github)] == [body]
+    assert result.action == "created" and len(result.deleted) == 1
+    assert racing_github.requests_matching("PATCH", "/repos/*/issues/comments/*") == []
+
+
+def test_without_a_race_one_comment_then_updated_then_unchanged(
+        racing_github: RacingGitHub) -> None:
+    client = api(racing_github)
+    first = client.sync_comment(PR, MARKER, f"{MARKER}\nv1")
+    assert first.action == "created" and first.deleted == []
+    assert client.sync_comment(PR, MARKER, f"{MARKER}\nv2").action == "updated"
+    assert client.sync_comment(PR, MARKER, f"{MARKER}\nv2").action == "unchanged"
+    assert comments(racing_github) == [(first.id, f"{MARKER}\nv2")]

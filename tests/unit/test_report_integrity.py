@@ -1,4 +1,5 @@
-"""Issue 11 in the report: warnings, the "Thresholds changed" section, the no-baseline reason.
+"""The gate's integrity in the report: warnings, the "Thresholds changed" section, the
+no-baseline reason.
 
 Regenerate the golden file with
 ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_report_integrity.py``.

@@ -15,7 +15,9 @@ import pytest
 from mlgate import __version__
 from mlgate import markdown as esc
 from mlgate.core.result import Result, parse_result
+from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
+from mlgate.failure import FailedStep, failure_result
 from mlgate.report.render import (
     COMMENT_LIMIT,
     LEVELS,
@@ -271,3 +273,55 @@ def test_random_hostile_text_never_escapes() -> None:
         assert all(u.startswith("https://github.com/octo/demo/commit/") for u in links), links
         assert prose.count("://") == len(links)
         assert "\u202e" not in out
+
+
+# ----- the chart plots improvement (up is better) -------------------------------------------
+
+
+def rendered(doc: dict[str, Any]) -> str:
+    return Renderer().render(report_view([parse_result(doc)], "mlgate", Links(), LEVELS[0]))
+
+
+def test_chart_plots_improvement_up_is_better() -> None:
+    # rmse rose 9.18 % (worse: lower is better), r2 fell 19.7 % (worse): both bars go down.
+    doc = fx.result([
+        fx.metric("rmse", 54.9, 59.94, "regressed", direction="lower"),
+        fx.metric("r2", 0.45, 0.3613, "regressed"),
+        fx.metric("mae", 44.0, 40.0, "improved", direction="lower"),
+    ])
+    text = rendered(doc)
+    chart = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert 'x-axis ["r2", "rmse", "mae"]' in chart  # regressions first, as in the table
+    assert "bar [-19.71, -9.18, 9.09]" in chart, chart
+    assert 'y-axis "improvement %, up is better"' in chart
+    summary = text.split("```mermaid", 1)[0].rsplit("<details>", 1)[1]
+    assert "improvement % (up is better)" in summary
+
+
+# ----- a failed pull/train step renders as a failure report ---------------------------------
+
+
+def failed_train(tail: list[str]) -> FailedStep:
+    return FailedStep(step="train", exit_code=3, command="dvc repro",
+                      message="the training command `dvc repro` failed with exit code 1",
+                      log_tail=tuple(tail))
+
+
+def test_failure_report_names_the_step_and_shows_the_escaped_log_tail() -> None:
+    tail = ["Traceback (most recent call last):", "```", "@octocat <b>hi</b> \x1b[31mred",
+            "ValueError: boom"]
+    result = failure_result(failed_train(tail), name="diabetes", head_sha=fx.HEAD)
+    assert not verdict(result).passed, "the gate fails closed"
+    text = Renderer().render(report_view([result], "mlgate", Links(), LEVELS[0]))
+    assert text.startswith("## ❌ diabetes: gate failed\n")
+    assert "The **train** step failed (exit 3)" in text
+    assert "the training command \\`dvc repro\\` failed with exit code 1" in text
+    block = text.split("<details><summary>", 1)[1]
+    assert block.startswith("The last 4 lines of the train step's log")
+    fence = block.split("\n\n", 1)[1].split("\n", 1)[0]
+    assert set(fence) == {"`"} and len(fence) > 3, "the fence is longer than any ``` inside"
+    assert f"\n{fence}\n\n</details>" in block
+    assert "@\u200boctocat" in block and "@octocat" not in block
+    assert "\x1b" not in block
+    assert "No metrics were compared" in text
+    assert "| | Metric |" not in text, "no metrics table for a run that compared nothing"

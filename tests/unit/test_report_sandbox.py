@@ -1,5 +1,5 @@
 """User report templates only render: they cannot change the result or the verdict, read files
-outside their own folder, or run without bounds (issue 11 case 8, issue 12)."""
+outside their own folder, or run without bounds."""
 
 from __future__ import annotations
 

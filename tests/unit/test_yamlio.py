@@ -1,4 +1,4 @@
-"""Reading YAML as a whole (issues 12, 17, 25): the files projects really have (dvc.yaml,
+"""Reading YAML as a whole (yamlio.py): the files projects really have (dvc.yaml,
 *.dvc, dvc.lock, params.yaml, mlgate.yaml, what DVC itself writes) read exactly as PyYAML reads
 them, through libyaml's loader behind the bounds; errors name the file; the bounds hold with
 and without libyaml. The bounds themselves are in test_yamlio_bounds.py."""

@@ -1,4 +1,4 @@
-"""Bounded reading of JSON and YAML (issue 12): every bound is an exit-2 error naming the file,
+"""Bounded reading of JSON and YAML: every bound is an exit-2 error naming the file,
 reached within a fraction of a second; files within the bounds read as before."""
 
 from __future__ import annotations

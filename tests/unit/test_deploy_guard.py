@@ -1,17 +1,25 @@
-"""When deploy refuses, pinned (issue 16): the GitHub event check, GITHUB_ACTIONS=true without
-an event name, and the local branch check on real git repositories."""
+"""When deploy refuses (deploy/guard.py): a gate that did not pass (fail closed), the GitHub
+event check, GITHUB_ACTIONS=true without an event name, and the local branch check on real git
+repositories."""
 
 from __future__ import annotations
 
+import copy
+
+import pytest
+
 from mlgate.adapters.actions import GitHubEnv
 from mlgate.adapters.git import Git
+from mlgate.core.result import parse_result
 from mlgate.deploy.guard import (
     BranchCheck,
     branch_check,
+    gate_refusals,
     github_branch_check,
     local_branch_check,
     on_github,
 )
+from tests.helpers.deployproj import make_result
 from tests.helpers.gitrepo import GitRepo
 
 REFUSED_UNKNOWN = BranchCheck(
@@ -99,3 +107,32 @@ def test_branch_check_uses_the_given_remote(repo: GitRepo) -> None:
     repo.git("update-ref", "refs/remotes/up/prod", tip)
     assert branch_check(GitHubEnv(), {}, git, tip, "prod", "up") == BranchCheck(
         True, "HEAD is the tip of remotes/up/prod")
+
+
+def test_gate_refusals() -> None:
+    passing = make_result({"accuracy": 0.9, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
+    assert gate_refusals(parse_result(passing)) == []
+    failing = make_result({"accuracy": 0.7, "f1": 0.8}, {"accuracy": 0.9, "f1": 0.8})
+    reasons = gate_refusals(parse_result(failing))
+    assert reasons[0].startswith("the gate did not pass")
+    assert any("accuracy: min 0.8" in r for r in reasons)
+    # Fail closed: "passed" with an error recorded is not a pass.
+    odd = copy.deepcopy(passing)
+    odd["errors"] = ["baseline store unreadable"]
+    odd_reasons = gate_refusals(parse_result(odd))
+    assert odd_reasons and "error: baseline store unreadable" in odd_reasons
+
+
+@pytest.mark.parametrize(
+    ("event", "ref", "ok"),
+    [
+        ("push", "refs/heads/main", True),
+        ("push", "refs/heads/feature", False),
+        ("pull_request", "refs/pull/7/merge", False),
+        ("workflow_dispatch", "refs/heads/main", False),
+        (None, None, False),
+    ],
+)
+def test_github_branch_check_by_event(event: str | None, ref: str | None, ok: bool) -> None:
+    check = github_branch_check(GitHubEnv(event_name=event, ref=ref), "main")
+    assert check.ok is ok, check.detail

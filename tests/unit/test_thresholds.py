@@ -1,5 +1,5 @@
 """Threshold rules pinned exactly: globs (``*``, ``?``, ``[...]``) and their specificity,
-tolerances, directions and the errors a bad rule gives (issue 16)."""
+tolerances, directions and the errors a bad rule gives (core/thresholds.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Metrics loading pinned (issue 16): where the file list comes from, the fallbacks, a name in
-two files, and the "NaN"/"Infinity" strings the trainer itself writes."""
+"""Metrics loading (core/metrics.py) pinned: where the file list comes from, the fallbacks, a
+name in two files, and the "NaN"/"Infinity" strings the trainer itself writes."""
 
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def test_cli_metrics_win_over_everything() -> None:
         ["x.json", "y.json"], "--metrics")
 
 
-def test_dvc_yaml_metrics_win_over_mlgate_yaml() -> None:
+def test_mlgate_yaml_metrics_win_over_dvc_yaml() -> None:
+    """Issue 22: an explicit mlgate.yaml `metrics:` overrides discovery from dvc.yaml."""
     read = reader({"dvc.yaml": "metrics:\n  - eval/m.json\n"})
-    assert discover_metrics_files(read, ["c.json"]) == (["eval/m.json"], "dvc.yaml")
+    assert discover_metrics_files(read, ["c.json"]) == (["c.json"], "mlgate.yaml")
     assert discover_metrics_files(read, [], []) == (["eval/m.json"], "dvc.yaml")
 
 

@@ -1,5 +1,6 @@
-"""Baseline lookup pinned (issue 16): base ref resolution, merge base, the notes store (nearest
-recorded ancestor for THIS model, a rejected push retried on top of the other record).
+"""The baseline lookup on real git (adapters/notes.py with core/baseline.py): base ref
+resolution, merge base, the notes store (nearest recorded ancestor for THIS model, a rejected
+push retried on top of the other record).
 
 Real git in temporary directories (local repositories and a bare "origin"; no network)."""
 

@@ -1,10 +1,10 @@
-"""issue 15 (adopting mlgate in an existing repository): failures an adopter meets first.
+"""When a step fails: what is recorded, reported and exited with, and what mlgate leaves behind.
 
-- 1: when pull or train fails in the all-in-one action (``mlgate action``) or in ``mlgate run``,
+- when pull or train fails in the all-in-one action (``mlgate action``) or in ``mlgate run``,
   the failing step leaves ``.mlgate/failed-step.json`` and the report still posts: the comment
   and the check run say which step failed, with the escaped tail of its log; the job fails;
-- 5: a failing user command exits 3, naming the command and its own exit code;
-- 7: ``.mlgate/`` carries its own ``.gitignore``: nothing mlgate writes shows in ``git status``.
+- a failing user command exits 3, naming the command and its own exit code;
+- ``.mlgate/`` carries its own ``.gitignore``: nothing mlgate writes shows in ``git status``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from mlgate.cli import action as cli_action
 from mlgate.cli import main
 from mlgate.errors import EXIT_SERVICE
 from mlgate.failure import FAILED_STEP_FILE
-from tests.fakegithub.fixtures import fake_github  # noqa: F401
 from tests.fakegithub.server import FakeGitHub
 from tests.helpers.gitrepo import GitRepo
 
@@ -53,13 +52,13 @@ def project(repo: GitRepo, train_py: str = FAILING_TRAIN) -> Path:
     return repo.path
 
 
-def github_env(fake: FakeGitHub, tmp: Path, head: str) -> dict[str, str]:
+def github_env(scoped_github: FakeGitHub, tmp: Path, head: str) -> dict[str, str]:
     event = tmp / "event.json"
     event.write_text(json.dumps({"number": PR, "pull_request": {
         "number": PR, "head": {"sha": head, "ref": "feature"},
         "base": {"ref": "main", "sha": head}}}), encoding="utf-8")
-    fake.add_pull(REPO, PR, head_sha=head, head_ref="feature")
-    env = dict(fake.env())
+    scoped_github.add_pull(REPO, PR, head_sha=head, head_ref="feature")
+    env = dict(scoped_github.env())
     env.update(GITHUB_EVENT_NAME="pull_request", GITHUB_EVENT_PATH=str(event),
                GITHUB_STEP_SUMMARY=str(tmp / "summary.md"), GITHUB_OUTPUT=str(tmp / "out.txt"),
                GITHUB_SHA=head, GITHUB_RUN_ID="77", MLGATE_GITHUB_BACKOFF="0")
@@ -67,7 +66,8 @@ def github_env(fake: FakeGitHub, tmp: Path, head: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake() -> Any:
+def scoped_github() -> Any:
+    """A fake GitHub that knows one repository and one token (the action's)."""
     with FakeGitHub(token=TOKEN, repo=REPO) as server:
         yield server
 
@@ -76,12 +76,12 @@ def fake() -> Any:
 
 
 def test_failed_train_step_records_itself_and_the_report_posts_it(
-    tmp_path: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, scoped_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     repo = GitRepo(tmp_path / "proj")
     root = project(repo)
-    env = github_env(fake, tmp_path, repo.head())
+    env = github_env(scoped_github, tmp_path, repo.head())
     monkeypatch.chdir(root)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -99,7 +99,7 @@ def test_failed_train_step_records_itself_and_the_report_posts_it(
     assert not any("epoch 10:" in line for line in tail), "only the end of the log"
 
     assert cli_action.run_step("report", env, root) == 0
-    [comment] = [c for c in fake.issue_comments(REPO, PR) if MARKER in c["body"]]
+    [comment] = [c for c in scoped_github.issue_comments(REPO, PR) if MARKER in c["body"]]
     body = comment["body"]
     assert body.startswith(MARKER + "\n## ❌ ")
     assert "The **train** step failed (exit 3)" in body
@@ -108,7 +108,7 @@ def test_failed_train_step_records_itself_and_the_report_posts_it(
     assert "<details><summary>The last" in body
     assert "@octocat" not in body and "@\u200boctocat" in body
     assert body.count("<!--") == 1, "only the marker is an HTML comment"
-    [check] = fake.check_runs_for(REPO)
+    [check] = scoped_github.check_runs_for(REPO)
     assert check["conclusion"] == "failure"
     assert "train step failed" in check["output"]["title"]
     assert "ValueError: boom" in check["output"]["summary"]
@@ -169,7 +169,7 @@ def test_mlgate_run_still_reports_when_train_fails(
     assert lines["report"].split()[1] == "ok" and "not run" in lines["gate"]
 
 
-# ----- 5: a failing user command exits 3 ---------------------------------------------------------
+# ----- a failing user command exits 3 ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("own_code", [1, 255])
