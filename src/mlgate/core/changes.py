@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mlgate.core.metrics import Reader
+from mlgate.core.metrics import Pipeline, Reader, parse_data, read_pipeline
 from mlgate.errors import MlgateError
-from mlgate.yamlio import LimitError, parse_text
+from mlgate.yamlio import LimitError
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 
@@ -42,53 +42,64 @@ def _parse_or_empty(text: str | None, where: str) -> Any:
     if text is None:
         return None
     try:
-        return parse_text(text, where)
+        return parse_data(text, where)
     except LimitError:
         raise  # a hostile file (alias bomb, too deep, too large) is an error on either side
     except MlgateError:
         return None  # a broken file on one side must not break the report
 
 
-def params_files(read: Reader, configured: list[str]) -> list[str]:
-    files = [DEFAULT_PARAMS_FILE, *configured]
-    dvc = _parse_or_empty(read("dvc.yaml"), "dvc.yaml")
-    if isinstance(dvc, dict):
-        for stage in (dvc.get("stages") or {}).values():
-            for entry in (stage or {}).get("params", []) if isinstance(stage, dict) else []:
-                if isinstance(entry, dict):
-                    files.extend(str(k) for k in entry)
-    return list(dict.fromkeys(files))
+def params_files(
+    read: Reader, configured: list[str], pipeline: Pipeline | None = None
+) -> list[str]:
+    """``params.yaml``, the ``params:`` of mlgate.yaml, and every params file the dvc.yaml
+    files list (``pipeline``; by default the plain ``dvc.yaml`` of the working directory)."""
+    if pipeline is None:
+        try:
+            pipeline = read_pipeline(read)
+        except LimitError:
+            raise
+        except MlgateError:
+            pipeline = Pipeline()  # a broken dvc.yaml must not break the report
+    return list(dict.fromkeys([DEFAULT_PARAMS_FILE, *configured, *pipeline.params]))
 
 
-def read_params(read: Reader, files: list[str]) -> dict[str, tuple[str, Any]]:
+# A param is keyed by its file and its flattened key, as DVC keys them: the same key in
+# params.yaml and dvclive/params.yaml are two params.
+ParamKey = tuple[str, str]
+
+
+def read_params(read: Reader, files: list[str]) -> dict[ParamKey, Any]:
     """Flattened params of every file, plus the ``train:`` section of mlgate.yaml."""
-    out: dict[str, tuple[str, Any]] = {}
+    out: dict[ParamKey, Any] = {}
     for file in files:
         data = _parse_or_empty(read(file), file)
         for key, value in _flatten_any(data).items():
-            out[key] = (file, value)
+            out[file, key] = value
     config = _parse_or_empty(read("mlgate.yaml"), "mlgate.yaml")
     if isinstance(config, dict) and isinstance(config.get("train"), dict):
         for key, value in _flatten_any(config["train"], "train").items():
-            out[key] = ("mlgate.yaml", value)
+            out["mlgate.yaml", key] = value
     return out
 
 
-def params_diff(
-    base: dict[str, tuple[str, Any]], head: dict[str, tuple[str, Any]]
-) -> list[dict[str, Any]]:
+def params_diff(base: dict[ParamKey, Any], head: dict[ParamKey, Any]) -> list[dict[str, Any]]:
     rows = []
-    for name in sorted(set(base) | set(head)):
-        old, new = base.get(name), head.get(name)
-        if old and new and old[1] == new[1]:
+    missing = object()
+    for file, name in sorted(set(base) | set(head), key=lambda k: (k[1], k[0])):
+        old, new = base.get((file, name), missing), head.get((file, name), missing)
+        if old is not missing and new is not missing and old == new:
             continue
-        status = "modified" if old and new else ("added" if new else "deleted")
+        if old is not missing and new is not missing:
+            status = "modified"
+        else:
+            status = "added" if new is not missing else "deleted"
         rows.append(
             {
                 "name": name,
-                "file": (new or old or ("", None))[0],
-                "baseline": old[1] if old else None,
-                "current": new[1] if new else None,
+                "file": file,
+                "baseline": None if old is missing else old,
+                "current": None if new is missing else new,
                 "status": status,
             }
         )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import posixpath
+import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlgate.core.noise import MetricValue
+from mlgate.core.noise import MetricValue, check_scores
 from mlgate.errors import UsageError
-from mlgate.yamlio import OversizedInt, parse_text
+from mlgate.yamlio import MAX_FILE_BYTES, LimitError, OversizedInt, parse_text
 
 DEFAULT_METRICS_FILE = "metrics.json"
 _NON_FINITE = {
@@ -93,7 +95,9 @@ def _flatten(data: Any, file: str, prefix: str, out: dict[str, MetricValue]) -> 
     """Add the metrics of ``data`` to ``out`` (a key seen twice keeps its first place and its
     last value, as merging each level's own mapping would)."""
     if prefix and _is_number_list(data):
-        out[prefix] = tuple(_value(v, f"{file}: {prefix}.{i}") for i, v in enumerate(data))
+        scores = tuple(_value(v, f"{file}: {prefix}.{i}") for i, v in enumerate(data))
+        check_scores(scores, f"{file}: {prefix}")
+        out[prefix] = scores
         return
     if isinstance(data, dict):
         items: Iterable[tuple[Any, Any]] = data.items()
@@ -120,8 +124,30 @@ def _flatten(data: Any, file: str, prefix: str, out: dict[str, MetricValue]) -> 
             _flatten(value, file, name, out)
 
 
+def parse_data(text: str, file: str) -> Any:
+    """Parse a metrics or params file as DVC does: TOML by its extension (``.toml``), else
+    JSON (``.json``) or YAML."""
+    if not file.lower().endswith(".toml"):
+        return parse_text(text, file)
+    if len(text) > MAX_FILE_BYTES:
+        raise LimitError(f"file is larger than {MAX_FILE_BYTES} bytes", where=file)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError as err:
+            raise UsageError("reading TOML on Python 3.10 needs the tomli package",
+                             where=file, fix="pip install tomli (or use Python 3.11+)") from err
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as err:
+        raise UsageError(f"invalid TOML: {err}", where=file,
+                         fix="fix the syntax of the file") from err
+
+
 def parse_metrics_text(text: str, file: str) -> dict[str, MetricValue]:
-    data = parse_text(text, file)
+    data = parse_data(text, file)
     if data is None:
         return {}
     return flatten(data, file)
@@ -168,46 +194,139 @@ def qualify(sides: list[list[Metric]]) -> list[list[Metric]]:
             for side in sides]
 
 
-def metrics_files_from_dvc_yaml(text: str, where: str = "dvc.yaml") -> list[str]:
-    """Metrics files named in ``dvc.yaml``: top-level ``metrics:`` and stage ``metrics:``."""
-    data = parse_text(text, where) or {}
+# ----- dvc.yaml: the metrics and params files DVC reads --------------------------------------
+
+DVC_YAML = "dvc.yaml"
+_TEMPLATING = re.compile(r"\$\{|^\s*-?\s*[\"']?(vars|foreach|matrix)[\"']?\s*:", re.MULTILINE)
+
+# Resolves a templated dvc.yaml with DVC's own resolver (adapters/dvc_pipeline.py):
+# (document, the folder of the dvc.yaml relative to the working directory, its path) -> the
+# document with ``vars``, ``${...}``, ``foreach`` and ``matrix`` expanded.
+Resolve = Callable[[dict[str, Any], str, str], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """What the dvc.yaml files of one commit list, paths relative to the working directory:
+    metrics files (stage and top-level ``metrics:``) and params files (stage ``params:``, a
+    plain key meaning the stage's ``params.yaml``, and top-level ``params:``)."""
+
+    metrics: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+
+
+def needs_templating(text: str) -> bool:
+    """True when a dvc.yaml uses ``${...}``, ``vars``, ``foreach`` or ``matrix`` (a plain one
+    is read without DVC)."""
+    return _TEMPLATING.search(text) is not None
+
+
+def _entries(entries: Any) -> list[tuple[str, Any]]:
+    """``- path`` and ``- path: {options}`` entries of a dvc.yaml list, as (path, options)."""
+    out: list[tuple[str, Any]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            out.append((entry, None))
+        elif isinstance(entry, dict):
+            out.extend((str(k), v) for k, v in entry.items())
+    return out
+
+
+def _joiner(prefix: str) -> Callable[..., str]:
+    """Joins path parts relative to the working directory, ``prefix`` its path from the top
+    of the repository: ``../training/m.json`` from ``training/`` is ``m.json``."""
+    prefix = prefix.strip("/")
+
+    def join(*parts: str) -> str:
+        path = posixpath.normpath(posixpath.join(*[p for p in parts if p] or ["."]))
+        if not prefix or not path.startswith("../"):
+            return path
+        return posixpath.relpath(posixpath.normpath(posixpath.join(prefix, path)), prefix)
+
+    return join
+
+
+def pipeline_of(data: Any, folder: str = "", prefix: str = "") -> Pipeline:
+    """The metrics and params files of one parsed (and, if templated, resolved) dvc.yaml in
+    ``folder``; paths in it are relative to its folder and to each stage's ``wdir``, and come
+    out relative to the working directory (``prefix``: its path from the repository's top)."""
     if not isinstance(data, dict):
-        return []
-    files: list[str] = []
-
-    def add(entries: Any) -> None:
-        for entry in entries or []:
-            if isinstance(entry, str):
-                files.append(entry)
-            elif isinstance(entry, dict):
-                files.extend(str(k) for k in entry)
-
-    add(data.get("metrics"))
+        return Pipeline()
+    _join = _joiner(prefix)
+    metrics = [_join(folder, path) for path, _ in _entries(data.get("metrics"))]
+    params = [_join(folder, path) for path, _ in _entries(data.get("params"))]
     stages = data.get("stages") or {}
-    if isinstance(stages, dict):
-        for stage in stages.values():
-            if isinstance(stage, dict):
-                add(stage.get("metrics"))
-    return list(dict.fromkeys(files))
+    for stage in stages.values() if isinstance(stages, dict) else ():
+        if not isinstance(stage, dict):
+            continue
+        wdir = stage.get("wdir")
+        wdir = wdir if isinstance(wdir, str) else ""
+        metrics += (_join(folder, wdir, path) for path, _ in _entries(stage.get("metrics")))
+        stage_params = stage.get("params")
+        for entry in stage_params if isinstance(stage_params, list) else []:
+            if isinstance(entry, str):  # a key of the stage's params.yaml
+                params.append(_join(folder, wdir, "params.yaml"))
+            elif isinstance(entry, dict):
+                params += (_join(folder, wdir, str(k)) for k in entry)
+    return Pipeline(tuple(dict.fromkeys(metrics)), tuple(dict.fromkeys(params)))
+
+
+def read_pipeline(
+    read: Reader, dvc_files: Sequence[str] = (DVC_YAML,), resolve: Resolve | None = None,
+    prefix: str = "",
+) -> Pipeline:
+    """The metrics and params files that every dvc.yaml in ``dvc_files`` (paths relative to
+    the working directory, whose path from the repository's top is ``prefix``) lists, in that
+    order. A dvc.yaml that needs templating goes through ``resolve``."""
+    metrics: list[str] = []
+    params: list[str] = []
+    for path in dvc_files:
+        text = read(path)
+        if text is None:
+            continue
+        data = parse_text(text, path)
+        if not isinstance(data, dict):
+            continue
+        folder = posixpath.dirname(path)
+        if needs_templating(text):
+            if resolve is None:
+                raise UsageError(
+                    "uses templating (vars, ${...}, foreach or matrix) that this command "
+                    "does not resolve",
+                    where=path,
+                    fix="list the metrics files under `metrics:` in mlgate.yaml",
+                )
+            data = resolve(data, folder, path)
+        found = pipeline_of(data, folder, prefix)
+        metrics += found.metrics
+        params += found.params
+    return Pipeline(tuple(dict.fromkeys(metrics)), tuple(dict.fromkeys(params)))
+
+
+def metrics_files_from_dvc_yaml(text: str, where: str = DVC_YAML) -> list[str]:
+    """Metrics files named in a plain ``dvc.yaml``: top-level ``metrics:`` and stage
+    ``metrics:``."""
+    return list(pipeline_of(parse_text(text, where) or {}).metrics)
 
 
 def discover_metrics_files(
-    read: Reader, config_metrics: list[str], cli_metrics: list[str] | None = None
+    read: Reader, config_metrics: list[str], cli_metrics: list[str] | None = None, *,
+    pipeline: Pipeline | None = None,
 ) -> tuple[list[str], str]:
     """The metrics files to compare and where their list came from.
 
-    Order: ``--metrics``; ``dvc.yaml`` ``metrics:``; ``mlgate.yaml`` ``metrics:``;
+    Order: ``--metrics``; ``mlgate.yaml`` ``metrics:``; the ``metrics:`` of the dvc.yaml
+    files (``pipeline``, by default the plain ``dvc.yaml`` of the working directory);
     ``metrics.json``.
     """
     if cli_metrics:
         return list(cli_metrics), "--metrics"
-    dvc_yaml = read("dvc.yaml")
-    if dvc_yaml is not None:
-        files = metrics_files_from_dvc_yaml(dvc_yaml)
-        if files:
-            return files, "dvc.yaml"
     if config_metrics:
         return list(config_metrics), "mlgate.yaml"
+    if pipeline is None:
+        pipeline = read_pipeline(read)
+    if pipeline.metrics:
+        return list(pipeline.metrics), "dvc.yaml"
     return [DEFAULT_METRICS_FILE], "default"
 
 

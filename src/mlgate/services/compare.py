@@ -3,11 +3,18 @@ a file), compare them with the thresholds, write result.json."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mlgate.adapters.actions import GitHubEnv, set_output
+from mlgate.adapters.dvc_pipeline import (
+    LIST_DVC_YAML,
+    commit_dvc_files,
+    resolver,
+    work_prefix,
+    working_tree_dvc_files,
+)
 from mlgate.adapters.git import CURRENT_BRANCH, Git, commit_reader
 from mlgate.adapters.notes import GitHistory, NotesStore
 from mlgate.config import DEFAULT_CONFIG, Config, Paths, thresholds_from
@@ -19,10 +26,12 @@ from mlgate.core.folds import Folds
 from mlgate.core.metrics import (
     Metric,
     MetricValue,
+    Pipeline,
     Reader,
     discover_metrics_files,
     load_metrics,
     qualify,
+    read_pipeline,
 )
 from mlgate.core.result import (
     DataChange,
@@ -34,12 +43,18 @@ from mlgate.core.result import (
     data_change,
     param_change,
 )
-from mlgate.core.thresholds import Rule, load_thresholds_arg, parse_rules, thresholds_changes
+from mlgate.core.thresholds import (
+    Rule,
+    default_rules,
+    load_thresholds_arg,
+    parse_rules,
+    thresholds_changes,
+)
 from mlgate.core.verdict import verdict
-from mlgate.errors import UsageError
+from mlgate.errors import MlgateError, UsageError
 from mlgate.services import noise
 from mlgate.services.results import save_result
-from mlgate.yamlio import inside_repo, parse_text, read_text, repo_top
+from mlgate.yamlio import LimitError, inside_repo, parse_text, read_text, repo_top
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +160,7 @@ def _prefetch(options: CompareOptions, gh: GitHubEnv) -> list[tuple[str, ...]]:
     if options.baseline_file:
         return []
     commands: list[tuple[str, ...]] = [("remote",), ("ls-files",)]  # store lookup, data diff
+    commands.append(LIST_DVC_YAML)  # every dvc.yaml: metrics and params files
     if not gh.head_ref:  # GitHub sets it on pull requests; elsewhere the ref is the branch's
         commands.append(CURRENT_BRANCH)
     return commands
@@ -156,8 +172,11 @@ def _compare(
     config, root = options.config, options.paths.root
     git.require_repo()
     read_head = working_tree_reader(root)
+    pipeline = read_pipeline(read_head, working_tree_dvc_files(git), resolver(read_head),
+                             work_prefix(git))
     files, _ = discover_metrics_files(
-        read_head, config.metrics, list(options.metrics) if options.metrics else None
+        read_head, config.metrics, list(options.metrics) if options.metrics else None,
+        pipeline=pipeline,
     )
     current = load_metrics(files, read_head, missing_ok=False)
     if not current:
@@ -173,18 +192,20 @@ def _compare(
     baseline = _baseline(options, git, store, base, console, folds)
     baseline = _paired(baseline, folds, options, git, store, files, console)
     current, base_metrics = qualify([current, baseline.metrics])
-    rules, thresholds = _thresholds(options, git, baseline)
+    names = [m.name for m in current] + [m.name for m in base_metrics]
+    policy = _thresholds(options, git, baseline, list(dict.fromkeys(names)))
     comparison = diff(
         Comparison(
             current=_values(current),
             baseline=_values(base_metrics) if baseline.found else None,
-            rules=rules,
+            rules=policy.rules,
             require_baseline=require,
             files=_files(base_metrics, current),
             evaluation=evaluation,
+            informational=policy.informational,
         )
     )
-    params, data = _changes(git, baseline, config, read_head, files)
+    params, data = _changes(git, baseline, config, read_head, files, pipeline)
     return build_result(
         name=config.model_name(root),
         head=_head_info(git, gh),
@@ -194,8 +215,8 @@ def _compare(
         metrics_files=files,
         params=params,
         data=data,
-        warnings=list(baseline.warnings),
-        thresholds=thresholds,
+        warnings=[*baseline.warnings, *policy.warnings],
+        thresholds=policy.info,
     )
 
 
@@ -211,8 +232,9 @@ def _config_rel(options: CompareOptions) -> str | None:
     path = options.config.path
     if path is None:
         return options.config_file or DEFAULT_CONFIG
-    try:
-        return path.resolve().relative_to(options.paths.root.resolve()).as_posix()
+    try:  # the path as named, not a symlink's target: the merge base's file at this path governs
+        named = path.parent.resolve() / path.name
+        return named.relative_to(options.paths.root.resolve()).as_posix()
     except ValueError:
         return None
 
@@ -232,7 +254,9 @@ def _config_at(options: CompareOptions, read: Reader, sha: str) -> dict[str, Any
     return data
 
 
-def _files_at(options: CompareOptions, sha: str, read: Reader) -> tuple[list[str], str]:
+def _files_at(
+    options: CompareOptions, sha: str, read: Reader, git: Git | None = None
+) -> tuple[list[str], str]:
     """The metrics files of commit ``sha``: its own dvc.yaml / mlgate.yaml ``metrics:`` (so a
     PR that renames its metrics file still finds the baseline's), or ``--metrics``."""
     if options.metrics:
@@ -243,30 +267,70 @@ def _files_at(options: CompareOptions, sha: str, read: Reader) -> tuple[list[str
         listed = [listed]
     if not (isinstance(listed, list) and all(isinstance(f, str) for f in listed)):
         listed = []
-    return discover_metrics_files(read, listed)
+    if listed or git is None:
+        return discover_metrics_files(read, listed)
+    return discover_metrics_files(read, listed, pipeline=_pipeline_at(git, sha, read))
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What gates this comparison: the rules, whose they are, the informational globs of the
+    same config, and a warning when a config asked for no rules at all."""
+
+    rules: list[Rule]
+    info: ThresholdsInfo
+    informational: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def _thresholds(
-    options: CompareOptions, git: Git, baseline: Baseline
-) -> tuple[list[Rule], ThresholdsInfo]:
-    """The rules that apply: the baseline commit's, unless it says ``thresholds-from: head``
-    or has none (a first PR); ``--thresholds`` wins over both. On the base branch itself (a
-    push) HEAD is merged, reviewed work: its own thresholds apply."""
+    options: CompareOptions, git: Git, baseline: Baseline, names: list[str]
+) -> Policy:
+    """The rules that apply: the baseline commit's mlgate.yaml governs, unless it says
+    ``thresholds-from: head`` or there is none (a first PR); ``--thresholds`` wins over both. On
+    the base branch itself (a push) HEAD is merged, reviewed work: its own config governs. A
+    governing config without ``thresholds:`` gets the default rules (a PR adding its own
+    thresholds to a base without any uses them); ``thresholds: {}`` means no rules, warned."""
     config = options.config
     own = _rules(config, options.thresholds)  # validated even when the baseline's apply
     if options.thresholds:
-        return own, ThresholdsInfo(source="input")
-    if baseline.on_base:
-        return own, ThresholdsInfo(source="head")
-    sha = baseline.merge_base
+        return Policy(own, ThresholdsInfo(source="input"), config.informational)
+    sha = None if baseline.on_base else baseline.merge_base
     data = _config_at(options, commit_reader(git, sha), sha) if sha else None
-    theirs = (data or {}).get("thresholds")
-    if not sha or not data or not theirs or thresholds_from(data, None) == "head":
-        return own, ThresholdsInfo(source="head")
-    where = f"{_config_rel(options)} at {sha[:12]}: thresholds"
-    changed = thresholds_changes(theirs, config.thresholds)
-    return parse_rules(theirs, where), ThresholdsInfo(source="baseline", commit=sha,
-                                                      changed=tuple(changed))
+    if data is None or thresholds_from(data, None) == "head":
+        return _policy(own, config.thresholds_set, config.informational, names,
+                       ThresholdsInfo(source="head"), _config_rel(options) or DEFAULT_CONFIG)
+    where = f"{_config_rel(options)} at {sha[:12]}"  # type: ignore[index]
+    theirs = data.get("thresholds")
+    informational = tuple(_str_list(data.get("informational"), f"{where}: informational"))
+    changed = tuple(thresholds_changes(theirs or {}, config.thresholds))
+    info = ThresholdsInfo(source="baseline", commit=sha, changed=changed)
+    if theirs is None and config.thresholds:  # adopting thresholds: the PR's own apply
+        return Policy(own, ThresholdsInfo(source="head"), informational)
+    rules = parse_rules(theirs or {}, f"{where}: thresholds")
+    return _policy(rules, "thresholds" in data, informational, names, info, where)
+
+
+def _policy(rules: list[Rule], written: bool, informational: tuple[str, ...],
+            names: list[str], info: ThresholdsInfo, where: str) -> Policy:
+    if not written:
+        return Policy(default_rules(names, informational), replace(info, default_rules=True),
+                      informational)
+    warnings: tuple[str, ...] = ()
+    if not rules:
+        warnings = (f"`thresholds: {{}}` in {where}: no rule gates these metrics (remove the "
+                    "key to get the default rules, or write rules)",)
+    return Policy(rules, info, informational, warnings)
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise UsageError("must be a list of glob patterns", where=where)
+    return value
 
 
 def _baseline(
@@ -281,7 +345,7 @@ def _baseline(
         raise UsageError("the repository has no commits yet", where=str(options.paths.root))
 
     def files_at(read: Reader, sha: str) -> tuple[list[str], str]:
-        return _files_at(options, sha, read)
+        return _files_at(options, sha, read, git)
 
     # With `baseline: retrain` this only finds the baseline commit; retraining gives the metrics.
     baseline = find_baseline(
@@ -356,14 +420,23 @@ def _head_info(git: Git, gh: GitHubEnv) -> HeadInfo:
 
 
 def _changes(
-    git: Git, baseline: Baseline, config: Config, read_head: Reader, metrics_files: list[str]
+    git: Git, baseline: Baseline, config: Config, read_head: Reader, metrics_files: list[str],
+    pipeline: Pipeline | None = None,
 ) -> tuple[list[ParamChange], list[DataChange]]:
-    if not baseline.sha:
+    # Params and data are diffed against the baseline commit, or the merge base when that
+    # has no metrics (a PR that adds the first metrics file still shows its params and data).
+    sha = baseline.sha or baseline.merge_base
+    if not sha:
         return [], []
-    sha = baseline.sha
     read_base = commit_reader(git, sha)
-    files = params_files(read_head, config.params)
-    params = params_diff(read_params(read_base, files), read_params(read_head, files))
+    files = params_files(read_head, config.params, pipeline)
+    try:
+        base_files = params_files(read_base, config.params, _pipeline_at(git, sha, read_base))
+    except LimitError:
+        raise
+    except MlgateError:  # a broken dvc.yaml at the baseline must not break the report
+        base_files = files
+    params = params_diff(read_params(read_base, base_files), read_params(read_head, files))
     exclude = set(metrics_files)
     head_files = git.out("ls-files").splitlines()
     data = data_diff(
@@ -371,3 +444,8 @@ def _changes(
         tracked_data(read_head, head_files, exclude),
     )
     return [param_change(p) for p in params], [data_change(d) for d in data]
+
+
+def _pipeline_at(git: Git, sha: str, read: Reader) -> Pipeline:
+    """What the dvc.yaml files committed at ``sha`` list (templated ones through DVC)."""
+    return read_pipeline(read, commit_dvc_files(git, sha), resolver(read), work_prefix(git))
