@@ -44,6 +44,7 @@ KNOWN_KEYS = {
     "pull",
     "report",
     "drift",
+    "informational",
 }
 
 
@@ -68,6 +69,9 @@ class Config:
     # `thresholds:` as written (compare diffs it against the baseline commit's) and parsed.
     thresholds: dict[str, Any] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
+    thresholds_set: bool = False  # `thresholds:` written (`{}` included): no default rules
+    # Globs of metrics shown apart and given no default rule (added to core.thresholds')
+    informational: tuple[str, ...] = ()
     thresholds_from: str = "baseline"
     require_baseline: bool = False
     baseline: str = "auto"
@@ -89,8 +93,9 @@ class Config:
     # ----- the command line merged with the file (flags win) ----------------------------------
 
     def base_branch(self, flag: str | None, pr_base: str | None = None) -> str:
-        """``--base``, else ``base:``, else the PR's base branch, else main."""
-        return flag or self.base or pr_base or "main"
+        """``--base``, else the PR's base branch (from the event: the PR's own ``base:`` must not
+        choose what judges it), else ``base:``, else main."""
+        return flag or pr_base or self.base or "main"
 
     def deploy_base_branch(self, flag: str | None) -> str:
         """The branch deploys run on: ``--base``, else ``base:``, else main (never the PR's)."""
@@ -265,6 +270,8 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         metrics=_str_list(data.get("metrics"), path, "metrics"),
         params=_str_list(data.get("params"), path, "params"),
         thresholds=thresholds,
+        thresholds_set="thresholds" in data,
+        informational=tuple(_str_list(data.get("informational"), path, "informational")),
         rules=parse_rules(thresholds, f"{path.name if path else DEFAULT_CONFIG}: thresholds"),
         thresholds_from=thresholds_from(data, path),
         require_baseline=require,

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgate.errors import redact_secrets
+
 if TYPE_CHECKING:
     from mlgate.core.result import Result
 
@@ -39,8 +41,12 @@ class FailedStep:
     log_tail: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "exit_code": self.exit_code, "command": self.command,
-                "message": self.message, "log_tail": list(self.log_tail)}
+        """The record as saved and reported: any URL in it redacted (credentials of a DVC
+        remote, signed query strings), since it reaches the PR comment and the check run."""
+        return {"step": self.step, "exit_code": self.exit_code,
+                "command": redact_secrets(self.command) if self.command else self.command,
+                "message": redact_secrets(self.message),
+                "log_tail": [redact_secrets(line) for line in self.log_tail]}
 
     @classmethod
     def from_json(cls, doc: Any) -> FailedStep | None:
@@ -52,9 +58,10 @@ class FailedStep:
         return cls(
             step=doc["step"][:40],
             exit_code=code if isinstance(code, int) and not isinstance(code, bool) else 1,
-            command=doc["command"] if isinstance(doc.get("command"), str) else None,
-            message=str(doc.get("message") or "")[:2000],
-            log_tail=tuple(str(line)[:LINE_LIMIT] for line in tail[-TAIL_LINES:])
+            command=redact_secrets(doc["command"][:2000])
+            if isinstance(doc.get("command"), str) else None,
+            message=redact_secrets(str(doc.get("message") or "")[:2000]),
+            log_tail=tuple(redact_secrets(str(line)[:LINE_LIMIT]) for line in tail[-TAIL_LINES:])
             if isinstance(tail, list) else (),
         )
 
@@ -133,7 +140,7 @@ class LogTail:
 
 
 def _line(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r")[:LINE_LIMIT]
+    return redact_secrets(raw.decode("utf-8", errors="replace").rstrip("\r"))[:LINE_LIMIT]
 
 
 @contextmanager

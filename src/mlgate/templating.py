@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import re
 import signal
 import threading
 import time
@@ -88,6 +89,86 @@ def _repetition(left: Any, right: Any) -> int:
         if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int):
             return len(seq) * times
     return 0
+
+
+# ----- string methods and filters whose result can be far larger than their input ------------
+# Each is sized before it runs (the output cap trips only after the text was made).
+_PRINTF_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
+_DIGITS = re.compile(r"\d+")
+
+
+def _too_big(size: int, what: str) -> None:
+    if size > MAX_OPERATOR_ITEMS:
+        raise RenderLimit(f"{what} would make more than {MAX_OPERATOR_ITEMS} characters")
+
+
+def _check_numbers(values: Any, what: str) -> None:
+    """Whole numbers given to a formatting call (a ``*`` width, a nested ``{}`` width)."""
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and \
+                abs(value) > MAX_OPERATOR_ITEMS:
+            raise RenderLimit(f"{what}: a number above {MAX_OPERATOR_ITEMS}")
+
+
+def check_printf(fmt: Any, args: Any) -> None:
+    """``fmt % args``: no width or precision above the limit, literal or ``*``."""
+    if not isinstance(fmt, (str, bytes)):
+        return
+    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    for width, precision in _PRINTF_FIELD.findall(text):
+        for number in (width, precision):
+            if number and number != "*":
+                _too_big(int(number) if len(number) < 12 else 10**12, "a % format width")
+    items = args if isinstance(args, tuple) else (args,)
+    if "*" in text:
+        _check_numbers(items, "a % format width")
+
+
+def check_format(fmt: str, args: Any, kwargs: Any) -> None:
+    """``fmt.format(...)``: no width or precision in a field's spec above the limit (also one
+    given as an argument, ``{:{}}``)."""
+    import string
+
+    try:
+        fields = list(string.Formatter().parse(fmt))
+    except ValueError:
+        return  # str.format raises its own error
+    for _literal, _name, spec, _conversion in fields:
+        for number in _DIGITS.findall(spec or ""):
+            _too_big(int(number) if len(number) < 12 else 10**12, "a format width")
+    _check_numbers(list(args) + list(kwargs.values()), "a format argument")
+
+
+def check_string_method(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Size the result of a ``str`` (or ``bytes``) method called from a template before it
+    is made; :class:`RenderLimit` when it would be above :data:`MAX_OPERATOR_ITEMS`."""
+    owner = getattr(obj, "__self__", None)
+    if not isinstance(owner, (str, bytes)):
+        return
+    name = getattr(obj, "__name__", "")
+    what = f"{type(owner).__name__}.{name}()"
+    if name in ("ljust", "rjust", "center", "zfill"):
+        width = args[0] if args else kwargs.get("width", 0)
+        if isinstance(width, int):
+            _too_big(width, what)
+    elif name == "expandtabs":
+        size = args[0] if args else kwargs.get("tabsize", 8)
+        if isinstance(size, int):
+            tab = "\t" if isinstance(owner, str) else b"\t"
+            _too_big(len(owner) + owner.count(tab) * max(size, 0), what)  # type: ignore[arg-type]
+    elif name == "replace" and len(args) >= 2:
+        _check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else -1, what)
+    elif name == "join" and args and isinstance(args[0], (list, tuple)):
+        _too_big(len(owner) * max(len(args[0]) - 1, 0), what)
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: Any, what: str) -> None:
+    if not (isinstance(old, type(text)) and isinstance(new, type(text))):
+        return
+    found = text.count(old)
+    if isinstance(count, int) and count >= 0:
+        found = min(found, count)
+    _too_big(len(text) + found * max(len(new) - len(old), 0), what)
 
 
 @contextlib.contextmanager
@@ -190,10 +271,29 @@ def environment(user_template: str | None = None, user_dir: str | None = None) -
                 raise RenderLimit("an exponent above 4096")
             if operator == "*" and _repetition(left, right) > MAX_OPERATOR_ITEMS:
                 raise RenderLimit(f"a repetition of more than {MAX_OPERATOR_ITEMS} items")
+            if operator == "%":
+                check_printf(left, right)
             result = super().call_binop(context, operator, left, right)
             if _operator_size(result) > MAX_OPERATOR_ITEMS:
                 raise RenderLimit(f"an operator result of more than {MAX_OPERATOR_ITEMS} items")
             return result
+
+        def wrap_str_format(self, value: Any) -> Any:
+            wrapped = super().wrap_str_format(value)
+            if wrapped is None:
+                return None
+            is_map = value.__name__ == "format_map"
+
+            def checked(*args: Any, **kwargs: Any) -> Any:
+                mapping = args[0] if is_map and args and isinstance(args[0], dict) else {}
+                check_format(value.__self__, () if is_map else args, {**kwargs, **mapping})
+                return wrapped(*args, **kwargs)
+
+            return functools.update_wrapper(checked, value)
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            check_string_method(__obj, args, kwargs)
+            return super().call(__context, __obj, *args, **kwargs)
 
     loaders: list[Any] = []
     if user_template is not None:
@@ -231,6 +331,34 @@ def _bound_width_filters(env: Any) -> None:
     for name in ("center", "indent", "wordwrap", "truncate", "batch", "slice", "format"):
         if name in env.filters:
             bounded(name)
+    _size_filters(env)
+
+
+def _size_filters(env: Any) -> None:
+    """``replace``, ``join`` and ``format``: sized before they run, as the methods are."""
+    replace, join, fmt = env.filters["replace"], env.filters["join"], env.filters["format"]
+
+    def replace_filter(eval_ctx: Any, s: Any, old: Any, new: Any, count: Any = None) -> Any:
+        text = str(s)
+        _check_replace(text, str(old), str(new), -1 if count is None else count,
+                       "filter replace")
+        return replace(eval_ctx, s, old, new, count)
+
+    def join_filter(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> Any:
+        items = value if isinstance(value, (list, tuple)) else list(value)
+        _too_big(len(str(d)) * max(len(items) - 1, 0), "filter join")
+        return join(eval_ctx, items, d, attribute)
+
+    def format_filter(value: Any, *args: Any, **kwargs: Any) -> Any:
+        check_printf(str(value), args or kwargs)
+        return fmt(value, *args, **kwargs)
+
+    wrappers: tuple[tuple[Any, Any], ...] = (
+        (replace_filter, replace), (join_filter, join), (format_filter, fmt))
+    for wrapper, original in wrappers:
+        if hasattr(original, "jinja_pass_arg"):
+            wrapper.jinja_pass_arg = original.jinja_pass_arg
+    env.filters.update(replace=replace_filter, join=join_filter, format=format_filter)
 
 
 @functools.lru_cache(maxsize=8)

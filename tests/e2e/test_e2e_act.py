@@ -58,6 +58,29 @@ BETTER_2 = ("sklearn.linear_model.LogisticRegression", "{C: 0.5, max_iter: 1000}
 BROKEN = ("sklearn.dummy.DummyClassifier", "{}")
 
 
+CHECKOUT_STUB = """\
+name: checkout (test stub)
+description: Clones $E2E_ORIGIN (ref, default main) into the workspace, replacing what is there.
+inputs:
+  ref: {description: ref, required: false, default: ""}
+  fetch-depth: {description: ignored, required: false, default: "1"}
+  persist-credentials: {description: ignored, required: false, default: "true"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        REF: ${{ inputs.ref }}
+      run: |
+        set -euo pipefail
+        tmp=$(mktemp -d)
+        git clone -q --branch "${REF:-main}" "$E2E_ORIGIN" "$tmp/repo"
+        find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+        cp -R "$tmp/repo"/. .
+        echo "checked out ${REF:-main} of $E2E_ORIGIN"
+"""
+
+
 def with_model(config: str, model: tuple[str, str]) -> str:
     text = re.sub(r"(?m)^  model: .*$", f"  model: {model[0]}", config)
     return re.sub(r"(?m)^  params: .*$", f"  params: {model[1]}", text)
@@ -76,6 +99,24 @@ class World:
     def workspace(self, branch: str = "main") -> Path:
         self.workspaces += 1
         return clone_workspace(self.origin, self.root / f"ws{self.workspaces}", branch, REPO)
+
+    def empty_workspace(self) -> Path:
+        """A workspace with nothing checked out: only the git metadata act reads the
+        repository's name and commit from."""
+        ws = self.workspace()
+        for entry in ws.iterdir():
+            if entry.name != ".git":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        return ws
+
+    def real_checkout(self) -> tuple[str, ...]:
+        """act arguments that run the workflow's actions/checkout (a stub that clones origin)
+        instead of copying the working directory into the workspace."""
+        stub = self.root / "stubs" / "actions-checkout-v5"
+        stub.mkdir(parents=True, exist_ok=True)
+        (stub / "action.yml").write_text(CHECKOUT_STUB, encoding="utf-8")
+        return ("--no-skip-checkout", "--local-repository", f"actions/checkout@v5={stub}",
+                "--env", f"E2E_ORIGIN={self.origin}")
 
     def commit_model(self, ws: Path, model: tuple[str, str], message: str) -> str:
         config = ws / "mlgate.yaml"
@@ -326,10 +367,15 @@ def test_fork_pr_writes_summary_and_bundle_and_the_report_half_posts_it(
         },
         "repository": event["repository"],
     }  # fmt: skip
-    posted = world.act(world.workspace(), "workflow_run", wr_event, "fork-report.yml")
+    # A clean workspace: no mlgate.yaml but what the workflow's own checkout brings (act's
+    # copy of the working directory is replaced by a real checkout of origin's main).
+    posted = world.act(world.empty_workspace(), "workflow_run", wr_event, "fork-report.yml",
+                       extra_args=world.real_checkout())
     assert posted.job_result == "success", posted.explain()
     comments = world.fake.issue_comments(REPO, 3)
     assert len(comments) == 1 and "accuracy" in comments[0]["body"], posted.explain()
+    # Judged by the base repository's thresholds (examples/churn/mlgate.yaml on main).
+    assert "min 0.65" in comments[0]["body"], posted.explain()
     assert [c.get("conclusion") for c in check_runs(world, head)] == ["success"]
 
 

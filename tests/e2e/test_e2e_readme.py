@@ -1,4 +1,4 @@
-"""End to end (issue 15): the README's own workflows, as an adopter copies them, under act.
+"""End to end: the README's own workflows, as an adopter copies them, under act.
 
 The PR and main-branch workflows are EXTRACTED from README.md (the two ```yaml blocks under
 "Add it to your repository"), not copied here, and run by act against the fake GitHub on an
@@ -8,7 +8,8 @@ with no git identity (``user.useConfigOnly``). ``actions/setup-python`` is the s
 docs/actions.md's act recipe.
 
 1. push to main: the baseline is recorded as a git note by ``github-actions[bot]`` and pushed;
-2. a pull request: one comment, a successful check run; the pipeline's own output is not
+2. a pull request (no thresholds: the default rules) whose model is worse: one comment, a
+   failing check run; the pipeline's own output is not
    "data changed", and pull skipped it (``dvc repro`` makes it again);
 3. a pull request whose train.py raises: a comment and a failing check run that say the train
    step failed, with the end of its log; the job fails.
@@ -272,10 +273,13 @@ def test_main_workflow_records_and_pushes_the_baseline_without_a_git_identity(
 def test_pr_workflow_posts_one_comment_and_a_check_run(
     world: World, main_run: ActResult
 ) -> None:
+    """The README's setup has no `thresholds:`: the default rules gate it, and the PR's switch
+    to a worse feature (rmse +10.7 %) fails them, with one comment and a failing check."""
     assert main_run.job_result == "success", "the baseline run failed: " + main_run.explain()
     ws, event = world.pr(21, "s5-feature", TRAIN_PY.format(feature="s5"))
     run = world.act(ws, "pull_request", event, world.pr_flow)
-    assert run.job_result == "success", run.explain()
+    assert run.job_result == "failure", run.explain()
+    assert inner_step(run, "report") == "success", run.explain()
     [comment] = comments_of(world, 21)
     body = comment["body"]
     for metric in ("rmse", "mae", "r2"):
@@ -284,8 +288,9 @@ def test_pr_workflow_posts_one_comment_and_a_check_run(
     assert world.main_sha[:7] in body, "compared with main's recorded baseline"
     assert "models/model.json" not in body, "the pipeline's own output is not data"
     assert "improvement %, up is better" in body
+    assert "**Default rules**" in body and "rmse" in body
     head = event["pull_request"]["head"]["sha"]
-    assert checks_of(world, head) == [("mlgate", "success")]
+    assert checks_of(world, head) == [("mlgate", "failure")]
     log = run.log()
     assert "skipped 1 output of dvc.yaml stages" in log and "models/model.json" in log
     assert TOKEN not in log

@@ -25,8 +25,6 @@ from mlgate.services.drift_issue import (
 )
 from tests.fakegithub import FakeGitHub
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "src" / "mlgate" / "schema" / "drift-v1.schema.json"
 PLANS = ["basic", "pro", "team", "enterprise"]

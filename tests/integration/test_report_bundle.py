@@ -17,9 +17,8 @@ from tests.fakegithub import FakeGitHub
 from tests.helpers import report_fixtures as fx
 from tests.integration.test_report_post import HEAD, PR, REPO, Env, our_comments
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 MAIN_SHA = "5" * 40
+BASE_RULES = "thresholds:\n  accuracy: {tolerance: 0.01}\n"
 
 
 @pytest.fixture
@@ -48,6 +47,9 @@ def workflow_run_event(gh: Env, monkeypatch: pytest.MonkeyPatch, prs: list[dict[
         "html_url": "https://github.com/octo/demo/actions/runs/1"}})
     monkeypatch.setenv("GITHUB_EVENT_NAME", "workflow_run")
     monkeypatch.setenv("GITHUB_SHA", MAIN_SHA)
+    config = gh.tmp / "mlgate.yaml"
+    if not config.exists():  # the base repository's checkout: its thresholds judge the bundle
+        config.write_text(BASE_RULES)
 
 
 def test_fork_bundle_posted_from_workflow_run(gh: Env,
@@ -116,6 +118,7 @@ def test_no_pr_found_still_makes_the_check(gh: Env, monkeypatch: pytest.MonkeyPa
 def test_from_bundle_needs_a_workflow_run_event(gh: Env, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: Any) -> None:
     bundle = fork_run(gh, monkeypatch)
+    (gh.tmp / "mlgate.yaml").write_text(BASE_RULES)
     assert gh.run("--from-bundle", str(bundle)) == 2
     assert "workflow_run" in capsys.readouterr().err
 

@@ -15,8 +15,6 @@ from mlgate.cli import main
 from tests.fakegithub import FakeGitHub
 from tests.helpers import report_fixtures as fx
 
-pytest_plugins = ["tests.fakegithub.fixtures"]
-
 REPO = "octo/demo"
 PR = 7
 HEAD = fx.HEAD
@@ -342,7 +340,10 @@ def test_api_object_repr_hides_the_token(fake_github: FakeGitHub) -> None:
     assert "ghs_hidden" not in repr(api) and "ghs_hidden" not in str(vars(api))
 
 
-def test_config_report_name(gh: Env) -> None:
+def test_config_report_name(gh: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a push: on a pull request the name is the merge base's (tests/integration/
+    # test_report_trust.py).
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
     (gh.tmp / "mlgate.yaml").write_text("report:\n  name: churn-report\n")
     assert gh.run() == 0
     assert gh.fake.check_runs_for(REPO)[0]["name"] == "churn-report"

@@ -1,5 +1,5 @@
 """core/baseline.py decides the lookup order over an injected history and store: no git here,
-in-memory fakes of ``History`` and ``Store`` (issue 25: core does no I/O)."""
+in-memory fakes of ``History`` and ``Store`` (core does no I/O)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import mlgate.core.baseline as core_baseline
 from mlgate.core.baseline import STORE_WALK_LIMIT, Baseline, find_baseline, lookup_store
 from mlgate.core.metrics import Reader
+from mlgate.errors import UsageError
 
 # main: c0 <- c1 <- c2 (HEAD of a PR branch forks at c2: merge base c2)
 PARENTS = {"c2": "c1", "c1": "c0", "c0": None}
 
 
 class FakeHistory:
-    def __init__(self, files: dict[str, dict[str, str]], merge_base: str = "c2") -> None:
+    def __init__(self, files: dict[str, dict[str, str]], merge_base: str = "c2",
+                 base_tip: str = "c2") -> None:
         self.files = files  # sha -> path -> text
         self.mb = merge_base
+        self.tip = base_tip
         self.asked: list[str] = []
 
     def resolve_base(self, base: str) -> str:
         self.asked.append(f"resolve {base}")
-        return "c2"
+        return self.tip
 
     def merge_base(self, head: str, base_sha: str) -> str:
         return self.mb
@@ -115,8 +120,13 @@ def test_on_a_push_the_first_parent_is_the_baseline() -> None:
     got = lookup(history, FakeStore({}), head="c2")
     assert (got.sha, got.merge_base, got.on_base, values(got)) == ("c1", "c1", True,
                                                                    {"acc": 0.4})
-    first = lookup(FakeHistory({}, merge_base="c0"), FakeStore({}), head="c0")
+    first = lookup(FakeHistory({}, merge_base="c0", base_tip="c0"), FakeStore({}), head="c0")
     assert (first.found, first.on_base, first.merge_base) == (False, True, "c0")
+
+
+def test_a_base_ahead_of_head_is_refused_not_replaced_by_another_commit() -> None:
+    with pytest.raises(UsageError, match="ahead of HEAD"):
+        lookup(FakeHistory({}, merge_base="c0", base_tip="c2"), FakeStore({}), head="c0")
 
 
 def test_lookup_store_walks_at_most_the_limit() -> None:

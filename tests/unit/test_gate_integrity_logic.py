@@ -1,4 +1,5 @@
-"""Issue 11, pure logic: the verdict, removed metrics, duplicated keys, the thresholds diff."""
+"""The gate's integrity, pure logic: the verdict, removed metrics, duplicated keys, the
+thresholds diff."""
 
 from __future__ import annotations
 
@@ -158,4 +159,4 @@ def test_new_optional_fields_validate():
     jsonschema.validate(doc, schema)
     parsed = parse_result(doc, "r")
     assert parsed.warnings == tuple(doc["warnings"])
-    assert parsed.to_json()["thresholds"] == doc["thresholds"]
+    assert parsed.to_json()["thresholds"] == {**doc["thresholds"], "default_rules": False}

@@ -19,8 +19,8 @@ BASE = (0.5, 0.75, 0.5, 0.75)
 CUR = (0.75, 0.75, 0.75, 0.75)
 
 
-def test_mean_ignores_nan_and_is_nan_without_numbers() -> None:
-    assert noise.mean([0.5, 0.75, math.nan]) == 0.625
+def test_mean_is_nan_with_a_nan_fold_or_without_numbers() -> None:
+    assert math.isnan(noise.mean([0.5, 0.75, math.nan]))  # an undefined fold: undefined metric
     assert math.isnan(noise.mean([math.nan]))
     assert math.isnan(noise.mean([]))
     assert noise.as_number((0.25, 0.75)) == 0.5
@@ -65,10 +65,10 @@ def test_pairing_removes_the_fold_to_fold_spread() -> None:
     assert unpaired.spread is not None and unpaired.spread > 0.1
 
 
-def test_nan_folds_are_left_out_of_the_pairing() -> None:
+def test_lists_with_a_nan_fold_are_not_paired_and_their_mean_is_nan() -> None:
     stats = noise.compare_values((0.5, math.nan, 0.75), (0.75, 0.25, 0.75))
-    assert stats is not None and stats.paired and stats.n == 2
-    assert (stats.baseline_mean, stats.current_mean, stats.delta) == (0.625, 0.75, 0.125)
+    assert stats is not None and not stats.paired and stats.spread is None
+    assert math.isnan(stats.baseline_mean) and stats.current_mean == pytest.approx(7 / 12)
 
 
 def test_plain_numbers_have_no_noise_stats() -> None:

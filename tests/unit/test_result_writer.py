@@ -1,5 +1,5 @@
 """result.json on disk and its schema: the atomic writer, the schema held to the typed model,
-and the one parse path checking documents as ``jsonschema`` does (issue 25)."""
+and the one parse path checking documents as ``jsonschema`` does."""
 
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ def test_the_schema_has_the_fields_of_the_records() -> None:
     assert set(top) == {"schema", "tool", *result_keys}
     assert set(SCHEMA["required"]) == set(top) - {"warnings", "thresholds"}  # the optional two
     metric = SCHEMA["$defs"]["metric"]
-    row_keys = [k for k in _names(MetricRow) if k != "noise"]
+    row_keys = [k for k in _names(MetricRow) if k not in ("noise", "informational")]
     assert metric["required"] == row_keys  # and in the order rows are written
-    assert set(metric["properties"]) == {*row_keys, *NOISE_KEYS}
+    assert set(metric["properties"]) == {*row_keys, *NOISE_KEYS, "informational"}
     assert list(metric["properties"]["rules"]["items"]["properties"]) == _names(RuleCheck)
     assert metric["properties"]["rules"]["items"]["required"] == _names(RuleCheck)
     assert list(top["head"]["properties"]) == _names(HeadInfo)

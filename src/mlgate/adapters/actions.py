@@ -94,27 +94,15 @@ class GitHubEnv:
         except (ValueError, RecursionError) as err:
             raise UsageError(f"the GitHub event file is not valid JSON "
                              f"({type(err).__name__}: {str(err)[:200]})", where=where) from err
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        _check_pull_request(data.get("pull_request"), where)
+        return data
 
     def pull_request(self) -> dict[str, Any] | None:
-        """The event's ``pull_request``, its ``head`` and ``base`` checked for shape."""
+        """The event's ``pull_request`` (its shape checked by :meth:`event`)."""
         pr = self.event().get("pull_request")
-        if pr is None:
-            return None
-        where = f"GITHUB_EVENT_PATH={self.event_path}"
-        if not isinstance(pr, dict):
-            raise UsageError("pull_request must be an object in the event file", where=where)
-        for side in ("head", "base"):
-            part = pr.get(side)
-            if part is not None and not isinstance(part, dict):
-                raise UsageError(f"pull_request.{side} must be an object in the event file, "
-                                 f"got {type(part).__name__}", where=where)
-            for key in ("sha", "ref"):
-                value = (part or {}).get(key)
-                if value is not None and not isinstance(value, str):
-                    raise UsageError(f"pull_request.{side}.{key} must be a string in the event "
-                                     f"file, got {type(value).__name__}", where=where)
-        return pr
+        return pr if isinstance(pr, dict) else None
 
     def pr_base_branch(self) -> str | None:
         pr = self.pull_request()
@@ -123,6 +111,33 @@ class GitHubEnv:
             if ref:
                 return str(ref)
         return self.base_ref
+
+
+def _check_pull_request(pr: Any, where: str) -> None:
+    """The event's ``pull_request``, checked for shape where the event is read, so that no
+    reader of the event (the report's PR number and head commit included) sees a malformed
+    one: exit 2 naming the field."""
+    fix = ("the event file is the webhook payload GitHub Actions writes: do not rewrite it, "
+           "or give `pull_request` its documented shape")
+    if pr is None:
+        return
+    if not isinstance(pr, dict):
+        raise UsageError(f"pull_request must be an object in the event file, got "
+                         f"{type(pr).__name__}", where=where, fix=fix)
+    number = pr.get("number")
+    if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
+        raise UsageError(f"pull_request.number must be a whole number in the event file, got "
+                         f"{type(number).__name__}", where=where, fix=fix)
+    for side in ("head", "base"):
+        part = pr.get(side)
+        if part is not None and not isinstance(part, dict):
+            raise UsageError(f"pull_request.{side} must be an object in the event file, "
+                             f"got {type(part).__name__}", where=where, fix=fix)
+        for key in ("sha", "ref"):
+            value = (part or {}).get(key)
+            if value is not None and not isinstance(value, str):
+                raise UsageError(f"pull_request.{side}.{key} must be a string in the event "
+                                 f"file, got {type(value).__name__}", where=where, fix=fix)
 
 
 def _append(path: Path, text: str, variable: str) -> None:

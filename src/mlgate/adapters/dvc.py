@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import MlgateError, ServiceError, UsageError
+from mlgate.errors import MlgateError, ServiceError, UsageError, redact_secrets, redact_url
 from mlgate.formatting import format_bytes
 
 if TYPE_CHECKING:
@@ -284,7 +284,7 @@ def unreachable(remote: str | None, url: str, cause: str, missing: list[str]) ->
     shown = ", ".join(missing[:10]) + more
     still = f"; still missing: {shown}" if missing else ""
     return ServiceError(
-        f"{label} is unreachable ({url}): {cause}{still}",
+        f"{label} is unreachable ({redact_url(url)}): {redact_secrets(cause)}{still}",
         fix="check the remote's URL in .dvc/config (`dvc remote list`), its DNS name and "
         "certificate, and that the job's network can reach it",
     )
@@ -452,16 +452,17 @@ def pull(
         cache_dir = Path(repo.cache.local.path)
         before = _cache_files(cache_dir)
         what = ", ".join(targets) if targets else "all DVC-tracked data"
-        via = f"remote '{remote_name}' ({url})" if remote_name else "the default remote"
+        via = (f"remote '{remote_name}' ({redact_url(url)})" if remote_name and url
+               else f"remote '{remote_name}'" if remote_name else "the default remote")
         log(f"pull: fetching {what} from {via}" + (f" with {jobs} jobs" if jobs else ""))
         with _capture_dvc_logs() as capture, _progress(cache_dir, before, log, progress_every):
             try:
                 result = repo.pull(targets=targets or None, remote=remote, jobs=jobs,
                                    allow_missing=allow_missing)
             except DvcException as err:
-                raise _pull_error(
+                raise _redacted(_pull_error(
                     err, repo, (remote_name, url), capture, target_source, targets
-                ) from err
+                )) from err
         after = _cache_files(cache_dir)
         missing = _still_missing(repo, root, targets, remote_name, url) if allow_missing else []
     stats = result.get("stats", {})
@@ -600,6 +601,16 @@ def _pull_error(
     if cause and url:
         return unreachable(remote_name, url, cause, missing_outs(repo, repo_root(repo), targets))
     return classify_failure(err, capture.records, remote_name)
+
+
+def _redacted(err: MlgateError) -> MlgateError:
+    """``err`` with any URL in its text redacted (DVC's own messages may quote the remote's
+    URL, credentials included)."""
+    err.message = redact_secrets(err.message)
+    err.args = (err.message,)
+    if err.fix:
+        err.fix = redact_secrets(err.fix)
+    return err
 
 
 def repo_root(repo: Any) -> Path:

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from mlgate import __version__
 from mlgate.cli.output import report_error
-from mlgate.errors import EXIT_SERVICE, MlgateError
+from mlgate.errors import EXIT_INTERNAL, MlgateError
 
 # Command -> its one-line summary: the first line of the docstring of mlgate.cli.<command>
 # (a unit test keeps them equal). `mlgate --help` lists them without importing the modules.
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "This is a bug in mlgate. Re-run with MLGATE_DEBUG=1 for the traceback "
             "and report it."
         )
-        return EXIT_SERVICE
+        return EXIT_INTERNAL
 
 
 # What git and a shell report when the reader of stdout went away: 128 + SIGPIPE.

@@ -19,6 +19,7 @@ from typing import NoReturn
 from mlgate.adapters.actions import GitHubEnv, annotate, copy_summary, group, mask, set_output
 from mlgate.errors import (
     EXIT_GATE_FAILED,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_SERVICE,
     EXIT_USAGE,
@@ -233,10 +234,12 @@ def run_cli(argv: list[str]) -> Outcome:
         return err.exit_code, err
     except KeyboardInterrupt:
         return 130, MlgateError("interrupted")
+    except BrokenPipeError:
+        raise  # a closed stdout: cli.entry ends quietly (exit 141), as for every command
     except Exception as err:
         if os.environ.get("MLGATE_DEBUG"):
             raise
-        return EXIT_SERVICE, MlgateError(
+        return EXIT_INTERNAL, MlgateError(
             f"internal error: {type(err).__name__}: {err}",
             fix="this is a bug in mlgate. Re-run with MLGATE_DEBUG=1 for the traceback and "
             "report it",

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from mlgate.core.metrics import Metric, MetricValue, Reader, load_metrics
 from mlgate.core.noise import as_number
 from mlgate.core.result import BaselineInfo
+from mlgate.errors import UsageError
 
 # How far back along first parents the store lookup goes.
 STORE_WALK_LIMIT = 1000
@@ -135,6 +136,14 @@ def find_baseline(
     """Find the baseline metrics of ``head`` against branch ``base`` (see module doc)."""
     base_sha = history.resolve_base(base)
     merge_base = history.merge_base(head, base_sha)
+    if merge_base == head and base_sha != head:
+        raise UsageError(
+            f"{base} ({base_sha[:12]}) is ahead of HEAD ({head[:12]}): HEAD has no commits of "
+            f"its own on top of {base}, so there is no change to compare with it",
+            where="--base / the PR's base branch",
+            fix=f"check out the PR's head commit (not an older commit of {base}), or pass "
+            "--base with the branch this commit was branched from",
+        )
     target = baseline_commit(history, head, merge_base)
     if target is None:
         return Baseline(found=False, sha=None, source=None, base_ref=base, merge_base=head,

@@ -11,7 +11,6 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any
 
 from mlgate.core import noise
@@ -20,6 +19,7 @@ from mlgate.core.thresholds import (
     Rule,
     Tolerance,
     infer_direction,
+    is_informational,
     key_of,
     rule_index,
 )
@@ -29,8 +29,6 @@ from mlgate.formatting import format_number
 STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
 # Relative changes below this are treated as float noise, not a change.
 _REL_EPSILON = 1e-12
-_INF = math.inf
-_NONE: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +41,7 @@ class Comparison:
     require_baseline: bool = False
     files: Mapping[str, str] = field(default_factory=dict)  # metric -> file it came from
     evaluation: Mapping[str, str] = field(default_factory=dict)  # metric -> "cv" | "holdout"
+    informational: Sequence[str] = ()  # globs added to core.thresholds.INFORMATIONAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,52 +270,9 @@ def _name(row: MetricRow) -> str:
 
 
 def _rows(cmp: Comparison, names: list[str]) -> list[MetricRow]:
-    """One row per metric: plain numbers without a rule take :func:`_plain_row`, the rest (and
-    any value it leaves) :func:`_metric_row`; both write the same row."""
+    """One row per metric, with the checks of the rule that applies to it (if any)."""
     rule_of = rule_index(cmp.rules)
-    current, baseline = cmp.current, cmp.baseline or _NONE
-    files, evaluation = cmp.files, cmp.evaluation
-    rows = []
-    for name in names:
-        rule = rule_of(name)
-        row = None
-        if rule is None:
-            row = _plain_row(name, files.get(name), baseline.get(name), current.get(name),
-                             evaluation.get(name))
-        if row is None:
-            row = _metric_row(name, cmp, rule)
-        rows.append(row)
-    return rows
-
-
-def _plain_row(
-    name: str, file: str | None, base: Any, current: Any, evaluation: str | None
-) -> MetricRow | None:
-    """The row of a metric without a rule whose values (and change) are finite floats, as
-    :func:`_metric_row` makes it (no check, no noise field but ``evaluation``); None for any
-    other metric."""
-    if type(base) is not float or type(current) is not float:
-        return None
-    if not (-_INF < base < _INF and -_INF < current < _INF):
-        return None
-    delta = current - base
-    if base != 0:
-        rel: float | None = delta / abs(base)
-        if not -_INF < rel < _INF:  # type: ignore[operator]
-            return None
-    else:
-        rel = 0.0 if delta == 0 else None
-    if not -_INF < delta < _INF:
-        return None
-    direction = infer_direction(name)
-    if abs(delta) <= _REL_EPSILON * max(abs(base), abs(current), 1.0):
-        status = "unchanged"
-    else:
-        status = "improved" if (delta > 0) == (direction == "higher") else "regressed"
-    return MetricRow(name=name, file=file, baseline=base, current=current, delta=delta,
-                     relative_delta=rel, direction=direction, direction_source="inferred",
-                     status=status, rule=None, rules=(), passed=True,
-                     noise=_NONE if evaluation is None else {"evaluation": evaluation})
+    return [_metric_row(name, cmp, rule_of(name)) for name in names]
 
 
 def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> MetricRow:
@@ -348,6 +304,7 @@ def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> MetricRow:
         rule=rule.pattern if rule else None, rules=tuple(checks),
         passed=all(c.status != "failed" for c in checks),
         noise=_noise_fields(name, cmp, rule, base_raw, current_raw, base),
+        informational=is_informational(name, cmp.informational),
     )
 
 

@@ -47,7 +47,7 @@ CATEGORICAL = "categorical"
 
 def select_features(reference: Sequence[str], current: Sequence[str],
                     thresholds: DriftThresholds, exclude: Iterable[str],
-                    where: str = "mlgate.yaml") -> list[str]:
+                    where: str = "mlgate.yaml", current_where: str = "--current") -> list[str]:
     """Reference columns matching the globs, in reference order, without ``exclude``."""
     excluded = set(exclude)
     names = [str(c) for c in reference if str(c) not in excluded]
@@ -61,8 +61,11 @@ def select_features(reference: Sequence[str], current: Sequence[str],
     missing = [n for n in chosen if n not in set(map(str, current))]
     if missing:
         raise UsageError(f"the current data lacks column(s) of the reference: "
-                         f"{', '.join(missing[:20])}", where="--current",
-                         fix="export the same columns, or leave these out with "
+                         f"{', '.join(missing[:20])} (it has: "
+                         f"{', '.join(map(str, list(current)[:20])) or 'no columns'})",
+                         where=current_where,
+                         fix="pass the current data as a table (CSV or Parquet) with the same "
+                             "columns as the reference, or leave these out with "
                              "`drift: {features: [...]}`")
     return chosen
 
@@ -94,9 +97,14 @@ class FeatureStats:
 
 
 def psi(reference: np.ndarray, current: np.ndarray) -> float:
-    """Population stability index of two count (or share) vectors over the same bins."""
-    p = np.maximum(reference / max(float(reference.sum()), 1.0), PSI_FLOOR)
-    q = np.maximum(current / max(float(current.sum()), 1.0), PSI_FLOOR)
+    """Population stability index of two count (or share) vectors over the same bins.
+
+    An empty bin gets the share ``PSI_FLOOR``, or a tenth of an even share when there are more
+    than a thousand bins: with 10,000 categories, 1/10,000 each, a fixed floor of 1e-4 equals
+    every real share, and a column whose values are all new would score 0."""
+    floor = min(PSI_FLOOR, 0.1 / max(len(reference), 1))
+    p = np.maximum(reference / max(float(reference.sum()), 1.0), floor)
+    q = np.maximum(current / max(float(current.sum()), 1.0), floor)
     return float(np.sum((q - p) * np.log(q / p)))
 
 
@@ -278,12 +286,19 @@ class DriftResult:
         return tuple(f for f in self.features if f.drifted)
 
 
+def all_new(s: FeatureStats) -> bool:
+    """A categorical column whose current values are all categories the reference never had:
+    drift, whatever its PSI comes to."""
+    values = s.current_rows - s.current_missing
+    return s.kind == CATEGORICAL and values > 0 and s.unseen == values
+
+
 def decide(all_stats: Sequence[FeatureStats], thresholds: DriftThresholds) -> DriftResult:
     adjusted = holm([s.p_value for s in all_stats])
     features = []
     for s, p in zip(all_stats, adjusted, strict=True):
         reasons = []
-        if s.psi > thresholds.psi:
+        if s.psi > thresholds.psi or all_new(s):
             reasons.append("psi")
         if p is not None and p < thresholds.p_value:
             reasons.append("p-value")
@@ -293,9 +308,10 @@ def decide(all_stats: Sequence[FeatureStats], thresholds: DriftThresholds) -> Dr
 
 
 def compute_drift(reference: Any, current: Any, thresholds: DriftThresholds,
-                  exclude: Iterable[str] = (), where: str = "mlgate.yaml") -> DriftResult:
+                  exclude: Iterable[str] = (), where: str = "mlgate.yaml",
+                  current_where: str = "--current") -> DriftResult:
     """Everything from two data frames to the verdict."""
     reference, current = reference.rename(columns=str), current.rename(columns=str)
     names = select_features(list(reference.columns), list(current.columns), thresholds,
-                            exclude, where)
+                            exclude, where, current_where)
     return decide(feature_stats(reference, current, names), thresholds)

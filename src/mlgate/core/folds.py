@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlgate.core.metrics import Metric
-from mlgate.core.noise import encode_list, mean
+from mlgate.core.noise import check_scores, encode_list, mean
 from mlgate.errors import UsageError
 
 FOLDS_SCHEMA = 1
@@ -101,7 +101,9 @@ def _scores(raw: Any, where: str) -> dict[str, tuple[float, ...]]:
     for name, values in raw.items():
         if not isinstance(values, list) or not values:
             raise UsageError("must be a non-empty list of scores", where=f"{where}.{name}")
-        out[str(name)] = tuple(_number(v, f"{where}.{name}") for v in values)
+        scores = tuple(_number(v, f"{where}.{name}") for v in values)
+        check_scores(scores, f"{where}.{name}")
+        out[str(name)] = scores
     return out
 
 

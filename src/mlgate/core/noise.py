@@ -6,8 +6,10 @@ position (fold i of the baseline with fold i of the PR), and the change is the m
 per-position differences. The spread is the standard error of that change, so that a change
 of more than ``NOISE_Z`` spreads happens by chance alone in under 1 % of runs (one-sided).
 
-Pure: numbers in, numbers out. Positions where either side is NaN (a metric undefined on that
-fold) are left out of the pairing and of the means; a list with no number left is NaN.
+Pure: numbers in, numbers out. A NaN anywhere in a list (a metric undefined on a fold) makes
+its mean NaN, which fails the metric's rules as any NaN metric does: a metric is not judged on
+the folds that happen to remain. Lists with a NaN are not paired. A list of finite scores whose
+mean overflows a float (``[1e308, 1e308, 1e308]``) is bad input (:class:`ScoresOverflow`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mlgate.errors import UsageError
 from mlgate.formatting import format_number
 
 # One-sided 99 % quantile of the normal distribution: a tolerance below NOISE_Z spreads of the
@@ -45,12 +48,35 @@ def is_list(value: MetricValue | None) -> bool:
     return isinstance(value, tuple)
 
 
-def mean(values: Sequence[float]) -> float:
-    """The mean of the numbers that are not NaN; NaN when there are none."""
-    kept = [v for v in values if not math.isnan(v)]
-    if not kept:
+class ScoresOverflow(UsageError):
+    """A list of scores whose sum overflows a float: bad input (exit 2)."""
+
+    def __init__(self, where: str | None = None) -> None:
+        super().__init__(
+            "the mean of these per-fold scores overflows a float (beyond ±1.8e308)",
+            where=where,
+            fix="write per-fold scores of a sensible size (a metric, not a sum of huge numbers)",
+        )
+
+
+def mean(values: Sequence[float], where: str | None = None) -> float:
+    """The mean of ``values``: NaN when there are none or one is NaN (an undefined fold makes
+    the metric undefined), or when they hold both infinities. Raises :class:`ScoresOverflow`
+    (naming ``where``) when the sum of finite scores overflows."""
+    if not values or any(math.isnan(v) for v in values):
         return math.nan
-    return math.fsum(kept) / len(kept)
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:
+        raise ScoresOverflow(where) from None
+    except ValueError:  # +inf and -inf
+        return math.nan
+
+
+def check_scores(values: Sequence[float], where: str) -> None:
+    """Bad input (exit 2 naming ``where``) when the mean of ``values`` cannot be taken: called
+    where a list of scores is read, so that the error names the metric."""
+    mean(values, where)
 
 
 def as_number(value: MetricValue | None) -> float | None:
@@ -65,8 +91,9 @@ def sample_variance(values: Sequence[float]) -> float | None:
     kept = [v for v in values if not math.isnan(v)]
     if len(kept) < 2:
         return None
-    centre = math.fsum(kept) / len(kept)
-    return math.fsum((v - centre) ** 2 for v in kept) / (len(kept) - 1)
+    centre = mean(kept)
+    # d * d, not d ** 2: a huge difference is +inf rather than an OverflowError.
+    return math.fsum((v - centre) * (v - centre) for v in kept) / (len(kept) - 1)
 
 
 def paired_differences(baseline: Sequence[float], current: Sequence[float]) -> list[float]:
@@ -113,18 +140,15 @@ def compare_values(
     if baseline is None or current is None or not (is_list(baseline) or is_list(current)):
         return None
     base, cur = _as_list(baseline), _as_list(current)
-    if is_list(baseline) and is_list(current) and len(base) == len(cur):
-        kept = _both_numbers(base, cur)
-        base_mean = mean([b for b, _ in kept])
-        cur_mean = mean([c for _, c in kept])
+    undefined = any(math.isnan(v) for v in base + cur)
+    if is_list(baseline) and is_list(current) and len(base) == len(cur) and not undefined:
         diffs = paired_differences(base, cur)
         delta = mean(diffs)
-        return NoiseStats(True, len(diffs), base_mean, cur_mean, delta, paired_spread(diffs))
+        return NoiseStats(True, len(diffs), mean(base), mean(cur), delta, paired_spread(diffs))
     base_mean, cur_mean = mean(base), mean(cur)
     n = min(sum(1 for v in base if not math.isnan(v)), sum(1 for v in cur if not math.isnan(v)))
-    return NoiseStats(
-        False, n, base_mean, cur_mean, cur_mean - base_mean, unpaired_spread(base, cur)
-    )
+    spread = None if undefined else unpaired_spread(base, cur)
+    return NoiseStats(False, n, base_mean, cur_mean, cur_mean - base_mean, spread)
 
 
 def means(

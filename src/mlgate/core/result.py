@@ -79,11 +79,14 @@ class MetricRow:
     rules: tuple[RuleCheck, ...]
     passed: bool
     noise: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    informational: bool = False  # a timing or count: shown apart, no default rule
 
     def to_json(self) -> dict[str, Any]:
         doc = {name: getattr(self, name) for name in ROW_KEYS}
         doc["rules"] = [check.to_json() for check in self.rules]
         doc.update(self.noise)
+        if self.informational:
+            doc["informational"] = True
         return doc
 
 
@@ -119,10 +122,11 @@ class ThresholdsInfo:
     source: str
     commit: str | None = None
     changed: tuple[Mapping[str, Any], ...] = ()
+    default_rules: bool = False  # no `thresholds:` written: core.thresholds.default_rules
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "commit": self.commit,
-                "changed": [dict(c) for c in self.changed]}
+                "changed": [dict(c) for c in self.changed], "default_rules": self.default_rules}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +222,7 @@ class Result:
 
 
 # The keys of a metric row in result.json, in order (``noise`` holds the optional ones).
-ROW_KEYS = tuple(f.name for f in fields(MetricRow) if f.name != "noise")
+ROW_KEYS = tuple(f.name for f in fields(MetricRow) if f.name not in ("noise", "informational"))
 
 
 # ----- building (compare) --------------------------------------------------------------------
@@ -302,7 +306,8 @@ def parse_result(doc: Any, where: str = RESULT_FILE) -> Result:
         warnings=tuple(doc.get("warnings", ())),
         thresholds=None if thresholds is None else ThresholdsInfo(
             source=thresholds["source"], commit=thresholds.get("commit"),
-            changed=tuple(thresholds["changed"])),
+            changed=tuple(thresholds["changed"]),
+            default_rules=thresholds.get("default_rules", False)),
         created_at=doc["created_at"],
         tool_version=doc["tool"]["version"],
         raw=doc,
@@ -314,6 +319,7 @@ def _metric_row(m: Mapping[str, Any]) -> MetricRow:
         **{key: m[key] for key in ROW_KEYS if key != "rules"},
         rules=tuple(_record(RuleCheck, c) for c in m["rules"]),
         noise={k: m[k] for k in NOISE_KEYS if k in m},
+        informational=m.get("informational", False),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -111,6 +112,51 @@ def thresholds_changes(baseline: Any, head: Any) -> list[dict[str, Any]]:
         if before != after:
             changes.append({"pattern": pattern, "baseline": before, "head": after})
     return changes
+
+
+# ----- the default policy: what gates a project that wrote no `thresholds:` ------------------
+
+# Metrics that describe the run, not the model's quality: shown apart, never given a default
+# rule (a rule that names them still applies). `informational:` in mlgate.yaml adds globs.
+INFORMATIONAL = ("*time*", "*_s", "*duration*", "*latency*", "support", "n_*")
+# A default rule lets a metric move this far in its bad direction, relative to the baseline:
+# a change under 1 % never fails by default, a clear drop (5 % or more) does.
+DEFAULT_TOLERANCE = Tolerance(5.0, percent=True)
+# Whole words that name a quality measure whose better direction is higher.
+_HIGHER_WORDS = {
+    "accuracy", "acc", "precision", "recall", "f1", "f2", "fbeta", "auc", "roc", "pr_auc",
+    "ap", "map", "r2", "score", "iou", "jaccard", "dice", "ndcg", "bleu", "rouge", "kappa",
+    "mcc", "matthews", "specificity", "sensitivity", "tpr", "tnr", "d2", "explained",
+    "variance", "top1", "top5", "hit", "hits", "mrr", "coverage", "silhouette",
+}
+
+
+def is_informational(metric: str, extra: Sequence[str] = ()) -> bool:
+    """A timing, a count or a metric matched by ``informational:``: the whole name or its
+    last part (after ``FILE:`` and the last dot) matches a glob."""
+    from fnmatch import fnmatchcase
+
+    last = metric.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    return any(fnmatchcase(name, glob) for glob in (*INFORMATIONAL, *extra)
+               for name in {metric, last})
+
+
+def known_direction(metric: str) -> bool:
+    """Whether the name says which direction is better (a cost word, scikit-learn's
+    ``neg_*``/``*_score``, or a quality word); a name that says neither gets no default rule."""
+    lowered = metric.lower()
+    last = lowered.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    if last.startswith("neg_") or last.endswith("_score"):
+        return True
+    if (_direction_pattern or _lower_pattern()).search(lowered):
+        return True
+    return any(word in _HIGHER_WORDS for word in re.split(r"[^a-z0-9]+", last))
+
+
+def default_rules(names: Sequence[str], informational: Sequence[str] = ()) -> list[Rule]:
+    """One rule per metric with a known direction that is not informational."""
+    return [Rule(pattern=name, tolerance=DEFAULT_TOLERANCE) for name in names
+            if known_direction(name) and not is_informational(name, informational)]
 
 
 def infer_direction(metric: str) -> str:

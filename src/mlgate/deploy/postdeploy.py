@@ -43,6 +43,19 @@ def live_before(ctx: DeployContext, target: Target) -> str | None:
     return target.registry().live
 
 
+def rollback_target(ctx: DeployContext, target: Target, version: str) -> str | None:
+    """For a re-run that verifies ``version`` again: the version a failed verification rolls
+    back to (the one before it, when ``version`` is live), else None (nothing is rolled back)."""
+    before = live_before(ctx, target)
+    if before != version:
+        return None
+    try:
+        plan = plan_rollback(target.registry(), None, None)
+    except MlgateError:
+        return None
+    return plan.to if plan.changes else None
+
+
 def verify(ctx: DeployContext, target: Target, done: Deployed, before: str | None) -> None:
     """Run ``deploy.verify`` with the new model's environment; on failure roll back to
     ``before`` and raise VerifyFailed saying what failed and what is live now."""

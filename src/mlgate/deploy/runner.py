@@ -29,7 +29,7 @@ from mlgate.deploy.champion import (
 from mlgate.deploy.config import make_target
 from mlgate.deploy.guard import branch_check, gate_refusals
 from mlgate.deploy.model_card import CardInput, render_model_card
-from mlgate.deploy.postdeploy import live_before, verify
+from mlgate.deploy.postdeploy import live_before, rollback_target, verify
 from mlgate.errors import GateFailed, MlgateError, UsageError
 from mlgate.markdown import md
 
@@ -163,8 +163,16 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> De
             f"`mlgate deploy --rollback --to {before.version}`",
         )
     if before is not None:
-        print(f"mlgate deploy: {ctx.name} {before.version} is already deployed from this commit "
-              f"({before.detail}); nothing to do")
+        if ctx.config.verify:
+            # Whether an earlier run's verification passed is not taken on trust (that run may
+            # have failed it, or stopped before it ran): a re-run verifies again, and a failure
+            # is exit 3 again, never "already deployed".
+            print(f"mlgate deploy: {ctx.name} {before.version} is already deployed from this "
+                  f"commit ({before.detail}); verifying it again (deploy.verify)", flush=True)
+            verify(ctx, target, before, rollback_target(ctx, target, before.version))
+        else:
+            print(f"mlgate deploy: {ctx.name} {before.version} is already deployed from this "
+                  f"commit ({before.detail}); nothing to do")
         _report(ctx, before, forced)
         return DeployOutcome(deployed=before, forced=forced)
     decision = challenge(ctx, target, rules, force)

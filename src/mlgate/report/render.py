@@ -17,6 +17,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate import markdown as esc
 from mlgate.core.result import REPORT_STATUS_RANK, MetricRow, Result, RuleCheck
+from mlgate.core.thresholds import DEFAULT_TOLERANCE
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
 from mlgate.formatting import format_bytes
@@ -271,6 +272,8 @@ def _integrity_view(result: Result, links: Links) -> dict[str, Any]:
         "warnings": [esc.md(w, 1000) for w in result.warnings[:20]],
         "thresholds_changed": changed,
         "thresholds_commit": links.commit(info.commit) if info and info.commit else "",
+        "default_rules": bool(info and info.default_rules),
+        "default_tolerance": DEFAULT_TOLERANCE.text(),
     }
 
 

@@ -23,6 +23,7 @@ from mlgate.core.drift import (
     compute_drift,
 )
 from mlgate.core.drift_config import DriftThresholds
+from mlgate.errors import UsageError
 from mlgate.report.drift_view import render_drift
 from mlgate.services.drift_reference import (
     DataFile,
@@ -81,14 +82,22 @@ def run_drift(
     else:
         reference = model_reference(root, options.out, options.model, log, gh, connect)
     current = given_file(root, options.current, "--current")
-    ref_frame = read_table(reference, "--reference" if options.reference else reference.shown)
-    cur_frame = read_table(current, "--current")
+    ref_frame = read_table(reference, reference.shown)
+    cur_frame = read_table(current, current.shown)
+    for frame, file, flag in ((ref_frame, reference, "--reference"),
+                              (cur_frame, current, "--current")):
+        if not len(frame):
+            raise UsageError(
+                "the data has no rows (a header at most): there is nothing to compare",
+                where=file.shown,
+                fix=f"pass data with rows as {flag}" if flag == "--current" or options.reference
+                else "retrain on data with rows, or pass --reference FILE")
     exclude = set(options.exclude)
     model = reference.model or {}
     if isinstance(model.get("target"), str):
         exclude.add(model["target"])
     result = compute_drift(ref_frame, cur_frame, options.thresholds, exclude,
-                           options.config_where)
+                           options.config_where, current.shown)
     name = options.name or (model.get("name") if isinstance(model.get("name"), str)
                             else None) or root.resolve().name
     document = drift_document(result, name, _side(reference, len(ref_frame)),

@@ -39,6 +39,14 @@ DEFAULT_FOLD_SEED = 0
 DEFAULT_JOBS = -1
 DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 DEFAULT_SEED = 42
+# Bounds of the train: keys (docs/limits.md): numpy's and scikit-learn's random_state is below
+# 2**32; cv × repeats fits are made and kept in memory, so both are bounded.
+MAX_SEED = 2**32 - 1
+MAX_CV = 100
+MAX_REPEATS = 100
+# The Dask scheduler's protocols (distributed's comm backends); http(s) is its dashboard.
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+DASK_FIX = "write the scheduler's address, e.g. `dask: tcp://scheduler:8786` (not the dashboard)"
 DEFAULT_MODELS = {
     CLASSIFICATION: "sklearn.ensemble.HistGradientBoostingClassifier",
     REGRESSION: "sklearn.ensemble.HistGradientBoostingRegressor",
@@ -174,23 +182,57 @@ def _folds(raw: dict[str, Any], where: str, holdout: bool) -> dict[str, Any]:
                     fix="drop `test-size` (cross-validation is the default) or drop this key",
                 )
     repeats = raw.get("repeats", DEFAULT_REPEATS)
-    if not _is_int(repeats) or repeats < 1:
-        raise UsageError(f"must be a whole number >= 1, got {repeats!r}",
-                         where=f"{where}: train.repeats")
+    if not _is_int(repeats) or not 1 <= repeats <= MAX_REPEATS:
+        raise UsageError(f"must be a whole number >= 1 and <= {MAX_REPEATS}, got {repeats!r}",
+                         where=f"{where}: train.repeats",
+                         fix=f"use e.g. `repeats: {DEFAULT_REPEATS}` (each repeat is cv more fits)")
     fold_seed = raw.get("fold-seed", DEFAULT_FOLD_SEED)
-    if not _is_int(fold_seed) or fold_seed < 0:
-        raise UsageError(f"must be a whole number >= 0, got {fold_seed!r}",
-                         where=f"{where}: train.fold-seed")
+    if not _is_int(fold_seed) or not 0 <= fold_seed <= MAX_SEED:
+        raise UsageError(f"must be a whole number >= 0 and < 2**32, got {fold_seed!r}",
+                         where=f"{where}: train.fold-seed",
+                         fix=f"use e.g. `fold-seed: {DEFAULT_FOLD_SEED}`")
     jobs = raw.get("jobs", DEFAULT_JOBS)
     if not _is_int(jobs) or jobs == 0:
         raise UsageError(f"must be a whole number of parallel fits (-1: all cores), got {jobs!r}",
                          where=f"{where}: train.jobs")
     dask = raw.get("dask")
-    if dask is not None and (not isinstance(dask, str) or not dask.strip()):
-        raise UsageError(f"must be a Dask scheduler address, got {dask!r}",
-                         where=f"{where}: train.dask", fix="write e.g. `dask: tcp://scheduler:8786`")
-    return {"repeats": repeats, "fold_seed": fold_seed, "jobs": jobs,
-            "dask": dask.strip() if dask else None}
+    if dask is not None:
+        dask = parse_dask_address(dask, f"{where}: train.dask")
+    return {"repeats": repeats, "fold_seed": fold_seed, "jobs": jobs, "dask": dask}
+
+
+def parse_dask_address(value: Any, where: str) -> str:
+    """A Dask scheduler address (``tcp://host:8786``, ``host:8786``, ``tls://…``), stripped;
+    anything else (the dashboard's ``http://`` URL, words, a path) is exit 2 naming ``where``."""
+    from urllib.parse import urlsplit
+
+    text = value.strip() if isinstance(value, str) else None
+    if not text:
+        raise UsageError(f"must be a Dask scheduler address, got {value!r}", where=where,
+                         fix=DASK_FIX)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if scheme.lower() not in DASK_SCHEMES:
+        hint = " (that is the dashboard's web address)" if scheme.lower() in ("http", "https") \
+            else ""
+        raise UsageError(
+            f"{text!r} is not a Dask scheduler address: unknown protocol {scheme!r}{hint}; "
+            f"use one of {', '.join(s + '://' for s in DASK_SCHEMES)}",
+            where=where, fix=DASK_FIX)
+    if scheme.lower() == "inproc":
+        return text
+    try:
+        parts = urlsplit(f"tcp://{rest}")
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    bad = (parts is None or not parts.hostname or parts.path or parts.query or parts.fragment
+           or parts.username or any(c.isspace() for c in rest))
+    if bad or (parts is not None and parts.netloc.rsplit("]", 1)[-1].count(":") and port is None):
+        raise UsageError(f"{text!r} is not a Dask scheduler address (HOST:PORT)", where=where,
+                         fix=DASK_FIX)
+    return text
 
 
 def _reject_command(raw: dict[str, Any], where: str) -> None:
@@ -236,18 +278,20 @@ def _task(value: Any, where: str) -> str | None:
 
 
 def _cv(value: Any, where: str) -> int | None:
-    if value is not None and (not _is_int(value) or value < 2):
+    if value is not None and (not _is_int(value) or not 2 <= value <= MAX_CV):
         raise UsageError(
-            f"must be a whole number of folds of at least 2, got {value!r}",
+            f"must be a whole number of folds of at least 2 and at most {MAX_CV}, got {value!r}",
             where=f"{where}: train.cv",
+            fix=f"use e.g. `cv: {DEFAULT_CV}`",
         )
     return value
 
 
 def _seed(value: Any, where: str) -> int:
-    if not _is_int(value) or value < 0:
+    if not _is_int(value) or not 0 <= value <= MAX_SEED:
         raise UsageError(
-            f"must be a whole number >= 0, got {value!r}", where=f"{where}: train.seed"
+            f"must be a whole number >= 0 and < 2**32, got {value!r}",
+            where=f"{where}: train.seed", fix=f"use e.g. `seed: {DEFAULT_SEED}`",
         )
     return value
 
@@ -267,17 +311,18 @@ def _test_size(raw: dict[str, Any], where: str, cv: int | None) -> float | int |
         raise UsageError(
             f"must be a number, got {value!r}", where=f"{where}: train.test-size", fix=fix
         )
-    if isinstance(value, float) and not value.is_integer():
+    # A float is a fraction of the rows (1.0 is not "one row"); a whole number counts rows.
+    if isinstance(value, float):
         if not 0 < value < 1:
             raise UsageError(
-                f"must be between 0 and 1, got {value}", where=f"{where}: train.test-size", fix=fix
+                f"a fraction must be between 0 and 1 (both excluded), got {value}",
+                where=f"{where}: train.test-size", fix=fix,
             )
         return value
-    if 0 < value < 1:
-        return float(value)
     if value < 1:
         raise UsageError(
-            f"must be positive, got {value}", where=f"{where}: train.test-size", fix=fix
+            f"must be positive (a number of rows, at least 1), got {value}",
+            where=f"{where}: train.test-size", fix=fix,
         )
     return int(value)
 

@@ -19,11 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.errors import ServiceError, UsageError
-from mlgate.train.config import CLASSIFICATION, DASK_ENV, TrainConfig
+from mlgate.train.config import CLASSIFICATION, DASK_ENV, TrainConfig, parse_dask_address
 from mlgate.train.scoring import score
 
 Split = tuple[Any, Any]  # (train row positions, test row positions)
 CONNECT_TIMEOUT = 30  # seconds to reach the Dask scheduler
+# Before Dask's client connects, mlgate checks that the address is a Dask scheduler: a TCP
+# connect, then (tcp://) the scheduler's greeting, each within this many seconds. Dask's own
+# client reads an HTTP server's answer as a frame of exabytes, and waits forever on a port
+# that accepts and never answers.
+DASK_PROBE_TIMEOUT = 10.0
+DASK_DEFAULT_PORT = 8786
+_MAX_GREETING = 64 * 1024 * 1024  # a scheduler's handshake frame is a few hundred bytes
 # What starting local worker processes costs before their first fit: a new Python importing
 # pandas and scikit-learn (to unpickle the pipeline), measured 3.5 s on an idle 2-core Xeon
 # (the workers start side by side); more on a loaded machine, so the estimate errs towards workers.
@@ -112,7 +119,76 @@ def fold_model(model: Any, cfg: TrainConfig, fold: int) -> Any:
 
 
 def dask_address(cfg: TrainConfig) -> str | None:
-    return cfg.dask or os.environ.get(DASK_ENV, "").strip() or None
+    """The scheduler's address: ``train.dask`` (checked when mlgate.yaml was read), else
+    ``DASK_SCHEDULER_ADDRESS`` (checked here: exit 2 naming it); None to fit locally."""
+    if cfg.dask:
+        return cfg.dask
+    env = os.environ.get(DASK_ENV, "").strip()
+    return parse_dask_address(env, DASK_ENV) if env else None
+
+
+def probe_scheduler(address: str, timeout: float) -> str | None:
+    """Why ``address`` is not a Dask scheduler that answers (refused, no answer, not Dask's
+    protocol), or None. Bounded: the whole probe ends within about ``2 * timeout``."""
+    import threading
+
+    outcome: list[str | None] = []
+    thread = threading.Thread(target=lambda: outcome.append(_probe(address, timeout)),
+                              name="mlgate-dask-probe", daemon=True)
+    thread.start()
+    thread.join(2 * timeout + 1)
+    if not outcome:
+        return f"no answer within {2 * timeout + 1:g}s"
+    return outcome[0]
+
+
+def _probe(address: str, timeout: float) -> str | None:
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    scheme = scheme.lower()
+    if scheme in ("inproc", "ucx"):
+        return None  # not a TCP socket mlgate can check
+    parts = urlsplit(f"tcp://{rest}")
+    host, port = parts.hostname or "", parts.port or DASK_DEFAULT_PORT
+    where = f"{host}:{port}"
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except ConnectionRefusedError:
+        return f"connection refused by {where}"
+    except TimeoutError:
+        return f"no connection to {where} within {timeout:g}s"
+    except OSError as err:
+        return f"cannot connect to {where}: {err.strerror or err}"
+    with sock:
+        if scheme != "tcp":
+            return None  # TLS or websockets: Dask's client makes the handshake
+        # A scheduler speaks first: its handshake, an 8-byte length and then the frames.
+        try:
+            head = b""
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+        except TimeoutError:
+            return (f"{where} accepted the connection but did not greet as a Dask scheduler "
+                    f"within {timeout:g}s (a web server, such as the Dask dashboard, or "
+                    "another service?)")
+        except OSError as err:
+            return f"{where} closed the connection: {err.strerror or err}"
+    if len(head) < 8:
+        return f"{where} closed the connection without a Dask handshake"
+    if head.startswith(b"HTTP/"):
+        return f"{where} answered as a web server (HTTP), not a Dask scheduler"
+    (length,) = struct.unpack("<Q", head)
+    if not 0 < length <= _MAX_GREETING:
+        return f"{where} does not speak Dask's protocol (its first frame claims {length} bytes)"
+    return None
 
 
 def local_workers(jobs: int, cpus: int) -> int:
@@ -174,14 +250,18 @@ def _dask_client(cfg: TrainConfig, address: str) -> Iterator[Any]:
             where=where,
             fix="install mlgate with the dask extra: pip install 'mlgate[dask]'",
         ) from err
+    fix = ("check the address (the scheduler's port, usually 8786, not the dashboard's) and "
+           "that the scheduler is running (or unset it to fit locally)")
+    cause = probe_scheduler(address, DASK_PROBE_TIMEOUT)
+    if cause:
+        raise ServiceError(f"cannot use the Dask scheduler at {address}: {cause}",
+                           where=where, fix=fix)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, MemoryError, ValueError) as err:
         raise ServiceError(
-            f"cannot reach the Dask scheduler at {address}: {err}",
-            where=where,
-            fix="check the address and that the scheduler is running (or unset it to fit "
-            "locally)",
+            f"cannot reach the Dask scheduler at {address}: {type(err).__name__}: {err}",
+            where=where, fix=fix,
         ) from err
     try:
         yield client

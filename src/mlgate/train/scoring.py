@@ -145,7 +145,8 @@ def unavailable_metrics(names: tuple[str, ...], estimator: Any) -> list[str]:
 
 
 def mean_scores(folds: list[dict[str, float]]) -> dict[str, float]:
-    """Mean of each metric over the folds, ignoring folds where it was undefined."""
+    """Mean of each metric over the folds; NaN when it was undefined on any fold (a NaN
+    metric fails its rules: it is not judged on the folds that remain)."""
     from mlgate.core.noise import mean
 
     # The same mean that compare takes of the per-fold scores (folds.json), to the last bit.
