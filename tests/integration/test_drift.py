@@ -283,8 +283,9 @@ class MemoryTracker:
         self.comments: list[tuple[int, str]] = []
         self.race = False
 
-    def list(self, label: str, state: str) -> list[Issue]:
-        return [i for i in self.issues.values() if state in ("all", i.state)]
+    def list(self, label: str, state: str, marker: str) -> list[Issue]:
+        return [i for i in self.issues.values()
+                if state in ("all", i.state) and i.body.startswith(marker)]
 
     def create(self, title: str, body: str, labels: Sequence[str]) -> Issue:
         if self.race:

@@ -227,6 +227,16 @@ def _float(text: str, default: float) -> float:
     return value if math.isfinite(value) and value >= 0 else default
 
 
+def is_own(item: Any, login: str | None, marker: str) -> bool:
+    """Whether a comment or issue (PyGithub's, with ``user`` and ``body``) is mlgate's: only
+    when the token's identity ``login`` wrote it AND its body starts with ``marker``. Another
+    app's bot (dependabot[bot]) quoting the marker is never edited, closed or deleted. While the
+    identity is unknown (``login`` None) nothing is ours: what mlgate creates then tells it who
+    it is. The one rule for the sticky comment and the drift issue."""
+    author = item.user.login if item.user else None
+    return login is not None and author == login and (item.body or "").startswith(marker)
+
+
 class GitHubApi:
     """One repository on one GitHub (or GitHub Enterprise) API, under one retry policy.
 
@@ -437,12 +447,7 @@ class GitHubApi:
         return login if isinstance(login, str) and login else None
 
     def _is_own(self, comment: Any, marker: str) -> bool:
-        """Ours only when the token's identity wrote it AND it starts with the marker: another
-        app's bot (dependabot[bot]) quoting the marker is never edited or deleted. While the
-        identity is unknown nothing is ours (a comment we create then tells us who we are)."""
-        login = self.own_login()
-        author = comment.user.login if comment.user else None
-        return login is not None and author == login and (comment.body or "").startswith(marker)
+        return is_own(comment, self.own_login(), marker)
 
     # ----- the sticky comment --------------------------------------------------------------
     def find_comments(self, number: int, marker: str, *, stop_early: bool) -> list[Any]:

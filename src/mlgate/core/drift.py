@@ -24,14 +24,14 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import stats as sstats
 
-from mlgate.core.drift_config import DriftThresholds
+from mlgate.core.drift_config import EXCLUDE, DriftThresholds, split_features
 from mlgate.errors import UsageError
 
 CORRECTION = "holm"
@@ -47,17 +47,32 @@ CATEGORICAL = "categorical"
 
 def select_features(reference: Sequence[str], current: Sequence[str],
                     thresholds: DriftThresholds, exclude: Iterable[str],
-                    where: str = "mlgate.yaml", current_where: str = "--current") -> list[str]:
-    """Reference columns matching the globs, in reference order, without ``exclude``."""
+                    where: str = "mlgate.yaml", current_where: str = "--current",
+                    warn: Callable[[str], None] | None = None) -> list[str]:
+    """Reference columns matching the globs, in reference order, without ``exclude``.
+
+    A column is chosen when some positive glob matches it and no ``!`` glob does (the order of
+    the globs does not matter). A positive glob that matches no column is bad input; a ``!``
+    glob that matches none is only a warning (``warn``): leaving out what is not there is
+    harmless, and one list can then serve data sets that differ slightly."""
     excluded = set(exclude)
     names = [str(c) for c in reference if str(c) not in excluded]
-    for pattern in thresholds.features:
+    include, leave_out = split_features(thresholds.features)
+    fix = f"columns: {', '.join(names[:30]) or '(none)'}"
+    for pattern in include:
         if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
             raise UsageError(f"{pattern!r} matches no column of the reference data",
-                             where=f"{where}: drift.features",
-                             fix=f"columns: {', '.join(names[:30]) or '(none)'}")
+                             where=f"{where}: drift.features", fix=fix)
+    for pattern in leave_out:
+        if warn is not None and not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            warn(f"{where}: drift.features: {EXCLUDE + pattern!r} matches no column of the "
+                 f"reference data (nothing to leave out)")
     chosen = [n for n in names
-              if any(fnmatch.fnmatchcase(n, p) for p in thresholds.features)]
+              if any(fnmatch.fnmatchcase(n, p) for p in include)
+              and not any(fnmatch.fnmatchcase(n, p) for p in leave_out)]
+    if not chosen:
+        raise UsageError("the `!` patterns leave no column to check",
+                         where=f"{where}: drift.features", fix=fix)
     missing = [n for n in chosen if n not in set(map(str, current))]
     if missing:
         raise UsageError(f"the current data lacks column(s) of the reference: "
@@ -309,9 +324,11 @@ def decide(all_stats: Sequence[FeatureStats], thresholds: DriftThresholds) -> Dr
 
 def compute_drift(reference: Any, current: Any, thresholds: DriftThresholds,
                   exclude: Iterable[str] = (), where: str = "mlgate.yaml",
-                  current_where: str = "--current") -> DriftResult:
-    """Everything from two data frames to the verdict."""
+                  current_where: str = "--current",
+                  warn: Callable[[str], None] | None = None) -> DriftResult:
+    """Everything from two data frames to the verdict (``warn``: told of harmless oddities
+    in the configuration)."""
     reference, current = reference.rename(columns=str), current.rename(columns=str)
     names = select_features(list(reference.columns), list(current.columns), thresholds,
-                            exclude, where, current_where)
+                            exclude, where, current_where, warn)
     return decide(feature_stats(reference, current, names), thresholds)

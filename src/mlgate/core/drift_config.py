@@ -14,6 +14,7 @@ from mlgate.errors import UsageError
 DRIFT_KEYS = ("psi", "p-value", "features")
 DEFAULT_PSI = 0.2
 DEFAULT_P_VALUE = 0.01
+EXCLUDE = "!"  # a drift.features pattern starting with it leaves the columns it matches out
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,18 @@ def _number(value: Any, where: str, *, low: float, high: float | None) -> float:
 def _globs(value: Any, where: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(
-            isinstance(v, str) and v for v in items):
-        raise UsageError(f"must be a list of column names or globs, got {value!r}",
-                         where=f"{where}: drift.features", fix='write e.g. `features: ["*"]`')
+            isinstance(v, str) and v.removeprefix(EXCLUDE) for v in items):
+        raise UsageError(f"must be a list of column names or globs (`!glob` leaves columns "
+                         f"out), got {value!r}",
+                         where=f"{where}: drift.features",
+                         fix='write e.g. `features: ["*", "!id_*"]`')
     return tuple(items)
+
+
+def split_features(features: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``drift.features`` as (positive globs, exclusion globs without their ``!``).
+
+    Only exclusions: every column but those (the positive globs are ``("*",)``)."""
+    include = tuple(p for p in features if not p.startswith(EXCLUDE))
+    exclude = tuple(p[len(EXCLUDE):] for p in features if p.startswith(EXCLUDE))
+    return include or ("*",), exclude

@@ -11,8 +11,9 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from mlgate.adapters.git import push_failed
-from mlgate.core.metrics import discover_metrics_files, load_metrics, number
+from mlgate.adapters.dvc_pipeline import commit_dvc_files, resolver, work_prefix
+from mlgate.adapters.git import commit_reader, push_failed
+from mlgate.core.metrics import discover_metrics_files, load_metrics, number, read_pipeline
 from mlgate.deploy.base import DeployContext, Deployed
 from mlgate.deploy.champion import Champion, challenger_metrics, embed_metrics, extract_metrics
 from mlgate.deploy.rollback import (
@@ -123,11 +124,14 @@ class GtoTarget:
         )
 
     def _committed_metrics(self, commit: str) -> dict[str, float] | None:
-        def read(path: str) -> str | None:
-            return self.git.show(commit, path)
-
+        """The metrics committed at ``commit``, found as ``compare`` finds a baseline's: the
+        config's ``metrics:``, else what the dvc.yaml files committed there list (templated ones
+        resolved through DVC), read relative to the working directory."""
+        read = commit_reader(self.git, commit)
         try:
-            files, _ = discover_metrics_files(read, self.ctx.metrics_files)
+            pipeline = None if self.ctx.metrics_files else read_pipeline(
+                read, commit_dvc_files(self.git, commit), resolver(read), work_prefix(self.git))
+            files, _ = discover_metrics_files(read, self.ctx.metrics_files, pipeline=pipeline)
             found = load_metrics(files, read, missing_ok=True)
         except UsageError:
             return None

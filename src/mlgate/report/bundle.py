@@ -6,7 +6,9 @@ Everything read back is treated as hostile: sizes, names and file types are chec
 results are validated, and nothing in it decides where the report goes (the PR number and
 the head commit come from the workflow_run event) or whether the gate passed:
 ``core.compare.rejudge`` recomputes every verdict from the bundle's figures with the trusted
-checkout's thresholds.
+checkout's thresholds. The figures themselves, current **and baseline** values alike, stay
+the fork's claim: they are not looked up again in the base repository's store (see
+docs/guarantees.md, "The fork's report bundle: what its figures are worth").
 """
 
 from __future__ import annotations

@@ -97,7 +97,8 @@ def run_drift(
     if isinstance(model.get("target"), str):
         exclude.add(model["target"])
     result = compute_drift(ref_frame, cur_frame, options.thresholds, exclude,
-                           options.config_where, current.shown)
+                           options.config_where, current.shown,
+                           warn=lambda message: log(f"drift: warning: {message}"))
     name = options.name or (model.get("name") if isinstance(model.get("name"), str)
                             else None) or root.resolve().name
     document = drift_document(result, name, _side(reference, len(ref_frame)),

@@ -3,9 +3,11 @@ closed with a comment when the data is back in line.
 
 The lifecycle (:func:`sync_drift_issue`) works against the small :class:`IssueTracker`
 protocol, so it is tested with an in-memory fake as well as through :class:`GitHubIssues`
-(PyGithub) against the fake GitHub server. An issue is mlgate's when it carries the label, the
-hidden marker of the model's name, and was opened by the token's own identity; others' issues
-are never edited.
+(PyGithub) against the fake GitHub server. An issue is mlgate's when it carries the label, was
+opened by the token's own identity (the job token: ``github-actions[bot]``) and its body starts
+with the hidden marker of the model's name: the sticky comment's rule
+(:func:`mlgate.adapters.github.is_own`). Others' issues are never edited, commented on or
+closed.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ class Issue:
 
 
 class IssueTracker(Protocol):
-    def list(self, label: str, state: str) -> list[Issue]:
-        """The repository's own issues with ``label`` in ``state`` (open, closed, all)."""
+    def list(self, label: str, state: str, marker: str) -> list[Issue]:
+        """The issues with ``label`` in ``state`` (open, closed, all) that are mlgate's for
+        ``marker``: opened by the token's own identity, the body starting with ``marker``."""
 
     def create(self, title: str, body: str, labels: Sequence[str]) -> Issue: ...
 
@@ -61,8 +64,7 @@ def issue_title(name: str) -> str:
 
 
 def _ours(tracker: IssueTracker, marker: str) -> list[Issue]:
-    found = [i for i in tracker.list(LABEL, "open") if marker in i.body]
-    return sorted(found, key=lambda i: i.number)
+    return sorted(tracker.list(LABEL, "open", marker), key=lambda i: i.number)
 
 
 def _close_duplicates(tracker: IssueTracker, keep: Issue, extra: list[Issue]) -> tuple[int, ...]:
@@ -77,12 +79,12 @@ def sync_drift_issue(tracker: IssueTracker, name: str, drifted: bool, body: str,
                      closing_comment: str) -> IssueOutcome:
     """Bring the model's drift issue in line with this check.
 
-    ``body`` (the report) must contain :func:`issue_marker`; ``closing_comment`` is posted
+    ``body`` (the report) must start with :func:`issue_marker`; ``closing_comment`` is posted
     when the issue is closed because nothing drifts any more.
     """
     marker = issue_marker(name)
-    if marker not in body:
-        raise ValueError("the issue body must carry the model's marker")
+    if not body.startswith(marker):
+        raise ValueError("the issue body must start with the model's marker")
     existing = _ours(tracker, marker)
     if not drifted:
         for issue in existing:
@@ -138,7 +140,7 @@ class GitHubIssues:
 
     ``repo`` is a ``github.Repository.Repository``; ``call(what, fn)`` runs ``fn`` with
     retries (``GitHubApi.call``); ``own_login`` is the token's login, None when GitHub does
-    not say (the workflow token), in which case a bot's issue counts as ours.
+    not say, in which case no issue is ours until the one it creates tells who it is.
     """
 
     def __init__(self, repo: Any, call: Callable[[str, Callable[[], Any]], Any],
@@ -153,25 +155,21 @@ class GitHubIssues:
         # the client); until then this reads the attribute it keeps.
         return cls(api.repo(), api.call, api.own_login())
 
-    def _is_own(self, issue: Any) -> bool:
-        author = issue.user.login if issue.user else ""
-        if self._login is not None:
-            return bool(author == self._login)
-        return bool(author.endswith("[bot]"))
-
     @staticmethod
     def _issue(raw: Any) -> Issue:
         return Issue(int(raw.number), str(raw.title or ""), str(raw.body or ""),
                      str(raw.state), str(raw.html_url))
 
-    def list(self, label: str, state: str) -> list[Issue]:
+    def list(self, label: str, state: str, marker: str) -> list[Issue]:
+        from mlgate.adapters.github import is_own
+
         pages = self._repo.get_issues(state=state, labels=[label])
         found: list[Issue] = []
         for page_no in range(MAX_PAGES):
             page = self._call(f"list the issues labelled {label}",
                               functools.partial(pages.get_page, page_no))
             found += [self._issue(i) for i in page
-                      if i.pull_request is None and self._is_own(i)]
+                      if i.pull_request is None and is_own(i, self._login, marker)]
             if len(page) < PER_PAGE:
                 break
         return found
@@ -179,6 +177,8 @@ class GitHubIssues:
     def create(self, title: str, body: str, labels: Sequence[str]) -> Issue:
         raw = self._call("open the drift issue", lambda: self._repo.create_issue(
             title=title, body=body, labels=list(labels)))
+        if self._login is None and raw.user:  # who we are, at last
+            self._login = str(raw.user.login)
         return self._issue(raw)
 
     def update(self, number: int, body: str) -> Issue:
