@@ -297,12 +297,211 @@ def _with_workers(run: Any) -> float:
         get_reusable_executor().shutdown(wait=True)
 
 
+# ----- calibration of the spread on held-out cases (issue 23) ---------------------------------
+# None of these data set / model pairs is used by the tests: the spread's formula is checked
+# here, on data it was not fitted to. Each case has a clear regression (``worse``) and a
+# borderline one (``borderline``: a drop near the tolerance).
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    name: str
+    data: str  # sklearn.datasets loader (make_hastie_10_2: 2,000 rows, random_state 0)
+    model: str
+    params: dict[str, Any]
+    worse: dict[str, Any]
+    borderline: dict[str, Any]
+    task: str
+    metrics: tuple[str, ...]
+
+    @property
+    def rules(self) -> dict[str, Any]:
+        return CLASSIFICATION_RULES if self.task == "classification" else REGRESSION_RULES
+
+
+HELD_OUT = (
+    HeldOut("hastie, GradientBoosting", "make_hastie_10_2",
+            "sklearn.ensemble.GradientBoostingClassifier",
+            {"n_estimators": 100, "subsample": 0.8}, {"n_estimators": 20, "subsample": 0.8},
+            {"n_estimators": 70, "subsample": 0.8}, "classification",
+            ("accuracy", "f1", "roc_auc")),
+    HeldOut("breast cancer, LogisticRegression", "load_breast_cancer",
+            "sklearn.linear_model.LogisticRegression", {"max_iter": 1000},
+            {"C": 0.001, "max_iter": 1000}, {"C": 0.03, "max_iter": 1000}, "classification",
+            ("accuracy", "f1", "roc_auc")),
+    HeldOut("wine, RandomForest", "load_wine", "sklearn.ensemble.RandomForestClassifier",
+            {"n_estimators": 50}, {"n_estimators": 5}, {"n_estimators": 12}, "classification",
+            ("accuracy", "f1", "roc_auc")),
+    HeldOut("diabetes, GradientBoostingRegressor", "load_diabetes",
+            "sklearn.ensemble.GradientBoostingRegressor",
+            {"n_estimators": 100, "subsample": 0.8, "learning_rate": 0.05},
+            {"n_estimators": 100, "subsample": 0.8, "learning_rate": 0.05, "max_depth": 1,
+             "min_samples_leaf": 40},
+            {"n_estimators": 60, "subsample": 0.8, "learning_rate": 0.05},
+            "regression", ("rmse", "mae")),
+)
+
+
+def load_held_out(case: HeldOut) -> tuple[Any, Any]:
+    import pandas as pd
+    import sklearn.datasets
+
+    if case.data == "make_hastie_10_2":
+        x, y = sklearn.datasets.make_hastie_10_2(n_samples=2000, random_state=0)
+        frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+        return frame, pd.Series((y > 0).astype(int))
+    bunch = getattr(sklearn.datasets, case.data)(as_frame=True)
+    return bunch.data, bunch.target
+
+
+def collect(cases: tuple[HeldOut, ...], seeds: range, cache: Path | None) -> dict[str, Any]:
+    """Per case and model (good, worse, borderline), per seed: the per-fold scores of the
+    default 3 x 5-fold and the CPU seconds of the fits (cached in ``cache`` when given)."""
+    import json
+
+    if cache is not None and cache.is_file():
+        return dict(json.loads(cache.read_text()))
+    out: dict[str, Any] = {}
+    for case in cases:
+        x, y = load_held_out(case)
+        runs: dict[str, Any] = {}
+        for label, params in (("good", case.params), ("worse", case.worse),
+                              ("borderline", case.borderline)):
+            per_seed = []
+            cpu = wall = 0.0
+            for seed in seeds:
+                cfg = config(case, params, seed, holdout=False)  # type: ignore[arg-type]
+                start, wall0 = time.process_time(), time.perf_counter()
+                scores = cv_scores(case, cfg, x, y)  # type: ignore[arg-type]
+                cpu += time.process_time() - start
+                wall += time.perf_counter() - wall0
+                per_seed.append({k: list(v) for k, v in scores.items()})
+            runs[label] = {"scores": per_seed, "cpu_per_run": cpu / len(seeds),
+                           "wall_per_run": wall / len(seeds)}
+            print(f"  {case.name}: {label} ({cpu:.1f}s CPU)", flush=True)
+        out[case.name] = {"runs": runs, "k": 5, "repeats": 3}
+    if cache is not None:
+        cache.write_text(json.dumps(out))
+    return out
+
+
+def interval(hits: int, total: int) -> str:
+    """The rate with its exact (Clopper-Pearson) 95 % interval."""
+    from scipy.stats import beta
+
+    lo = 0.0 if hits == 0 else float(beta.ppf(0.025, hits, total - hits + 1))
+    hi = 1.0 if hits == total else float(beta.ppf(0.975, hits + 1, total - hits))
+    return f"{100 * hits / total:.1f} % ({hits}/{total}; {100 * lo:.1f}–{100 * hi:.1f} %)"
+
+
+def calibrate(data: dict[str, Any]) -> None:
+    """RMS of Δ/spread on seed-only PRs (new and old spread), false blocks, regressions caught,
+    warnings and within-noise rows, from the collected per-fold scores."""
+    from mlgate.core import noise
+
+    print("\n| case | metric | RMS Δ/spread (grouped, new) | RMS Δ/spread (per fold, old) |"
+          " seed-only PRs warned | clear regressions warned |")
+    print("|---|---|--:|--:|--:|--:|")
+    table: list[str] = []
+    for case in HELD_OUT:
+        entry = data[case.name]
+        k, runs = entry["k"], entry["runs"]
+        good = runs["good"]["scores"]
+        n = len(good)
+        rules = parse_rules(case.rules, "bench thresholds")
+        for metric in case.metrics:
+            new, old, warned, warned_bad, pairs = [], [], 0, 0, 0
+            for i, j in itertools.permutations(range(n), 2):
+                b, c = tuple(good[i][metric]), tuple(good[j][metric])
+                stats, plain = noise.compare_values(b, c, k), noise.compare_values(b, c, 1)
+                assert stats is not None and plain is not None
+                if stats.spread:
+                    new.append((stats.delta / stats.spread) ** 2)
+                if plain.spread:
+                    old.append((plain.delta / plain.spread) ** 2)
+                warned += _warned(case, metric, rules, b, c, k)
+                warned_bad += _warned(case, metric, rules, b,
+                                      tuple(runs["worse"]["scores"][j][metric]), k)
+                pairs += 1
+            print(f"| {case.name} | {metric} | {_rms(new)} | {_rms(old)} | "
+                  f"{interval(warned, pairs)} | {interval(warned_bad, pairs)} |")
+        row = {"false": [0, 0], "clear": [0, 0], "borderline": [0, 0], "within": [0, 0]}
+        for i, j in itertools.product(range(n), range(n)):
+            base = {m: tuple(good[i][m]) for m in case.metrics}
+            for label, key in (("good", "false"), ("worse", "clear"),
+                               ("borderline", "borderline")):
+                if label == "good" and i == j:
+                    continue
+                pr = {m: tuple(runs[label]["scores"][j][m]) for m in case.metrics}
+                result = diff(Comparison(current=pr, baseline=base, rules=rules,
+                                         groups=dict.fromkeys(case.metrics, k)))
+                row[key][0] += not result.passed
+                row[key][1] += 1
+                if label == "good":
+                    row["within"][0] += result.summary.within_noise
+                    row["within"][1] += len(case.metrics)
+        drops = {label: _drop(case, good, runs[label]["scores"]) for label in
+                 ("worse", "borderline")}
+        fits = k * entry["repeats"] + 1
+        table.append(
+            f"| {case.name} | {interval(*row['false'])} | {interval(*row['clear'])} "
+            f"({drops['worse']:.1f}×) | {interval(*row['borderline'])} "
+            f"({drops['borderline']:.1f}×) | {interval(*row['within'])} | {fits} | "
+            f"{runs['good']['wall_per_run'] * fits / (fits - 1):.1f} s |")
+    print("\n| case (held out) | seed-only PRs blocked | clear drop caught (drop in tolerances)"
+          " | borderline drop caught | seed-only rows within_noise | fits per PR | wall per PR "
+          "(1 process) |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    print("\n".join(table))
+
+
+def _rms(squares: list[float]) -> str:
+    return f"{math.sqrt(statistics.fmean(squares)):.2f}" if squares else "— (spread 0)"
+
+
+def _warned(case: HeldOut, metric: str, rules: Any, base: tuple[float, ...],
+            cur: tuple[float, ...], k: int) -> int:
+    other = {m: (0.0,) for m in case.metrics if m != metric}  # the rules name every metric
+    result = diff(Comparison(current={metric: cur, **other}, baseline={metric: base, **other},
+                             rules=rules, groups={metric: k}))
+    row = next(r for r in result.metrics if r.name == metric)
+    return int(bool(row.noise.get("noise_warning")))
+
+
+def _drop(case: HeldOut, good: list[dict[str, Any]], bad: list[dict[str, Any]]) -> float:
+    """The largest mean drop over the gated metrics, in tolerances."""
+    from mlgate.core.thresholds import infer_direction
+
+    out = -math.inf
+    for name in case.metrics:
+        g = statistics.fmean(statistics.fmean(s[name]) for s in good)
+        w = statistics.fmean(statistics.fmean(s[name]) for s in bad)
+        tol = case.rules.get(name, case.rules.get("*"))["tolerance"]
+        allowed = abs(g) * float(tol[:-1]) / 100 if isinstance(tol, str) else float(tol)
+        out = max(out, ((g - w) if infer_direction(name) == "higher" else (w - g)) / allowed)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per model (default 10)")
     parser.add_argument("--skip-jobs", action="store_true", help="skip the wall-time section")
     parser.add_argument("--only-jobs", action="store_true", help="only the wall-time section")
+    parser.add_argument("--calibration", action="store_true",
+                        help="the held-out cases (issue 23): the spread's calibration, false "
+                        "blocks, regressions caught, warnings (default 12 seeds)")
+    parser.add_argument("--cache", type=Path, help="--calibration: keep the scores in this "
+                        "JSON file and reuse them when it exists")
     args = parser.parse_args(argv)
+    if args.calibration:
+        import sklearn.ensemble  # load OpenMP before limiting it
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            data = collect(HELD_OUT, range(1, 13 if args.seeds == 10 else args.seeds + 1),
+                           args.cache)
+        calibrate(data)
+        return 0
     if args.seeds < 2:
         parser.error("--seeds must be at least 2: a seed-only PR is a pair of different seeds")
     if args.only_jobs:

@@ -1,16 +1,19 @@
 """Render a report's Markdown the way a PR comment shows it, to a PNG for the README.
 
-    uv pip install markdown-it-py        # the Markdown renderer (not a dependency of mlgate)
-    apt-get install chromium             # the headless browser that takes the screenshot
-    python scripts/comment_png.py [REPORT.md] [--out docs/images/comment.png]
+    uv pip install markdown-it-py        # the Markdown renderer (in mlgate's `dev` extra)
+    apt-get install chromium fonts-noto-color-emoji   # the headless browser, emoji glyphs
+    python scripts/comment_png.py [REPORT.md] [--out docs/images/comment.png] [--height PX]
 
 The default input is the golden report of a failing PR (tests/golden/report_failing.md), so the
-picture always shows what the tests pin. Mermaid blocks are left as code (GitHub draws them).
+picture always shows what the tests pin. `<details>` stay collapsed, as GitHub shows them;
+mermaid blocks are left as code (GitHub draws them); GitHub's `> [!NOTE]` alerts get a plain
+title. docs/report.md lists the pictures in docs/images/ and the reports they show.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -41,11 +44,15 @@ sub { color: #59636e; }
 """
 
 
+# GitHub's alerts (`> [!CAUTION]`), which CommonMark leaves as text.
+ALERT = re.compile(r"<p>\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*")
+
+
 def to_html(markdown: str) -> str:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
-    body = md.render(markdown)
+    body = ALERT.sub(lambda m: f"<p><b>{m.group(1).title()}</b><br>", md.render(markdown))
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><style>{STYLE}</style></head><body>"
         "<div class='comment'><div class='header'><b>github-actions</b> bot commented</div>"

@@ -17,7 +17,7 @@ from mlgate.services import demo
 from mlgate.yamlio import parse_text
 
 MARKER = "<!-- mlgate-report: mlgate -->"
-TABLE_HEADER = "| | Metric | Baseline | PR | Δ | Δ % | Status | Rule |"
+TABLE_HEADER = "| | Gated metric | Baseline | PR | Δ ± spread | Δ % | Status | Rule (allowance) |"
 USER_GITCONFIG = (
     "[user]\n\tname = Some User\n\temail = user@example.invalid\n"
     "[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = /nonexistent/gpg\n"
@@ -164,7 +164,7 @@ def test_the_printed_comments_are_what_report_would_post(
     assert "## ✅ breast-cancer: gate passed" in first
     assert "3 improved" in first
     assert "## ❌ breast-cancer: gate failed" in second
-    assert "**regressed**" in second and "**Failed rules**" in second
+    assert "**failed**" in second and "**Failed rules**" in second
     assert "train.params.max\\_depth | mlgate.yaml | 3 | 1 | modified" in second
 
 

@@ -166,7 +166,7 @@ def test_improvement_passes_and_the_report_is_written_and_printed(
     out, err = capsys.readouterr()
     assert code == 0, out + err
     report = (repo.path / ".mlgate" / "report.md").read_text(encoding="utf-8")
-    assert "| Metric | Baseline | PR |" in report
+    assert "| Gated metric | Baseline | PR |" in report
     assert "accuracy" in report
     assert report.strip() in out  # not on GitHub: printed
     assert json.loads((repo.path / ".mlgate" / "result.json").read_text())["passed"] is True

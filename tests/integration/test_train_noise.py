@@ -101,7 +101,8 @@ def test_folds_json_schema_1(cancer: Path) -> None:
     _, result = _train(cancer, "schema", params={"n_estimators": 10}, cv=3, repeats=2)
     doc = json.loads((cancer / "schema" / FOLDS_FILE).read_text())
     assert set(doc) == {"schema", "method", "metrics_file", "data_sha256", "k", "repeats",
-                        "fold_seed", "data", "seed", "stratified", "scores"}
+                        "fold_seed", "data", "seed", "stratified", "fits", "scores"}
+    assert doc["fits"] == 3 * 2 + 1  # the folds and the final model
     assert (doc["schema"], doc["method"], doc["k"], doc["repeats"], doc["fold_seed"]) == (
         1, "cv", 3, 2, 0)
     assert doc["metrics_file"] == "schema.json" and doc["stratified"] is True
@@ -120,7 +121,7 @@ def test_folds_json_schema_1(cancer: Path) -> None:
 def test_holdout_writes_folds_json_saying_so(cancer: Path) -> None:
     _, result = _train(cancer, "holdout", params={"n_estimators": 10}, **{"test-size": 0.25})
     doc = json.loads((cancer / "holdout" / FOLDS_FILE).read_text())
-    assert (doc["method"], doc["k"], doc["test_size"]) == ("holdout", None, 0.25)
+    assert (doc["method"], doc["k"], doc["test_size"], doc["fits"]) == ("holdout", None, 0.25, 1)
     assert doc["scores"]["accuracy"] == [result.metrics["accuracy"]]
 
 

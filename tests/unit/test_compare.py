@@ -335,7 +335,7 @@ def test_a_full_result_document() -> None:
 
 
 def test_rows_sort_by_status_order_then_name_failing_first() -> None:
-    assert STATUS_ORDER == ("regressed", "removed", "new", "improved", "unchanged")
+    assert STATUS_ORDER == ("regressed", "removed", "new", "improved", "within_noise", "unchanged")
     res = run({"b": 1.0, "a": 1.0, "z": 0.5, "y": 2.0, "n": 1.0},
               {"b": 1.0, "a": 1.0, "z": 0.6, "y": 1.0, "r": 1.0}, {"y": {"max": 1.5}})
     assert [m["name"] for m in res["metrics"]] == ["y", "z", "r", "n", "a", "b"]

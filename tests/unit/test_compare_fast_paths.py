@@ -158,7 +158,7 @@ def test_rows_come_in_the_order_of_the_two_sorts(
     assert [r["name"] for r in got["metrics"]] == [r["name"] for r in _old_order(got["metrics"])]
     summary = got["summary"]
     assert summary["metrics"] == len(got["metrics"])
-    assert [summary[s] for s in STATUS_ORDER] == [
+    assert [summary.get(s, 0) for s in STATUS_ORDER] == [  # within_noise: absent when 0
         sum(1 for r in got["metrics"] if r["status"] == s) for s in STATUS_ORDER
     ]
 
@@ -335,7 +335,10 @@ def test_records_compare_and_copy_as_the_dataclasses_did() -> None:
     assert result != dataclasses.replace(result, name="n")
     assert "raw=" not in repr(again) and repr(HeadInfo()) == (
         "HeadInfo(sha=None, ref=None, subject=None)")
-    assert Summary(metrics=2).to_json() == dataclasses.asdict(Summary(metrics=2))
+    plain = dataclasses.asdict(Summary(metrics=2))
+    assert plain.pop("within_noise") == 0  # written only when not 0
+    assert Summary(metrics=2).to_json() == plain
+    assert Summary(within_noise=1).to_json()["within_noise"] == 1
 
 
 def test_created_at_is_written_as_an_iso_time_in_utc() -> None:

@@ -76,11 +76,15 @@ def assert_tables_intact(text: str) -> int:
 def test_golden_failing_report() -> None:
     text = render([fx.failing_result()])
     check_golden("report_failing.md", text)
-    # regressions and failures first, unchanged metrics only in their <details>
+    # gated metrics first, failures first, then by the margin left; ungated ones collapsed
     rows = table_rows(text.split("<details>")[0])
     names = [r.split("|")[2].strip() for r in rows[2:]]
-    assert names == ["accuracy ↑\\*", "auc ↑\\*", "latency\\_ms ↓", "rmse ↓\\*",
-                     "new\\_metric ↑\\*", "old\\_metric ↑\\*"]
+    assert names == ["accuracy ↑", "auc ↑", "f1 ↑", "rmse ↓", "new\\_metric ↑"]
+    ungated = text.split("<summary>Ungated metrics (2: 1 regressed, 1 removed)</summary>")[1]
+    assert [r.split("|")[1].strip() for r in table_rows(ungated.split("</details>")[0])[2:]] \
+        == ["latency\\_ms ↓†", "old\\_metric ↑"]
+    assert text.split("\n\n")[1].startswith(
+        "**Beyond the noise:** gated 2 failed, 1 improved, 1 new; ungated 1 regressed, 1 removed")
     assert "```mermaid\nxychart-beta" in text
     assert "[`a1b2c3d`](https://github.com/octo/demo/commit/" + fx.HEAD + ")" in text
 
@@ -315,7 +319,7 @@ def test_failure_report_names_the_step_and_shows_the_escaped_log_tail() -> None:
     text = Renderer().render(report_view([result], "mlgate", Links(), LEVELS[0]))
     assert text.startswith("## ❌ diabetes: gate failed\n")
     assert "The **train** step failed (exit 3)" in text
-    assert "the training command \\`dvc repro\\` failed with exit code 1" in text
+    assert "the training command `dvc repro` failed with exit code 1\n>\n> No metrics" in text
     block = text.split("<details><summary>", 1)[1]
     assert block.startswith("The last 4 lines of the train step's log")
     fence = block.split("\n\n", 1)[1].split("\n", 1)[0]

@@ -26,7 +26,9 @@ from mlgate.core.thresholds import (
 from mlgate.errors import UsageError
 from mlgate.formatting import format_number
 
-STATUS_ORDER = ("regressed", "removed", "new", "improved", "unchanged")
+# ``within_noise``: a list-valued metric that moved, but by no more than the noise
+# (|Δ| <= noise.NOISE_Z x its spread); ``improved``/``regressed`` are changes beyond it.
+STATUS_ORDER = ("regressed", "removed", "new", "improved", "within_noise", "unchanged")
 # Relative changes below this are treated as float noise, not a change.
 _REL_EPSILON = 1e-12
 
@@ -42,6 +44,10 @@ class Comparison:
     files: Mapping[str, str] = field(default_factory=dict)  # metric -> file it came from
     evaluation: Mapping[str, str] = field(default_factory=dict)  # metric -> "cv" | "holdout"
     informational: Sequence[str] = ()  # globs added to core.thresholds.INFORMATIONAL
+    # metric -> scores per repeat (k) of its repeat-major per-fold lists (folds.json's k); a
+    # metric not here is taken as one score per repeat (per-seed lists).
+    groups: Mapping[str, int] = field(default_factory=dict)
+    fits: Mapping[str, int] = field(default_factory=dict)  # metric -> fits (folds.json's fits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +288,11 @@ def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> MetricRow:
     direction = rule.direction if rule and rule.direction else infer_direction(name)
     direction_source = "explicit" if rule and rule.direction else "inferred"
     status = status_of(base, current, direction)
+    group = cmp.groups.get(name, 1)
+    if status in ("improved", "regressed"):
+        stats = noise.compare_values(base_raw, current_raw, group)
+        if stats is not None and stats.within_noise():
+            status = "within_noise"
     delta = rel = None
     if current is not None and base is not None:
         delta = current - base
@@ -303,7 +314,7 @@ def _metric_row(name: str, cmp: Comparison, rule: Rule | None) -> MetricRow:
         direction_source=direction_source, status=status,
         rule=rule.pattern if rule else None, rules=tuple(checks),
         passed=all(c.status != "failed" for c in checks),
-        noise=_noise_fields(name, cmp, rule, base_raw, current_raw, base),
+        noise=_noise_fields(name, cmp, rule, base_raw, current_raw, base, group),
         informational=is_informational(name, cmp.informational),
     )
 
@@ -315,16 +326,20 @@ def _noise_fields(
     base_raw: noise.MetricValue | None,
     current_raw: noise.MetricValue | None,
     base: float | None,
+    group: int = 1,
 ) -> dict[str, Any]:
-    """Optional row fields: how the trainer measured it, per-fold scores, spread, noise floor."""
+    """Optional row fields: how the trainer measured it, per-fold scores, spread, noise floor,
+    null spread and the estimated false-block probability."""
     fields: dict[str, Any] = {}
     if name in cmp.evaluation:
         fields["evaluation"] = cmp.evaluation[name]
+    if name in cmp.fits:
+        fields["fits"] = cmp.fits[name]
     allowed = threshold = None
     if rule is not None and rule.tolerance is not None and base is not None and _finite(base):
         allowed = rule.tolerance.allowed(base)
         threshold = f"tolerance {rule.tolerance.text()}"
-    fields.update(noise.row_fields(base_raw, current_raw, allowed, threshold))
+    fields.update(noise.row_fields(base_raw, current_raw, allowed, threshold, group))
     return fields
 
 

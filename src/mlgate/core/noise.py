@@ -3,8 +3,26 @@
 A metric value is a number, or a list of numbers (per-fold or per-seed scores). Lists are
 compared by their mean; when both sides are lists of the same length they are paired by
 position (fold i of the baseline with fold i of the PR), and the change is the mean of the
-per-position differences. The spread is the standard error of that change, so that a change
-of more than ``NOISE_Z`` spreads happens by chance alone in under 1 % of runs (one-sided).
+per-position differences.
+
+The spread is the standard error of that change, calibrated to what a seed change does (issue
+23). Repeated k-fold lists are ordered repeat by repeat (``group`` = k scores each); the folds
+of one repeat share training rows, so their differences are not independent and the plain
+standard error of the per-fold differences understates the noise (|Δ|/spread had an RMS of
+1.2–1.4 on seed-only PRs). The spread is therefore the larger of
+
+- the standard error of the repeat means of the differences, sd(D_r) / sqrt(R), which counts
+  each repeat once and so carries the within-repeat correlation, and
+- the per-fold standard error sd(d) / sqrt(n), a floor for 2–3 repeats, where sd(D_r) rests on
+  1–2 degrees of freedom and is sometimes near zero by chance.
+
+Without groups (``group`` 1: per-seed lists, or one repeat) both are the same.
+
+The noise statements (warning, false-block probability, the ``within_noise`` status) use the
+*null spread*: what a seed change alone moves the metric by. It is the same formula on the
+paired differences after a consistent shift per repeat is removed (the within-repeat
+residuals, scaled by the design effect measured on them), so that a real change (a shift) does
+not count as noise. See docs/training.md, "A gate that does not flap".
 
 Pure: numbers in, numbers out. A NaN anywhere in a list (a metric undefined on a fold) makes
 its mean NaN, which fails the metric's rules as any NaN metric does: a metric is not judged on
@@ -24,6 +42,8 @@ from mlgate.formatting import format_number
 # One-sided 99 % quantile of the normal distribution: a tolerance below NOISE_Z spreads of the
 # difference is crossed by noise alone in more than 1 % of runs.
 NOISE_Z = 2.33
+# The noise warning fires when seed noise alone is estimated to fail the rule this often or more.
+WARN_PROBABILITY = 0.01
 
 MetricValue = float | tuple[float, ...]
 
@@ -38,10 +58,20 @@ class NoiseStats:
     current_mean: float
     delta: float  # mean of the paired differences, or the difference of the means
     spread: float | None  # standard error of ``delta``; None when it cannot be measured
+    # What a seed change alone moves ``delta`` by (standard error under no real change): the
+    # smaller of ``spread`` and the baseline's own repeat-to-repeat spread (grouped lists).
+    null_spread: float | None = None
+    repeats: int | None = None  # the groups (repeats) the paired scores form, when grouped
 
     @property
     def noise_floor(self) -> float | None:
         return None if self.spread is None else NOISE_Z * self.spread
+
+    def within_noise(self) -> bool:
+        """The change is inside the noise: |delta| <= NOISE_Z x spread (a spread exists)."""
+        spread = self.spread
+        return (spread is not None and math.isfinite(spread) and math.isfinite(self.delta)
+                and abs(self.delta) <= NOISE_Z * spread)
 
 
 def is_list(value: MetricValue | None) -> bool:
@@ -119,6 +149,38 @@ def paired_spread(differences: Sequence[float]) -> float | None:
     return math.sqrt(var / len(differences))
 
 
+def repeat_means(values: Sequence[float], group: int) -> list[float] | None:
+    """The means of consecutive groups of ``group`` values (repeat-major per-fold scores: the
+    mean of each repeat); None unless ``values`` fill at least two whole groups."""
+    if group < 1 or len(values) % group or len(values) // group < 2:
+        return None
+    return [mean(values[i:i + group]) for i in range(0, len(values), group)]
+
+
+def grouped_spread(differences: Sequence[float], group: int) -> float | None:
+    """The calibrated standard error of the mean of ``differences`` ordered in repeats of
+    ``group``: max(sd(D_r) / sqrt(R), sd(d) / sqrt(n)) with D_r the repeat means of the
+    differences (see the module's docstring); the per-fold standard error without groups."""
+    per_fold = paired_spread(differences)
+    means = repeat_means(differences, group) if group > 1 else None
+    var = None if means is None else sample_variance(means)
+    if var is None or per_fold is None or means is None:
+        return per_fold
+    return max(math.sqrt(var / len(means)), per_fold)
+
+
+def baseline_spread(baseline: Sequence[float], group: int) -> float | None:
+    """What a seed change does to the mean, from the baseline alone: the spread of its repeat
+    means times sqrt(2 / R) (the difference of two runs' means over R repeats each). Each repeat
+    has its own model seeds, so this carries the seed noise (and the folds' own, which pairing
+    removes: an upper estimate). None without at least two repeats."""
+    means = repeat_means(baseline, group)
+    var = None if means is None else sample_variance(means)
+    if var is None or means is None:
+        return None
+    return math.sqrt(2 * var / len(means))
+
+
 def unpaired_spread(baseline: Sequence[float], current: Sequence[float]) -> float | None:
     """Standard error of the difference of two independent means (Welch)."""
     var_b, var_c = sample_variance(baseline), sample_variance(current)
@@ -134,21 +196,29 @@ def _as_list(value: MetricValue) -> tuple[float, ...]:
 
 
 def compare_values(
-    baseline: MetricValue | None, current: MetricValue | None
+    baseline: MetricValue | None, current: MetricValue | None, group: int = 1
 ) -> NoiseStats | None:
-    """The change from ``baseline`` to ``current``; None unless both exist and one is a list."""
+    """The change from ``baseline`` to ``current``; None unless both exist and one is a list.
+    ``group``: the scores per repeat of paired repeat-major lists (k of repeated k-fold; 1 for
+    per-seed lists or when unknown)."""
     if baseline is None or current is None or not (is_list(baseline) or is_list(current)):
         return None
     base, cur = _as_list(baseline), _as_list(current)
     undefined = any(math.isnan(v) for v in base + cur)
     if is_list(baseline) and is_list(current) and len(base) == len(cur) and not undefined:
         diffs = paired_differences(base, cur)
-        delta = mean(diffs)
-        return NoiseStats(True, len(diffs), mean(base), mean(cur), delta, paired_spread(diffs))
+        grouped = group > 1 and repeat_means(diffs, group) is not None
+        spread = grouped_spread(diffs, group if grouped else 1)
+        null = spread
+        from_base = baseline_spread(base, group if grouped else 1)
+        if null is not None and from_base is not None:
+            null = min(null, from_base)
+        return NoiseStats(True, len(diffs), mean(base), mean(cur), mean(diffs), spread, null,
+                          len(diffs) // group if grouped else None)
     base_mean, cur_mean = mean(base), mean(cur)
     n = min(sum(1 for v in base if not math.isnan(v)), sum(1 for v in cur if not math.isnan(v)))
     spread = None if undefined else unpaired_spread(base, cur)
-    return NoiseStats(False, n, base_mean, cur_mean, cur_mean - base_mean, spread)
+    return NoiseStats(False, n, base_mean, cur_mean, cur_mean - base_mean, spread, spread)
 
 
 def means(
@@ -162,18 +232,40 @@ def means(
     return as_number(baseline), as_number(current)
 
 
-def noise_warning(allowed: float, threshold: str, stats: NoiseStats) -> str | None:
-    """A warning when a tolerance allows less than noise alone produces."""
-    floor = stats.noise_floor
-    if floor is None or not math.isfinite(floor) or allowed >= floor:
+def normal_cdf(x: float) -> float:
+    """Φ(x), the standard normal distribution function."""
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+def false_block_probability(allowed: float, stats: NoiseStats) -> float | None:
+    """P(seed noise alone moves the metric beyond the tolerance in the bad direction) =
+    Φ(−allowed / null spread); None without a null spread, 0 when it is 0."""
+    spread = stats.null_spread
+    if spread is None or not math.isfinite(spread) or not math.isfinite(allowed):
         return None
-    spread = stats.spread if stats.spread is not None else math.nan
+    if spread == 0:
+        return 0.0 if allowed >= 0 else 1.0
+    return normal_cdf(-allowed / spread)
+
+
+def noise_warning(allowed: float, threshold: str, stats: NoiseStats) -> str | None:
+    """A warning when seed noise alone fails the tolerance in WARN_PROBABILITY (1 %) of runs or
+    more, with that estimated probability."""
+    p = false_block_probability(allowed, stats)
+    if p is None or p < WARN_PROBABILITY or stats.null_spread is None:
+        return None
     return (
-        f"{threshold} allows {_num(allowed)}, below the noise floor {_num(floor)} "
-        f"({NOISE_Z} × the spread {_num(spread)} of the "
-        f"{'paired ' if stats.paired else ''}difference): noise alone fails it in more than "
-        "1 % of runs"
+        f"{threshold} allows {_num(allowed)}, and a seed change alone moves the mean by "
+        f"about {_num(stats.null_spread)} (one standard error): noise alone fails it in about "
+        f"{_percent(p)} of runs; raise the tolerance above {_num(NOISE_Z * stats.null_spread)} "
+        "or measure more repeats"
     )
+
+
+def _percent(p: float) -> str:
+    if p >= 0.995:
+        return "100 %"
+    return f"{format_number(100 * p, digits=2)} %"
 
 
 def _num(value: float) -> str:
@@ -198,16 +290,19 @@ def row_fields(
     current: MetricValue | None,
     allowed: float | None,
     threshold: str | None,
+    group: int = 1,
 ) -> dict[str, object]:
     """The optional noise fields of a result.json metric row; empty for two plain numbers.
 
-    ``allowed`` is the tolerance in the metric's units (None without a tolerance rule)."""
+    ``allowed`` is the tolerance in the metric's units (None without a tolerance rule);
+    ``group`` the scores per repeat (see :func:`compare_values`)."""
     if not (is_list(baseline) or is_list(current)):
         return {}
-    stats = compare_values(baseline, current)
-    warning = None
+    stats = compare_values(baseline, current, group)
+    warning = probability = None
     if stats is not None and allowed is not None and threshold is not None:
         warning = noise_warning(allowed, threshold, stats)
+        probability = false_block_probability(allowed, stats)
     return {
         "folds": {
             "baseline": encode_list(baseline) if isinstance(baseline, tuple) else None,
@@ -217,6 +312,8 @@ def row_fields(
         "spread": _finite_or_none(stats.spread if stats else None),
         "noise_floor": _finite_or_none(stats.noise_floor if stats else None),
         "noise_warning": warning,
+        "null_spread": _finite_or_none(stats.null_spread if stats else None),
+        "false_block_probability": probability,
     }
 
 

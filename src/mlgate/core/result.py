@@ -28,15 +28,17 @@ RESULT_FILE = "result.json"
 SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "result-v1.schema.json"
 SUMMARY_KEYS = (
     "metrics", "regressed", "removed", "new", "improved", "unchanged",
-    "rules_passed", "rules_failed", "rules_skipped",
+    "rules_passed", "rules_failed", "rules_skipped", "within_noise",
 )
 # How the report orders metrics of each status (failing metrics always first). It differs on
 # purpose from the order of the rows in result.json (core.compare.STATUS_ORDER): both orders
 # are pinned by golden files, so neither can follow the other without changing user output.
-REPORT_STATUS_RANK = {"regressed": 0, "improved": 1, "new": 2, "removed": 3, "unchanged": 4}
+REPORT_STATUS_RANK = {"regressed": 0, "improved": 1, "within_noise": 2, "new": 3, "removed": 4,
+                      "unchanged": 5}
 
 # Optional per-metric keys (noise-aware comparison, core/noise.py), written only when present.
-NOISE_KEYS = ("evaluation", "folds", "paired", "spread", "noise_floor", "noise_warning")
+NOISE_KEYS = ("evaluation", "folds", "paired", "spread", "noise_floor", "noise_warning",
+              "null_spread", "false_block_probability", "fits")
 
 # A metric value as written in JSON: a number, "NaN"/"Infinity"/"-Infinity", or null.
 JsonValue = float | int | str | None
@@ -140,9 +142,15 @@ class Summary:
     rules_passed: int = 0
     rules_failed: int = 0
     rules_skipped: int = 0
+    # List-valued metrics that moved within the noise: a key the schema's extra integer keys
+    # allow, written only when not 0 (absent means 0), so results without one keep their form.
+    within_noise: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return _plain(self)
+        doc = _plain(self)
+        if not self.within_noise:
+            del doc["within_noise"]
+        return doc
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate import markdown as esc
-from mlgate.core.result import REPORT_STATUS_RANK, MetricRow, Result, RuleCheck
+from mlgate.core.result import MetricRow, Result, RuleCheck
 from mlgate.core.thresholds import DEFAULT_TOLERANCE
 from mlgate.core.verdict import verdict
 from mlgate.errors import UsageError
@@ -98,39 +98,129 @@ def _cut(items: list[Any], limit: int | None) -> tuple[list[Any], int]:
     return items[:limit], len(items) - limit
 
 
-def _rules_cell(rules: tuple[RuleCheck, ...]) -> str:
-    if not rules:
-        return "—"
+# What the report calls each status of result.json (``within_noise``: a change inside the noise
+# of the measurement, see core/noise.py).
+_STATUS_WORDS = {"within_noise": "within noise", "improved": "improved", "regressed": "regressed",
+                 "unchanged": "unchanged", "new": "new", "removed": "removed"}
+# An informational metric (a timing, a count) has no better direction: it only changed.
+_INFO_WORDS = {"improved": "changed", "regressed": "changed"}
+# How the sections order rows that share a margin: changes beyond the noise first.
+_GROUP_RANK = {"regressed": 0, "improved": 1, "new": 2, "removed": 3, "within_noise": 4,
+               "unchanged": 5}
+EXPLICIT_MARK = "†"  # a direction set in mlgate.yaml (the others are inferred from the name)
+
+
+def _failed(m: MetricRow) -> bool:
+    return not m.passed or any(r.status == "failed" for r in m.rules)
+
+
+def _group(m: MetricRow) -> str:
+    """``gated`` (a rule applies), ``informational`` (a timing or count with no rule) or
+    ``ungated``."""
+    if m.rules:
+        return "gated"
+    return "informational" if m.informational else "ungated"
+
+
+def _bound_side(check: RuleCheck, m: MetricRow) -> str | None:
+    """``min`` when the check wants the value at or above its limit, ``max`` at or below."""
+    if check.rule in ("min", "max"):
+        return check.rule
+    if check.rule == "tolerance":
+        return "max" if m.direction == "lower" else "min"
+    return None
+
+
+def _check_margin(check: RuleCheck, m: MetricRow) -> float | None:
+    """How far the value stays from the check's limit, relative to the allowance (the
+    distance from the baseline to the limit): 1 at the baseline, 0 at the limit, below 0
+    failed, above 1 moved away from the limit. None when the check has no numeric limit."""
+    side = _bound_side(check, m)
+    limit, current = esc.as_float(check.limit), esc.as_float(m.current)
+    if side is None or check.status == "skipped" or limit is None or current is None:
+        return None
+    if not (math.isfinite(limit) and math.isfinite(current)):
+        return None
+    slack = current - limit if side == "min" else limit - current
+    base = esc.as_float(m.baseline)
+    allowance = abs(base - limit) if base is not None and math.isfinite(base) else 0.0
+    if allowance == 0:
+        allowance = abs(limit) or 1.0
+    return slack / allowance
+
+
+def _margin(m: MetricRow) -> float | None:
+    """The row's smallest margin over its checks (see :func:`_check_margin`)."""
+    margins = [x for x in (_check_margin(c, m) for c in m.rules) if x is not None]
+    return min(margins) if margins else None
+
+
+def _rules_cell(m: MetricRow) -> str:
+    if not m.rules:
+        return "not gated"
     parts = []
-    for r in rules:
+    for r in m.rules:
         mark = {"passed": "✅", "failed": "❌"}.get(r.status, "⏭️")
         text = f"{mark} {esc.md(r.threshold, 80)}"
         if r.status != "passed":
             text += f": {esc.md(r.message, 120)}"
+        else:
+            text += _used_text(r, m)
         parts.append(text)
     return "<br>".join(parts)
 
 
+def _used_text(check: RuleCheck, m: MetricRow) -> str:
+    """For a passed check the value moved towards: how much of its allowance it used."""
+    margin = _check_margin(check, m)
+    base, limit = esc.as_float(m.baseline), esc.as_float(check.limit)
+    if margin is None or not 0 <= margin < 1 or base is None or limit is None:
+        return ""
+    if not (base > limit if _bound_side(check, m) == "min" else base < limit):
+        return ""  # the baseline was not inside the limit: there was no allowance to use
+    used = round((1 - margin) * 100)
+    return f" ({used}% used)" if used else ""
+
+
+def _status_text(m: MetricRow, group: str) -> str:
+    word = _STATUS_WORDS.get(m.status) or esc.md(m.status, 20)
+    if _failed(m):
+        return "**failed**" if m.status == "regressed" else f"**failed** ({word})"
+    if group == "informational":
+        return _INFO_WORDS.get(m.status, word)
+    if m.status == "regressed" and any(r.status == "passed" for r in m.rules):
+        return "within tolerance"  # moved in its bad direction, less than its rule allows
+    return word
+
+
 def _metric_row(m: MetricRow, raw: Any) -> dict[str, Any]:
+    group = _group(m)
     inferred = m.direction_source == "inferred"
-    arrow = "↓" if m.direction == "lower" else "↑"
-    if any(r.status == "failed" for r in m.rules) or not m.passed:
+    if group == "informational":
+        direction = ""  # a timing or a count: neither direction is better
+    else:
+        direction = ("↓" if m.direction == "lower" else "↑") + ("" if inferred else EXPLICIT_MARK)
+    if _failed(m):
         mark = "❌"
     elif any(r.status == "passed" for r in m.rules):
         mark = "✅"
+    elif m.rules:
+        mark = "⏭️"
     else:
-        mark = "➖"
+        mark = "—"
     return {
         "mark": mark,
         "name": esc.md(m.name, 120),
-        "direction": arrow + ("\\*" if inferred else ""),
+        "direction": direction,
         "baseline": esc.number(m.baseline),
         "current": esc.number(m.current),
         "delta": esc.signed(m.delta) + _spread_text(m),
         "pct": esc.percent(m.relative_delta),
-        "status": f"**{m.status}**" if m.status == "regressed" else esc.md(m.status, 20),
-        "rules": _rules_cell(m.rules),
-        "inferred": inferred,
+        "status": _status_text(m, group),
+        "rules": _rules_cell(m),
+        "group": group,
+        "margin": _margin(m),
+        "inferred": inferred and group != "informational",
         "raw": raw,
         "row": m,
     }
@@ -167,12 +257,14 @@ def _value(v: Any) -> str:
 
 def _chart(rows: list[dict[str, Any]]) -> str:
     """Bars of improvement: the relative change signed by the metric's direction, so that up
-    is better for every metric (a rising rmse is a bar going down)."""
+    is better for every metric (a rising rmse is a bar going down). Only changes beyond the
+    noise, and no informational metric (a timing would dwarf the rest)."""
     points = []
     for view in rows:
         m: MetricRow = view["row"]
         pct = esc.chart_percent(m.relative_delta)
-        if m.status in ("improved", "regressed") and pct is not None:
+        if (view["group"] != "informational" and m.status in ("improved", "regressed")
+                and pct is not None):
             points.append((esc.mermaid_label(m.name), -pct if m.direction == "lower" else pct))
     points = points[:CHART_MAX]
     if not points:
@@ -193,23 +285,121 @@ def _chart(rows: list[dict[str, Any]]) -> str:
     ])
 
 
-def _sort_key(view: dict[str, Any]) -> tuple[int, int, str]:
+def _gated_key(view: dict[str, Any]) -> tuple[int, float, int, str]:
+    """Closest to failing first: failed rows, then the smallest margin (rows with no
+    numeric limit last)."""
     m: MetricRow = view["row"]
-    failed = 0 if view["mark"] == "❌" else 1
-    return (failed, REPORT_STATUS_RANK.get(m.status, 9), m.name)
+    margin = view["margin"]
+    return (0 if view["mark"] == "❌" else 1, math.inf if margin is None else margin,
+            _GROUP_RANK.get(m.status, 9), m.name)
 
 
-def _metric_views(result: Result) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The metric rows in report order, split into (shown in the table, unchanged)."""
+def _other_key(view: dict[str, Any]) -> tuple[int, int, str]:
+    m: MetricRow = view["row"]
+    return (0 if view["mark"] == "❌" else 1, _GROUP_RANK.get(m.status, 9), m.name)
+
+
+def _metric_views(result: Result) -> dict[str, list[dict[str, Any]]]:
+    """The metric rows in report order, by section: ``gated`` (a rule applies), ``ungated``,
+    ``informational`` and ``unchanged`` (ungated rows that did not change at all)."""
     raws = result.raw.get("metrics") or [m.to_json() for m in result.metrics]
-    views = (_metric_row(m, raw) for m, raw in zip(result.metrics, raws, strict=True))
-    rows = sorted(views, key=_sort_key)
-    main: list[dict[str, Any]] = []
-    unchanged: list[dict[str, Any]] = []
-    for view in rows:
-        quiet = view["row"].status == "unchanged" and view["mark"] != "❌"
-        (unchanged if quiet else main).append(view)
-    return main, unchanged
+    views = [_metric_row(m, raw) for m, raw in zip(result.metrics, raws, strict=True)]
+    out: dict[str, list[dict[str, Any]]] = {
+        "gated": [], "ungated": [], "informational": [], "unchanged": []}
+    for view in views:
+        group = view["group"]
+        if group == "ungated" and view["row"].status == "unchanged" and view["mark"] != "❌":
+            group = "unchanged"
+        out[group].append(view)
+    out["gated"].sort(key=_gated_key)
+    for name in ("ungated", "informational", "unchanged"):
+        out[name].sort(key=_other_key)
+    return out
+
+
+def _counts(views: list[dict[str, Any]]) -> dict[str, int]:
+    """How many rows ended how: ``failed``, and of the others ``improved``, ``regressed``,
+    ``within_tolerance`` (regressed, but passed its rule), ``new``, ``removed`` (changes
+    beyond the noise), ``within_noise`` and ``unchanged``; ``changed``: the changes beyond the
+    noise in all."""
+    counts = dict.fromkeys(("failed", "improved", "regressed", "within_tolerance", "new",
+                            "removed", "within_noise", "unchanged"), 0)
+    for view in views:
+        m: MetricRow = view["row"]
+        if view["mark"] == "❌":
+            key = "failed"
+        elif view["status"] == "within tolerance":
+            key = "within_tolerance"
+        else:
+            key = m.status if m.status in counts else "unchanged"
+        counts[key] += 1
+    counts["changed"] = sum(counts[k] for k in ("failed", "improved", "regressed",
+                                                 "within_tolerance", "new", "removed"))
+    return counts
+
+
+_COUNT_WORDS = (("failed", "failed"), ("regressed", "regressed"),
+                ("within_tolerance", "worse within tolerance"), ("improved", "improved"),
+                ("new", "new"), ("removed", "removed"))
+
+
+def _counts_text(counts: dict[str, int], informational: bool = False) -> str:
+    """``2 improved, 1 within noise``: the non-zero counts, changes first."""
+    words = (*_COUNT_WORDS, ("within_noise", "within noise"), ("unchanged", "unchanged"))
+    parts = []
+    for key, word in words:
+        if counts[key]:
+            if informational and key in ("improved", "regressed"):
+                continue
+            parts.append(f"{counts[key]} {word}")
+    if informational and counts["improved"] + counts["regressed"]:
+        parts.insert(0, f"{counts['improved'] + counts['regressed']} changed")
+    return ", ".join(parts)
+
+
+def _headline_counts(gated: dict[str, int], ungated: dict[str, int]) -> str:
+    """The verdict's second line: the changes beyond the noise of the gated and the ungated
+    metrics (informational ones apart), or that there were none."""
+    groups = []
+    for name, counts in (("gated", gated), ("ungated", ungated)):
+        parts = [f"{counts[key]} {word}" for key, word in _COUNT_WORDS if counts[key]]
+        if parts:
+            groups.append(f"{name} {', '.join(parts)}")
+    if not groups:
+        return "**No change beyond the noise**"
+    return "**Beyond the noise:** " + "; ".join(groups)
+
+
+def _legend(rows: list[dict[str, Any]], noise: dict[str, Any]) -> str:
+    """The markers the metric tables use, and only those."""
+    judged = [r for r in rows if r["group"] != "informational"]
+    arrows = [text for arrow, text in (("↑", "↑ higher is better"), ("↓", "↓ lower is better"))
+              if any(r["direction"].startswith(arrow) for r in judged)]
+    parts = []
+    if arrows:
+        explicit = sum(1 for r in judged if r["direction"].endswith(EXPLICIT_MARK))
+        if explicit == 0:
+            source = "inferred from the metric's name"
+        elif explicit < len(judged):
+            source = (f"inferred from the metric's name unless marked {EXPLICIT_MARK} "
+                      "(set in mlgate.yaml)")
+        else:
+            source = "as set in mlgate.yaml"
+        parts.append(f"{', '.join(arrows)}: {source}")
+    if any(r["row"].noise.get("spread") is not None for r in rows) and (
+            noise["noise_paired"] or noise["noise_unpaired"]):
+        kind = "paired " if noise["noise_paired"] else ""
+        parts.append(f"Δ ± spread: the mean {kind}difference over folds ± its standard error")
+    statuses = {r["status"] for r in rows}
+    if "within noise" in statuses:
+        parts.append("within noise: a change the noise of the measurement explains")
+    if any("% used)" in r["rules"] for r in rows):
+        parts.append("N% used: how much of its allowance (baseline to limit) the change used")
+    if "within tolerance" in statuses:
+        parts.append("within tolerance: moved the bad way, less than its rule allows")
+    if any("⏭️" in r["rules"] for r in rows):
+        parts.append("⏭️ rule skipped")
+    return "; ".join(parts)
 
 
 def _params_view(result: Result) -> list[dict[str, Any]]:
@@ -290,6 +480,25 @@ def log_block(lines: tuple[str, ...] | list[str]) -> str:
     return "\n".join([fence, *cleaned, fence])
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _md_with_code(text: str, limit: int) -> str:
+    """``text`` escaped like :func:`mlgate.markdown.md`, except that its `code spans` stay
+    code spans (a message such as "the training command `dvc repro` failed")."""
+    cleaned = esc.clean(text, limit)
+    parts = []
+    last = 0
+    for match in _CODE_SPAN.finditer(cleaned):
+        if match.start() > last:
+            parts.append(esc.md(cleaned[last:match.start()], limit))
+        parts.append(esc.code(match.group(1), limit))
+        last = match.end()
+    if last < len(cleaned):
+        parts.append(esc.md(cleaned[last:], limit))
+    return "".join(parts)
+
+
 def _failure_view(result: Result) -> dict[str, Any] | None:
     """The step that failed before compare (see mlgate.failure), when this result is one."""
     from mlgate.failure import FailedStep
@@ -301,31 +510,60 @@ def _failure_view(result: Result) -> dict[str, Any] | None:
         "step": esc.md(failed.step, 40),
         "exit_code": failed.exit_code,
         "command": esc.code(failed.command, 200) if failed.command else "",
-        "message": esc.md(failed.message, 500),
+        "message": _md_with_code(failed.message, 500),
         "log": log_block(failed.log_tail) if failed.log_tail else "",
         "log_lines": len(failed.log_tail),
     }
 
 
 def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
-    main, unchanged = _metric_views(result)
-    table, table_omitted = _cut(main, limits.table)
-    unchanged_shown, unchanged_omitted = _cut(unchanged, limits.details)
+    sections = _metric_views(result)
+    table, table_omitted = _cut(sections["gated"], limits.table)
+    ungated, ungated_omitted = _cut(sections["ungated"], limits.details)
+    info, info_omitted = _cut(sections["informational"], limits.details)
+    unchanged_shown, unchanged_omitted = _cut(sections["unchanged"], limits.details)
     params, data = _params_view(result), _data_view(result)
     params_shown, params_omitted = _cut(params, limits.details)
     data_shown, data_omitted = _cut(data, limits.details)
+    noise = _noise_view(result)
+    judged = _counts(sections["gated"] + sections["ungated"] + sections["unchanged"])
+    gated_counts = _counts(sections["gated"])
+    ungated_counts = _counts(sections["ungated"] + sections["unchanged"])
+    shown = table + ungated + info + unchanged_shown
     return {
         "name": esc.md(result.name, 100),
         "passed": verdict(result).passed,
         "summary": result.summary.to_json(),
+        "counts": judged,
+        "gated_counts": gated_counts,
+        "ungated_counts": ungated_counts,
+        "informational_counts": _counts(sections["informational"]),
+        "headline_counts": _headline_counts(gated_counts, ungated_counts),
+        "metric_groups": ", ".join(
+            f"{n} {word}" for n, word in ((len(sections["gated"]), "gated"),
+                                          (len(sections["ungated"] + sections["unchanged"]),
+                                           "ungated"),
+                                          (len(sections["informational"]), "informational"))
+            if n) or "none",
+        "gated_count": len(sections["gated"]),
+        "ungated_count": len(sections["ungated"]) + len(sections["unchanged"]),
+        "informational_count": len(sections["informational"]),
+        "ungated_summary": _counts_text(ungated_counts),
+        "informational_summary": _counts_text(_counts(sections["informational"]),
+                                              informational=True),
         **_commits_view(result, links),
         **_integrity_view(result, links),
         "table": table,
         "table_omitted": table_omitted,
-        "any_inferred": any(r["inferred"] for r in table + unchanged_shown),
+        "ungated": ungated,
+        "ungated_omitted": ungated_omitted,
+        "informational": info,
+        "informational_omitted": info_omitted,
+        "legend": _legend(shown, noise),
+        "any_inferred": any(r["inferred"] for r in shown),
         "unchanged": unchanged_shown,
         "unchanged_omitted": unchanged_omitted,
-        "unchanged_count": len(unchanged),
+        "unchanged_count": len(sections["unchanged"]),
         "params": params_shown,
         "params_omitted": params_omitted,
         "params_count": len(params),
@@ -333,8 +571,8 @@ def model_view(result: Result, links: Links, limits: Limits) -> dict[str, Any]:
         "data_omitted": data_omitted,
         "data_count": len(data),
         **_rule_lists(result, limits),
-        **_noise_view(result),
-        "chart": _chart(main) if limits.chart else "",
+        **noise,
+        "chart": _chart(sections["gated"] + sections["ungated"]) if limits.chart else "",
         "failure": _failure_view(result),
         "raw": result.raw,
     }

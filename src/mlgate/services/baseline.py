@@ -13,10 +13,11 @@ from mlgate.adapters.notes import NOTES_REF, NotesStore
 from mlgate.config import Config, out_dir
 from mlgate.console import PRINTING, Console
 from mlgate.core.compare import encode
+from mlgate.core.folds import LIST_METHODS
 from mlgate.core.metrics import MetricValue, discover_metrics_files, load_metrics
 from mlgate.core.noise import encode_list
 from mlgate.errors import UsageError
-from mlgate.services.compare import working_tree_reader
+from mlgate.services.compare import working_tree_pipeline, working_tree_reader
 from mlgate.services.noise import trainer_folds
 
 ACTIONS = ("record", "show", "push", "fetch")
@@ -61,7 +62,7 @@ def run_baseline(
     elif options.action == "push":
         _push(store, sha, options, console)
     else:
-        return record(store, sha, options, console)
+        return record(store, sha, options, console, git)
     return BaselineOutcome(sha=sha)
 
 
@@ -85,14 +86,19 @@ def _push(store: NotesStore, sha: str, options: BaselineOptions, console: Consol
 
 
 def record(
-    store: NotesStore, sha: str, options: BaselineOptions, console: Console = PRINTING
+    store: NotesStore, sha: str, options: BaselineOptions, console: Console = PRINTING,
+    git: Git | None = None,
 ) -> BaselineOutcome:
-    """Record the working tree's metrics, which must belong to the commit recorded."""
+    """Record the working tree's metrics, which must belong to the commit recorded. The
+    metrics files are found as ``mlgate compare`` finds them (templated dvc.yaml resolved)."""
     name = options.config.model_name(options.root)
     read = working_tree_reader(options.root)
-    files, _ = discover_metrics_files(
-        read, options.config.metrics, list(options.metrics) if options.metrics else None
-    )
+    cli_metrics = list(options.metrics) if options.metrics else None
+    pipeline = None
+    if not cli_metrics and not options.config.metrics:
+        pipeline = working_tree_pipeline(options.root, read, git)
+    files, _ = discover_metrics_files(read, options.config.metrics, cli_metrics,
+                                      pipeline=pipeline)
     loaded = load_metrics(files, read, missing_ok=False)
     metrics = {m.name: _stored_value(m.value) for m in loaded}
     out = options.out or out_dir(None, options.root)
@@ -100,10 +106,12 @@ def record(
     if options.push:
         # Start from the remote store so that the push is a fast-forward.
         store.fetch()
-    record_folds = folds.to_json() if folds is not None and folds.method == "cv" else None
+    listed = folds is not None and folds.method in LIST_METHODS
+    record_folds = folds.to_json() if folds is not None and listed else None
+    what = "per-run" if folds is not None and folds.method == "repeats" else "per-fold"
+    with_folds = f" with the {what} scores ({folds.text()})" if (
+        record_folds and folds) else ""
     store.write(sha, name, metrics, record_folds)
-    with_folds = f" with the per-fold scores ({folds.spec.text()})" if (
-        record_folds and folds and folds.spec) else ""
     console.out(
         f"mlgate baseline: recorded {len(metrics)} metrics of {name!r}{with_folds} for "
         f"{sha[:12]} in {NOTES_REF}"

@@ -51,7 +51,7 @@ from mlgate.core.thresholds import (
     thresholds_changes,
 )
 from mlgate.core.verdict import verdict
-from mlgate.errors import MlgateError, UsageError
+from mlgate.errors import GitError, MlgateError, UsageError
 from mlgate.services import noise
 from mlgate.services.results import save_result
 from mlgate.yamlio import LimitError, inside_repo, parse_text, read_text, repo_top
@@ -141,6 +141,17 @@ def working_tree_reader(root: Path) -> Reader:
     return read
 
 
+def working_tree_pipeline(root: Path, read: Reader, git: Git | None = None) -> Pipeline | None:
+    """What the working tree's dvc.yaml files list, read as compare reads them (templated
+    ones through DVC's resolver); None outside a git repository (the plain dvc.yaml then)."""
+    git = git or Git(root)
+    try:
+        dvc_files = working_tree_dvc_files(git)
+    except GitError:
+        return None
+    return read_pipeline(read, dvc_files, resolver(read), work_prefix(git))
+
+
 def compare(
     options: CompareOptions, gh: GitHubEnv, console: Console = PRINTING, git: Git | None = None,
     store: NotesStore | None = None,
@@ -203,6 +214,8 @@ def _compare(
             files=_files(base_metrics, current),
             evaluation=evaluation,
             informational=policy.informational,
+            groups=_fold_groups(folds, evaluation),
+            fits=_fits(folds, evaluation),
         )
     )
     params, data = _changes(git, baseline, config, read_head, files, pipeline)
@@ -363,7 +376,7 @@ def _baseline(
         merge_base = baseline.merge_base
         files, _ = files_at(commit_reader(git, merge_base), merge_base)
         metrics = retrain_metrics(git, merge_base, files, options.config_file, console,
-                                  folds=folds.spec if folds else None)
+                                  folds=folds)
         baseline = Baseline(found=True, sha=merge_base, source="retrain", base_ref=base,
                             merge_base=merge_base, metrics=metrics, files=tuple(files))
     return baseline
@@ -378,8 +391,7 @@ def _paired(
     def retrain(sha: str) -> list[Metric]:
         from mlgate.services.retrain import retrain_metrics  # tempfile, shutil: only if used
 
-        spec = folds.spec if folds else None
-        return retrain_metrics(git, sha, files, options.config_file, console, folds=spec)
+        return retrain_metrics(git, sha, files, options.config_file, console, folds=folds)
 
     name = options.config.model_name(options.paths.root)
     ctx = noise.Pairing(store, name, options.config.baseline, retrain, console)
@@ -449,3 +461,18 @@ def _changes(
 def _pipeline_at(git: Git, sha: str, read: Reader) -> Pipeline:
     """What the dvc.yaml files committed at ``sha`` list (templated ones through DVC)."""
     return read_pipeline(read, commit_dvc_files(git, sha), resolver(read), work_prefix(git))
+
+
+def _fold_groups(folds: Folds | None, evaluation: dict[str, str]) -> dict[str, int]:
+    """metric -> scores per repeat (k of k-fold): the spread is taken over repeats."""
+    if folds is None or folds.method != "cv" or folds.spec is None:
+        return {}
+    return dict.fromkeys(evaluation, folds.spec.k)
+
+
+def _fits(folds: Folds | None, evaluation: dict[str, str]) -> dict[str, int]:
+    """metric -> fits the training used (folds.json's ``fits``), shown in the report."""
+    fits = folds.extra.get("fits") if folds is not None else None
+    if not isinstance(fits, int) or isinstance(fits, bool):
+        return {}
+    return dict.fromkeys(evaluation, fits)

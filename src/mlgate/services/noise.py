@@ -13,7 +13,14 @@ from pathlib import Path
 from mlgate.adapters.notes import NotesStore
 from mlgate.console import Console
 from mlgate.core.baseline import Baseline
-from mlgate.core.folds import FOLDS_FILE, Folds, attach, parse_folds, record_matches
+from mlgate.core.folds import (
+    FOLDS_FILE,
+    LIST_METHODS,
+    Folds,
+    attach,
+    parse_folds,
+    record_matches,
+)
 from mlgate.core.metrics import Metric
 from mlgate.errors import MlgateError, UsageError
 from mlgate.yamlio import load_file
@@ -64,9 +71,11 @@ class Pairing:
 
 
 def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Baseline:
-    """The baseline with per-fold scores on the PR's folds, when they can be had. (A hold-out
-    has none: its rows say so, ``evaluation: holdout``, and the report calls it noise-blind.)"""
-    if folds is None or folds.method != "cv" or not baseline.found or baseline.sha is None:
+    """The baseline with per-fold scores on the PR's folds (or per-run scores with the PR's
+    seeds: ``train: {repeats: K}``), when they can be had. (A hold-out has none: its rows say
+    so, ``evaluation: holdout``, and the report calls it noise-blind.)"""
+    if (folds is None or folds.method not in LIST_METHODS or not baseline.found
+            or baseline.sha is None):
         return baseline
     if baseline.source == "retrain":  # retrained on the PR's folds already
         return baseline
@@ -86,19 +95,20 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
     what = f"the baseline recorded for {baseline.sha[:12]} cannot be paired with the PR: {reason}"
     if ctx.mode not in ("auto", "store") or not baseline.merge_base:
         return _noted(baseline, f"{what}; compared by the mean, unpaired")
-    return _retrained(baseline, baseline.merge_base, what, ctx)
+    how = "with the PR's seeds" if folds.method == "repeats" else "on the PR's folds"
+    return _retrained(baseline, baseline.merge_base, what, ctx, how)
 
 
-def _retrained(baseline: Baseline, mb: str, what: str, ctx: Pairing) -> Baseline:
+def _retrained(baseline: Baseline, mb: str, what: str, ctx: Pairing, how: str) -> Baseline:
     try:
         metrics = ctx.retrain(mb)
     except MlgateError as err:
         ctx.console.log(f"compare: retraining the merge base failed: {err.message}")
-        return _noted(baseline, f"{what}; retraining the merge base {mb[:12]} on the PR's folds "
+        return _noted(baseline, f"{what}; retraining the merge base {mb[:12]} {how} "
                                 f"failed ({err.message}): compared by the mean, unpaired")
     return Baseline(
         found=True, sha=mb, source="retrain", base_ref=baseline.base_ref, merge_base=mb,
-        note=f"{what}, so the merge base {mb[:12]} was retrained on the PR's folds in this job",
+        note=f"{what}, so the merge base {mb[:12]} was retrained {how} in this job",
         metrics=metrics,
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from mlgate.adapters.git import Git
 from mlgate.config import out_dir
 from mlgate.console import PRINTING, Console
-from mlgate.core.folds import FoldSpec
+from mlgate.core.folds import Folds, FoldSpec
 from mlgate.core.metrics import Metric, load_metrics
 from mlgate.errors import ServiceError
 from mlgate.services.noise import trainer_folds, with_folds
@@ -26,7 +26,7 @@ def retrain_metrics(
     config_path: str | None,
     console: Console = PRINTING,
     *,
-    folds: FoldSpec | None = None,
+    folds: Folds | FoldSpec | None = None,
 ) -> list[Metric]:
     """Check out ``sha`` in a worktree, pull its data, train it, and read its metrics files.
 
@@ -34,7 +34,9 @@ def retrain_metrics(
     subdirectory of the repository is retrained in that subdirectory, with its own DVC cache).
 
     ``folds``: train on these folds (the PR's), and return the built-in trainer's metrics with
-    their per-fold scores, so that they pair with the PR's."""
+    their per-fold scores, so that they pair with the PR's; for the PR's ``repeats`` (a user
+    command or dvc.yaml run K times), run the merge base's training as many times with the
+    same seeds, and return each metric's per-run scores."""
     tmp = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
     tree = tmp / "tree"
     prefix = git.show_prefix()
@@ -48,7 +50,8 @@ def retrain_metrics(
                 project, ["pull"], config_path, console,
                 extra_env={"MLGATE_DVC_CACHE_DIR": str(cache)},
             )
-        _mlgate(project, ["train", *_fold_args(folds)], config_path, console)
+        _mlgate(project, ["train", *_fold_args(folds)], config_path, console,
+                extra_env=_repeat_env(folds))
         at = f"retrained at {sha[:12]}"
         metrics = load_metrics(files, lambda p: _read(project / p, f"{p} ({at})"),
                                missing_ok=False)
@@ -71,11 +74,26 @@ def _project_dir(tree: Path, prefix: str, sha: str) -> Path:
     return project
 
 
-def _fold_args(folds: FoldSpec | None) -> list[str]:
-    if folds is None:
+def _fold_args(folds: Folds | FoldSpec | None) -> list[str]:
+    spec = folds.spec if isinstance(folds, Folds) else folds
+    if spec is None:
         return []
-    return ["--cv", str(folds.k), "--repeats", str(folds.repeats),
-            "--fold-seed", str(folds.fold_seed)]
+    return ["--cv", str(spec.k), "--repeats", str(spec.repeats),
+            "--fold-seed", str(spec.fold_seed)]
+
+
+def _repeat_env(folds: Folds | FoldSpec | None) -> dict[str, str] | None:
+    """The environment that makes the worktree's ``mlgate train`` run its command or dvc.yaml
+    with the PR's repeats and seeds (services/train.py reads it); None for other folds."""
+    from mlgate.services.train import REPEATS_ENV, SEED_ENV
+
+    if not isinstance(folds, Folds) or folds.method != "repeats" or not folds.seeds:
+        return None
+    seeds = folds.seeds
+    if list(seeds) != list(range(seeds[0], seeds[0] + len(seeds))):
+        raise ServiceError(f"the PR's runs used seeds {list(seeds)}, not consecutive ones: "
+                           "the merge base cannot be run with the same seeds")
+    return {REPEATS_ENV: str(len(seeds)), SEED_ENV: str(seeds[0])}
 
 
 def _read(path: Path, where: str) -> str | None:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.config import Config, Paths
 from mlgate.console import PRINTING, Console
-from mlgate.core.folds import FOLDS_FILE, FoldSpec
-from mlgate.train.config import TrainConfig
+from mlgate.core.folds import FOLDS_FILE, Folds, FoldSpec, repeats_folds
+from mlgate.errors import MlgateError, UsageError
+from mlgate.train.config import MAX_REPEATS, MAX_SEED, TrainConfig, TrainMode
+
+if TYPE_CHECKING:
+    from mlgate.core.metrics import Metric
+
+# Baseline retraining (services/retrain.py) sets these in the child `mlgate train` so that the
+# merge base's command or dvc.yaml runs as often, with the same seeds, as the PR's did: they
+# override `train: {repeats, seed}` for the command and dvc trainers.
+REPEATS_ENV = "MLGATE_TRAIN_REPEATS"
+SEED_ENV = "MLGATE_TRAIN_SEED"
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class TrainOutcome:
     command: str | None  # the command run (command, dvc-repro)
     seconds: float
     model: dict[str, Any] | None = None  # model.json, when the training wrote one
+    repeats: Folds | None = None  # train: {repeats: K}: every run's metrics (folds.json)
 
     def describe(self) -> str:
         """One line for the summary of ``mlgate run``."""
@@ -34,24 +47,17 @@ class TrainOutcome:
 
 
 def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcome:
-    from mlgate.train.external import run_command, run_dvc_repro
-
     config, paths = options.config, options.paths
     root, out = paths.root, paths.out
     mode = config.train_mode(options.command, has_dvc_yaml=(root / "dvc.yaml").exists())
+    mode = runs_override(mode, os.environ)
     # folds.json belongs to the run that wrote it: never leave an earlier run's behind.
     (out / FOLDS_FILE).unlink(missing_ok=True)
     if options.folds is not None and mode.kind != "builtin":
         console.log(f"train: --cv/--repeats/--fold-seed apply to the built-in trainer only; "
                     f"ignored for {mode.kind}")
-    if mode.kind == "command" and mode.command:
-        seconds = run_command(mode.command, root, out, log=console.log)
-        return TrainOutcome(kind="command", command=mode.command, seconds=seconds,
-                            model=read_model_meta(paths))
-    if mode.kind == "dvc-repro":
-        seconds = run_dvc_repro(root, out, log=console.log)
-        return TrainOutcome(kind="dvc-repro", command="dvc repro", seconds=seconds,
-                            model=read_model_meta(paths))
+    if mode.kind in ("command", "dvc-repro"):
+        return run_external(mode, options, console)
     assert mode.config is not None
     from mlgate.train.runner import run_builtin
 
@@ -66,6 +72,143 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     )
     return TrainOutcome(kind="builtin", command=None, seconds=sum(trained.timings.values()),
                         model=trained.meta or None)
+
+
+def runs_override(mode: TrainMode, env: Any) -> TrainMode:
+    """The mode with ``MLGATE_TRAIN_REPEATS`` / ``MLGATE_TRAIN_SEED`` (set by baseline
+    retraining) in place of ``train: {repeats, seed}``, for the command and dvc trainers."""
+    if mode.kind == "builtin":
+        return mode
+    repeats, seed = env.get(REPEATS_ENV), env.get(SEED_ENV)
+    if repeats is None and seed is None:
+        return mode
+    try:
+        k = int(repeats) if repeats is not None else mode.repeats
+        s = int(seed) if seed is not None else mode.seed
+    except ValueError:
+        raise UsageError(f"must be whole numbers, got {repeats!r} and {seed!r}",
+                         where=f"{REPEATS_ENV}, {SEED_ENV}") from None
+    if (k is not None and not 1 <= k <= MAX_REPEATS) or not 0 <= s <= MAX_SEED:
+        raise UsageError(f"out of bounds: {k!r} repeats, seed {s!r}",
+                         where=f"{REPEATS_ENV}, {SEED_ENV}")
+    return replace(mode, repeats=k, seed=s)
+
+
+def run_external(mode: TrainMode, options: TrainOptions, console: Console) -> TrainOutcome:
+    """The user's command, or ``dvc repro``, run ``train.repeats`` times (once without it):
+    run i with ``MLGATE_SEED`` = seed + i and ``MLGATE_REPEAT`` = i. With several runs, each
+    run's metrics are read after it and written, per metric a list in run order, to
+    folds.json (method ``repeats``); the files on disk stay those of the last run."""
+    from mlgate.train.external import Run, run_command, run_dvc_repro
+
+    paths = options.paths
+    root, out = paths.root, paths.out
+    if mode.kind == "dvc-repro" and not (root / "dvc.yaml").exists():
+        raise UsageError(
+            "`train:` has no `command`, so training runs `dvc repro`, but there is no dvc.yaml",
+            where=f"{options.config.where}: train",
+            fix="add `command: python train.py` (your training command) under train:",
+        )
+    seeds = mode.seeds
+    count = len(seeds)
+    if count > 1:
+        console.log(f"train: running the training {count} times (train.repeats), "
+                    f"MLGATE_SEED {seeds[0]}–{seeds[-1]}")
+    files = metrics_files(options) if count > 1 else []
+    runs: list[list[Metric]] = []
+    seconds = 0.0
+    for i, seed in enumerate(seeds):
+        run = Run(i, count, seed)
+        before = _stamps(paths, files)
+        if mode.kind == "command" and mode.command:
+            seconds += run_command(mode.command, root, out, log=console.log, run=run)
+        else:
+            seconds += run_dvc_repro(root, out, log=console.log, run=run)
+        if count > 1:
+            _warn_unchanged(paths, files, before, run, console)
+            runs.append(_read_run(options, files, run))
+    folds = None
+    if count > 1:
+        folds = _repeats_document(runs, seeds, files, mode, console)
+        from mlgate.adapters.result_file import write_json
+
+        write_json(out / FOLDS_FILE, folds.to_json())
+        console.log(f"train: {count} runs in {seconds:.1f}s; per-run scores of "
+                    f"{len(folds.scores)} metrics in {out / FOLDS_FILE}")
+    command = mode.command if mode.kind == "command" else "dvc repro"
+    return TrainOutcome(kind=mode.kind, command=command, seconds=seconds,
+                        model=read_model_meta(paths), repeats=folds)
+
+
+def metrics_files(options: TrainOptions) -> list[str]:
+    """The metrics files, found exactly as ``mlgate compare`` finds them (mlgate.yaml
+    ``metrics:``, the resolved dvc.yaml files, metrics.json)."""
+    from mlgate.core.metrics import discover_metrics_files
+    from mlgate.services.compare import working_tree_pipeline, working_tree_reader
+
+    root = options.paths.root
+    read = working_tree_reader(root)
+    files, _ = discover_metrics_files(read, options.config.metrics,
+                                      pipeline=working_tree_pipeline(root, read))
+    return files
+
+
+def _read_run(options: TrainOptions, files: list[str], run: Any) -> list[Metric]:
+    from mlgate.core.metrics import load_metrics
+    from mlgate.services.compare import working_tree_reader
+
+    try:
+        return load_metrics(files, working_tree_reader(options.paths.root), missing_ok=False)
+    except MlgateError as err:
+        raise UsageError(
+            f"after repeat {run.index} of {run.count} ({run.env_text()}): {err.message}",
+            where=err.where, fix=err.fix,
+        ) from err
+
+
+def _stamps(paths: Paths, files: list[str]) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for file in files:
+        try:
+            out[file] = (paths.root / file).stat().st_mtime_ns
+        except OSError:
+            out[file] = None
+    return out
+
+
+def _warn_unchanged(paths: Paths, files: list[str], before: dict[str, int | None], run: Any,
+                    console: Console) -> None:
+    """A metrics file the run did not rewrite holds the previous run's values: say so."""
+    after = _stamps(paths, files)
+    for file in files:
+        if file in before and before[file] is not None and before[file] == after[file]:
+            console.log(f"train: warning: repeat {run.index} did not rewrite {file} (same "
+                        "modification time): its values may be the previous run's")
+
+
+def _repeats_document(runs: list[list[Metric]], seeds: tuple[int, ...], files: list[str],
+                      mode: TrainMode, console: Console) -> Folds:
+    """Per metric its value in every run; metrics not a number in every run are left out."""
+    names = list(dict.fromkeys(m.name for m in runs[-1]))
+    by_run = [{m.name: m.value for m in metrics} for metrics in runs]
+    scores: dict[str, tuple[float, ...]] = {}
+    skipped: list[str] = []
+    for name in names:
+        values = [values.get(name) for values in by_run]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            scores[name] = tuple(float(v) for v in values)  # type: ignore[arg-type]
+        else:
+            skipped.append(name)
+    if skipped:
+        console.log(f"train: {len(skipped)} metric(s) are not one number in every run, so "
+                    f"they are compared as the last run wrote them: {', '.join(skipped[:5])}")
+    same = [n for n, v in scores.items() if len(set(v)) == 1 and not math.isnan(v[0])]
+    if scores and len(same) == len(scores):
+        console.log("train: warning: every run gave the same metrics: does the training read "
+                    "MLGATE_SEED (e.g. `seed = int(os.environ.get(\"MLGATE_SEED\", 0))`)?")
+    extra = {"seed": mode.seed,
+             "command": mode.command if mode.kind == "command" else "dvc repro --force"}
+    return repeats_folds(scores, seeds, files, extra)
 
 
 def with_folds(cfg: TrainConfig, folds: FoldSpec | None) -> TrainConfig:

@@ -30,6 +30,9 @@ BUILTIN_KEYS = (
     "metrics",
 )
 ALL_KEYS = (*BUILTIN_KEYS, "command")
+# The keys of a user pipeline's train: section (command, or `dvc repro` without it): the
+# pipeline runs `repeats` times, run i with MLGATE_SEED = seed + i and MLGATE_REPEAT = i.
+EXTERNAL_KEYS = ("command", "repeats", "seed")
 
 # The out-of-the-box evaluation, chosen with bench/bench_soundness.py: 3 x 5-fold, paired with
 # the baseline, blocks no seed-only PR and catches clear regressions (docs/training.md).
@@ -91,11 +94,21 @@ class TrainConfig:
 
 @dataclass(frozen=True, slots=True)
 class TrainMode:
-    """How ``mlgate train`` trains: ``builtin``, ``command`` or ``dvc-repro``."""
+    """How ``mlgate train`` trains: ``builtin``, ``command`` or ``dvc-repro``.
+
+    ``repeats`` (command, dvc-repro): how many times the pipeline runs, run i with
+    ``MLGATE_SEED`` = ``seed`` + i; None when ``train.repeats`` is not given (one run)."""
 
     kind: str
     command: str | None = None
     config: TrainConfig | None = None
+    repeats: int | None = None
+    seed: int = DEFAULT_SEED
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """``MLGATE_SEED`` of each run."""
+        return tuple(self.seed + i for i in range(self.repeats or 1))
 
 
 def _suggest(key: str, choices: tuple[str, ...]) -> str:
@@ -235,13 +248,32 @@ def parse_dask_address(value: Any, where: str) -> str:
     return text
 
 
+def _runs(raw: dict[str, Any], where: str) -> tuple[int | None, int]:
+    """``repeats`` and ``seed`` of a user pipeline's train: section, checked."""
+    repeats = raw.get("repeats")
+    if repeats is not None and (not _is_int(repeats) or not 1 <= repeats <= MAX_REPEATS):
+        raise UsageError(
+            f"must be a whole number >= 1 and <= {MAX_REPEATS}, got {repeats!r}",
+            where=f"{where}: train.repeats",
+            fix="use e.g. `repeats: 5` (each repeat is one more run of the whole training)",
+        )
+    seed = _seed(raw.get("seed", DEFAULT_SEED), where)
+    if repeats is not None and seed + repeats - 1 > MAX_SEED:
+        raise UsageError(
+            f"seed + repeats - 1 must stay below 2**32, got {seed} + {repeats} - 1",
+            where=f"{where}: train.seed", fix=f"use e.g. `seed: {DEFAULT_SEED}`",
+        )
+    return repeats, seed
+
+
 def _reject_command(raw: dict[str, Any], where: str) -> None:
     if "command" in raw:
         raise UsageError(
             "`command` runs your own trainer and cannot be combined with the built-in "
-            f"trainer's keys ({', '.join(k for k in raw if k != 'command')})",
+            f"trainer's keys ({', '.join(k for k in raw if k not in EXTERNAL_KEYS) or 'none'})",
             where=f"{where}: train.command",
-            fix="keep either `command:` alone, or the built-in keys (data, target, ...)",
+            fix="keep either `command:` (with `repeats:` and `seed:` if you like), or the "
+            "built-in keys (data, target, ...)",
         )
 
 
@@ -378,14 +410,19 @@ def select_mode(
         if not isinstance(train, dict):
             raise UsageError("must be a mapping", where=f"{where}: train")
         check_keys(train, where)
-        if set(train) == {"command"}:
-            command = train["command"]
-            if not isinstance(command, str) or not command.strip():
-                raise UsageError(
-                    f"must be a non-empty shell command, got {command!r}",
-                    where=f"{where}: train.command",
-                )
-            return TrainMode("command", command=command)
+        if train and set(train) <= set(EXTERNAL_KEYS):
+            repeats, seed = _runs(train, where)
+            if "command" in train:
+                command = train["command"]
+                if not isinstance(command, str) or not command.strip():
+                    raise UsageError(
+                        f"must be a non-empty shell command, got {command!r}",
+                        where=f"{where}: train.command",
+                    )
+                return TrainMode("command", command=command, repeats=repeats, seed=seed)
+            # repeats/seed alone: the pipeline is dvc.yaml's (services/train.py checks that
+            # it is there when training; mlgate.yaml is validated before that is known).
+            return TrainMode("dvc-repro", command="dvc repro", repeats=repeats, seed=seed)
         return TrainMode("builtin", config=parse_train_config(train, where))
     if has_dvc_yaml:
         return TrainMode("dvc-repro", command="dvc repro")

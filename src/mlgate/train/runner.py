@@ -125,7 +125,10 @@ def _folds(cfg: TrainConfig, table: _Table, fitted: _Fitted, metrics_rel: str) -
     """What goes to folds.json: the per-fold scores and the folds they were scored on."""
     cv = fitted.evaluation["method"] == "cv"
     spec = FoldSpec(cfg.cv or 0, cfg.repeats, cfg.fold_seed) if cv else None
-    extra: dict[str, Any] = {"data": cfg.data, "seed": cfg.seed}
+    # Every fold's fit and the final model's (a hold-out: the one fit). No early stop yet: the
+    # trainer does not see the baseline's per-fold scores (docs/training.md).
+    fits = (len(next(iter(fitted.scores.values()), ())) if cv else 0) + 1
+    extra: dict[str, Any] = {"data": cfg.data, "seed": cfg.seed, "fits": fits}
     if cv:
         extra["stratified"] = fitted.evaluation["stratified"]
     else:
