@@ -283,13 +283,7 @@ def parse_rules(data: Any, source: str = "thresholds") -> list[Rule]:
 
 def rule_for(metric: str, rules: Sequence[Rule]) -> Rule | None:
     """The exact rule for ``metric``, else the most specific matching glob."""
-    for rule in rules:
-        if not rule.is_glob and rule.pattern == metric:
-            return rule
-    globs = [r for r in rules if r.is_glob and r.matches(metric)]
-    if not globs:
-        return None
-    return max(globs, key=_specificity)
+    return rule_index(rules)(metric)
 
 
 def _specificity(rule: Rule) -> int:
@@ -298,8 +292,9 @@ def _specificity(rule: Rule) -> int:
 
 
 def rule_index(rules: Sequence[Rule]) -> Callable[[str], Rule | None]:
-    """``rule_for`` for many metrics: the rules are sorted out once (exact ones by name, globs
-    most specific first, ties in their order), not scanned again for every metric."""
+    """The rule lookup of many metrics (see :func:`rule_for`): exact rules by name (the first of
+    a name), else the most specific matching glob (most literal characters; ties in their
+    order), the rules sorted out once."""
     if not rules:
         return _no_rule
     exact: dict[str, Rule] = {}
