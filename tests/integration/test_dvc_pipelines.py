@@ -428,3 +428,27 @@ def test_resolver_expands_foreach_matrix_and_vars() -> None:
     assert MAX_MATRIX_STAGES < 200 * 200
     with pytest.raises(LimitError, match="matrix"):
         resolve(big, "", "dvc.yaml")
+
+
+# ----- params a stage selects by key ------------------------------------------------------
+
+
+SELECTED = ("stages:\n  train:\n    cmd: python train.py\n    params:\n    - lr\n"
+            "    - hp.yaml:\n      - model.depth\n    metrics:\n    - m.json:\n"
+            "        cache: false\n")
+
+
+def test_only_the_keys_a_stage_selects_are_diffed_as_dvc_diffs_them(repo, monkeypatch):
+    dvc_repo(
+        repo,
+        {"dvc.yaml": SELECTED, "m.json": {"acc": 0.7},
+         "params.yaml": "lr: 1\nbatch: 32\n",
+         "hp.yaml": "model:\n  depth: 3\n  width: 8\nother: 1\n"},
+        {"m.json": {"acc": 0.75}, "params.yaml": "lr: 2\nbatch: 64\n",
+         "hp.yaml": "model:\n  depth: 4\n  width: 16\nother: 2\n"},
+    )
+    assert mlgate(repo.path, "compare", monkeypatch=monkeypatch) == 0
+    # DVC diffs params.yaml whole (`batch` too) but of hp.yaml only the selected key.
+    assert check_params_like_dvc(repo.path) == {
+        "params.yaml": {"lr": (1, 2), "batch": (32, 64)}, "hp.yaml": {"model.depth": (3, 4)},
+    }

@@ -55,6 +55,7 @@ def test_pipeline_of_joins_folder_and_wdir_and_lists_params_files() -> None:
         metrics=("training/dvclive/metrics.json", "training/eval/m.json"),
         params=("training/dvclive/params.yaml", "training/src/params.yaml",
                 "training/src/hp.toml"),
+        param_keys=(("training/src/params.yaml", ("lr",)), ("training/src/hp.toml", ("a",))),
     )
     # From the subdirectory `training`, the root's files are ../x and its own are plain.
     assert pipeline_of({"metrics": ["training/m.json", "m.json"]}, "..", "training") == \
@@ -85,8 +86,18 @@ def test_params_keyed_by_file() -> None:
     rows = params_diff(base, head)
     assert [(r["file"], r["name"], r["baseline"], r["current"]) for r in rows] == [
         ("d/params.yaml", "lr", 0.1, 0.2), ("params.yaml", "lr", 1, 2)]
-    assert params_files(reader({}), ["x.yaml"], Pipeline(params=("d/params.yaml",))) == [
-        "params.yaml", "x.yaml", "d/params.yaml"]
+    assert params_files(reader({}), ["x.yaml"], Pipeline(params=("d/params.yaml",))) == (
+        ["params.yaml", "x.yaml", "d/params.yaml"], {})
+
+
+def test_a_file_listed_only_with_keys_is_read_for_those_keys() -> None:
+    pipeline = Pipeline(params=("params.yaml", "hp.yaml", "all.yaml"),
+                        param_keys=(("params.yaml", ("lr",)), ("hp.yaml", ("model",))))
+    files, selected = params_files(reader({}), [], pipeline)
+    assert selected == {"hp.yaml": ("model",)}  # a params.yaml is diffed whole, as DVC does
+    got = read_params(reader({"hp.yaml": "model:\n  depth: 3\nmodelx: 1\nother: 2\n",
+                              "all.yaml": "a: 1\n"}), files, selected)
+    assert got == {("hp.yaml", "model.depth"): 3, ("all.yaml", "a"): 1}
 
 
 def test_params_diff_keeps_none_values_and_deleted_files() -> None:

@@ -6,6 +6,7 @@ Pure functions over a ``Reader`` (repo path -> text or None) for each side.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from mlgate.core.metrics import Pipeline, Reader, parse_data, read_pipeline
@@ -51,9 +52,10 @@ def _parse_or_empty(text: str | None, where: str) -> Any:
 
 def params_files(
     read: Reader, configured: list[str], pipeline: Pipeline | None = None
-) -> list[str]:
+) -> tuple[list[str], dict[str, tuple[str, ...]]]:
     """``params.yaml``, the ``params:`` of mlgate.yaml, and every params file the dvc.yaml
-    files list (``pipeline``; by default the plain ``dvc.yaml`` of the working directory)."""
+    files list (``pipeline``; by default the plain ``dvc.yaml`` of the working directory), and
+    the files of which only some keys are tracked (as ``dvc params diff`` diffs them)."""
     if pipeline is None:
         try:
             pipeline = read_pipeline(read)
@@ -61,7 +63,11 @@ def params_files(
             raise
         except MlgateError:
             pipeline = Pipeline()  # a broken dvc.yaml must not break the report
-    return list(dict.fromkeys([DEFAULT_PARAMS_FILE, *configured, *pipeline.params]))
+    # DVC diffs a params.yaml whole, whatever keys the stages select; other files by key.
+    selected = {f: k for f, k in pipeline.param_keys
+                if f not in configured and f.rsplit("/", 1)[-1] != DEFAULT_PARAMS_FILE}
+    files = list(dict.fromkeys([DEFAULT_PARAMS_FILE, *configured, *pipeline.params]))
+    return files, selected
 
 
 # A param is keyed by its file and its flattened key, as DVC keys them: the same key in
@@ -69,13 +75,18 @@ def params_files(
 ParamKey = tuple[str, str]
 
 
-def read_params(read: Reader, files: list[str]) -> dict[ParamKey, Any]:
-    """Flattened params of every file, plus the ``train:`` section of mlgate.yaml."""
+def read_params(
+    read: Reader, files: list[str], selected: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[ParamKey, Any]:
+    """Flattened params of every file (of a ``selected`` file only its keys and what is
+    under them), plus the ``train:`` section of mlgate.yaml."""
     out: dict[ParamKey, Any] = {}
     for file in files:
         data = _parse_or_empty(read(file), file)
+        keys = (selected or {}).get(file)
         for key, value in _flatten_any(data).items():
-            out[file, key] = value
+            if keys is None or any(key == k or key.startswith(k + ".") for k in keys):
+                out[file, key] = value
     config = _parse_or_empty(read("mlgate.yaml"), "mlgate.yaml")
     if isinstance(config, dict) and isinstance(config.get("train"), dict):
         for key, value in _flatten_any(config["train"], "train").items():

@@ -213,6 +213,22 @@ class Pipeline:
 
     metrics: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
+    # Params files that every reference lists with keys (``- lr``, ``- hp.yaml: [depth]``):
+    # file -> those keys; DVC diffs only them. A file also listed whole is not here.
+    param_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _merge_keys(into: dict[str, set[str] | None], file: str, keys: Any) -> None:
+    """Record that ``file`` is referenced with ``keys`` (None or empty: the whole file)."""
+    wanted = None if not keys else {str(k) for k in keys} if isinstance(keys, list) else None
+    if (file in into and (into[file] is None or wanted is None)) or wanted is None:
+        into[file] = None
+    else:
+        into[file] = (into.get(file) or set()) | wanted
+
+
+def _key_pairs(keys: dict[str, set[str] | None]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((f, tuple(sorted(k))) for f, k in keys.items() if k is not None)
 
 
 def needs_templating(text: str) -> bool:
@@ -255,6 +271,7 @@ def pipeline_of(data: Any, folder: str = "", prefix: str = "") -> Pipeline:
     _join = _joiner(prefix)
     metrics = [_join(folder, path) for path, _ in _entries(data.get("metrics"))]
     params = [_join(folder, path) for path, _ in _entries(data.get("params"))]
+    keys: dict[str, set[str] | None] = dict.fromkeys(params)
     stages = data.get("stages") or {}
     for stage in stages.values() if isinstance(stages, dict) else ():
         if not isinstance(stage, dict):
@@ -266,9 +283,13 @@ def pipeline_of(data: Any, folder: str = "", prefix: str = "") -> Pipeline:
         for entry in stage_params if isinstance(stage_params, list) else []:
             if isinstance(entry, str):  # a key of the stage's params.yaml
                 params.append(_join(folder, wdir, "params.yaml"))
+                _merge_keys(keys, params[-1], [entry])
             elif isinstance(entry, dict):
-                params += (_join(folder, wdir, str(k)) for k in entry)
-    return Pipeline(tuple(dict.fromkeys(metrics)), tuple(dict.fromkeys(params)))
+                for file, selected in entry.items():
+                    params.append(_join(folder, wdir, str(file)))
+                    _merge_keys(keys, params[-1], selected)
+    return Pipeline(tuple(dict.fromkeys(metrics)), tuple(dict.fromkeys(params)),
+                    _key_pairs(keys))
 
 
 def read_pipeline(
@@ -280,6 +301,7 @@ def read_pipeline(
     order. A dvc.yaml that needs templating goes through ``resolve``."""
     metrics: list[str] = []
     params: list[str] = []
+    keys: dict[str, set[str] | None] = {}
     for path in dvc_files:
         text = read(path)
         if text is None:
@@ -300,7 +322,11 @@ def read_pipeline(
         found = pipeline_of(data, folder, prefix)
         metrics += found.metrics
         params += found.params
-    return Pipeline(tuple(dict.fromkeys(metrics)), tuple(dict.fromkeys(params)))
+        selected = dict(found.param_keys)
+        for file in found.params:
+            _merge_keys(keys, file, list(selected[file]) if file in selected else None)
+    return Pipeline(tuple(dict.fromkeys(metrics)), tuple(dict.fromkeys(params)),
+                    _key_pairs(keys))
 
 
 def metrics_files_from_dvc_yaml(text: str, where: str = DVC_YAML) -> list[str]:

@@ -441,14 +441,16 @@ def _changes(
     if not sha:
         return [], []
     read_base = commit_reader(git, sha)
-    files = params_files(read_head, config.params, pipeline)
+    files, selected = params_files(read_head, config.params, pipeline)
     try:
-        base_files = params_files(read_base, config.params, _pipeline_at(git, sha, read_base))
+        base_files, base_selected = params_files(read_base, config.params,
+                                                 _pipeline_at(git, sha, read_base))
     except LimitError:
         raise
     except MlgateError:  # a broken dvc.yaml at the baseline must not break the report
-        base_files = files
-    params = params_diff(read_params(read_base, base_files), read_params(read_head, files))
+        base_files, base_selected = files, selected
+    params = params_diff(read_params(read_base, base_files, base_selected),
+                         read_params(read_head, files, selected))
     exclude = set(metrics_files)
     head_files = git.out("ls-files").splitlines()
     data = data_diff(
