@@ -1,13 +1,15 @@
 """The project configuration, ``mlgate.yaml``, and where mlgate writes its files.
 
-Every section is validated when the file is loaded (``train:``, ``deploy:`` and ``pull:`` by
-the parsers of the modules that own them, so each error names its key); the command-line flags
-(and action inputs, which arrive as flags) are merged with the file here and nowhere else.
+Every section is validated when the file is loaded (``train:``, ``deploy:`` and ``drift:`` by
+the parsers of the modules that own them, so each error names its key) and, but for ``train:``,
+kept as the typed object its parser made (``deploy:`` is parsed once, and its flags merged by
+:meth:`DeployConfig.with_overrides`); the command-line flags (and action inputs, which arrive as
+flags) are merged with the file here and nowhere else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +62,15 @@ class PullSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """``report:`` of mlgate.yaml, validated (each key a non-empty string, as written);
+    :meth:`Config.report_name` and :meth:`Config.report_template` merge the flags."""
+
+    name: str | None = None
+    template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path | None = None
     name: str | None = None
@@ -77,9 +88,11 @@ class Config:
     baseline: str = "auto"
     base: str | None = None
     train: dict[str, Any] | None = None
-    deploy: dict[str, Any] | None = None
+    # None: no `deploy:` section (its parser, deploy/config, is then never imported: compare
+    # does not load the deploy package for nothing)
+    deploy: DeployConfig | None = None
     pull: PullSettings = field(default_factory=PullSettings)
-    report: dict[str, Any] = field(default_factory=dict)
+    report: ReportSettings = field(default_factory=ReportSettings)
     drift: DriftThresholds = field(default_factory=DriftThresholds)
 
     @property
@@ -105,13 +118,13 @@ class Config:
         return bool(flag) or self.require_baseline
 
     def report_name(self, flag: str | None) -> str:
-        name = flag or self.report.get("name") or DEFAULT_REPORT_NAME
+        name = flag or self.report.name or DEFAULT_REPORT_NAME
         if not name.strip():
             raise UsageError("the report name must be a non-empty string", where="--name")
         return name.strip()
 
     def report_template(self, flag: str | None) -> Path | None:
-        template = flag or self.report.get("template")
+        template = flag or self.report.template
         return Path(template) if template else None
 
     def train_mode(self, command: str | None, has_dvc_yaml: bool) -> TrainMode:
@@ -139,11 +152,19 @@ class Config:
             all=pull_all or section.all,
         )
 
-    def deploy_settings(self, overrides: dict[str, Any]) -> DeployConfig:
-        """``deploy:`` with the command-line values (None: not given) applied."""
-        from mlgate.deploy.config import parse_deploy_config
+    def deploy_settings(
+        self, *, target: str | None = None, version: str | None = None,
+        stage: str | None = None, command: str | None = None,
+    ) -> DeployConfig:
+        """``deploy:`` with the command-line values (None: not given) merged in, the target
+        (and the command target's command) then required."""
+        section = self.deploy
+        if section is None:
+            from mlgate.deploy.config import DeployConfig
 
-        return parse_deploy_config(self.deploy, self.where, overrides)
+            section = DeployConfig(where=self.where)
+        return section.with_overrides(target=target, version=version, stage=stage,
+                                      command=command)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +210,12 @@ class Paths:
 
         return self.model_dir / MODEL_META
 
-    def deploy_model(self, config: Config, settings: DeployConfig) -> Path:
+    def deploy_model(self, settings: DeployConfig) -> Path:
         """The model file deploy ships: ``deploy.model`` when set, else the trained model under
         ``--out``."""
-        if "model" not in (config.deploy or {}):
+        if settings.model is None:
             return self.model_file
-        path = Path(settings.model_path)
+        path = Path(settings.model)
         return path if path.is_absolute() else self.root / path
 
 
@@ -263,6 +284,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     deploy = data.get("deploy")
     if deploy is not None and not isinstance(deploy, dict):
         raise UsageError("must be a mapping", where=_where(path, "deploy"))
+    where = path.name if path else DEFAULT_CONFIG
     thresholds = _mapping(data.get("thresholds"), path, "thresholds")
     config = Config(
         path=path,
@@ -272,19 +294,24 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         thresholds=thresholds,
         thresholds_set="thresholds" in data,
         informational=tuple(_str_list(data.get("informational"), path, "informational")),
-        rules=parse_rules(thresholds, f"{path.name if path else DEFAULT_CONFIG}: thresholds"),
+        rules=parse_rules(thresholds, f"{where}: thresholds"),
         thresholds_from=thresholds_from(data, path),
         require_baseline=require,
         baseline=baseline,
         base=base,
         train=train,
-        deploy=deploy,
         pull=parse_pull_section(data.get("pull"), path),
         report=_report_section(data.get("report"), path),
-        drift=parse_drift_config(data.get("drift"), str(path.name if path else DEFAULT_CONFIG)),
+        drift=parse_drift_config(data.get("drift"), where),
     )
-    _validate_sections(config)
-    return config
+    # train: is checked by its owner's parser and kept as written (train/config reads it).
+    if config.train is not None:
+        config.train_mode(None, has_dvc_yaml=False)
+    if deploy is None:
+        return config
+    from mlgate.deploy.config import parse_deploy_config  # only with a deploy: section
+
+    return replace(config, deploy=parse_deploy_config(deploy, where))
 
 
 def thresholds_from(data: dict[str, Any], path: Path | None) -> str:
@@ -338,7 +365,7 @@ def parse_pull_section(value: Any, path: Path | None = None) -> PullSettings:
     return PullSettings(tuple(targets or ()), remote, jobs, allow_missing, pull_all)
 
 
-def _report_section(value: Any, path: Path | None) -> dict[str, Any]:
+def _report_section(value: Any, path: Path | None) -> ReportSettings:
     section = _mapping(value, path, "report")
     unknown = sorted(set(map(str, section)) - set(REPORT_KEYS))
     if unknown:
@@ -355,21 +382,7 @@ def _report_section(value: Any, path: Path | None) -> dict[str, Any]:
                 where=_where(path, f"report.{key}"),
                 fix="write e.g. `report: {name: churn-report, template: ci/report.md.j2}`",
             )
-    return section
-
-
-def _validate_sections(config: Config) -> None:
-    """Validate ``train:``, ``deploy:`` and ``pull:`` now, with the parsers that own them."""
-    if config.train is not None:
-        config.train_mode(None, has_dvc_yaml=False)
-    if config.deploy is not None:
-        from mlgate.deploy.config import parse_deploy_config
-
-        # The target and command may come from --target and --command later: check the other
-        # keys with stand-ins for those two.
-        stand_in = {"target": config.deploy.get("target") or "github-release",
-                    "command": config.deploy.get("command") or "true"}
-        parse_deploy_config(config.deploy, config.where, stand_in)
+    return ReportSettings(name=section.get("name"), template=section.get("template"))
 
 
 def load_config(config_path: str | None = None, root: Path | None = None) -> Config:

@@ -113,7 +113,7 @@ def test_gto_loser_of_two_rollbacks_at_once_gets_a_clear_message(
     subprocess.run(["git", "clone", "-q", str(project.origin), str(other)], check=True)
     config = load_config(None, other)
     options = DeployOptions(config=config, paths=paths_for(None, other), rollback=True)
-    slow = GtoTarget(build_context(options, config.deploy_settings({}), GitHubEnv.from_env()))
+    slow = GtoTarget(build_context(options, config.deploy_settings(), GitHubEnv.from_env()))
     plan = plan_rollback(slow.registry(), None, None)
     assert deploy("--rollback") == 0  # the first one wins
     before = project.origin_tags()

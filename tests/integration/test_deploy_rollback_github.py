@@ -137,7 +137,7 @@ def test_the_loser_of_two_rollbacks_at_once_changes_nothing(
     config = load_config(None, project.path)
     options = DeployOptions(config=config, paths=paths_for(None, project.path), rollback=True)
     env = GitHubEnv.from_env()
-    ctx = build_context(options, config.deploy_settings({}), env,
+    ctx = build_context(options, config.deploy_settings(), env,
                         connector(env.api_url, env.token, env.repository))
     slow = GitHubReleaseTarget(ctx)
     plan = plan_rollback(slow.registry(), None, None)

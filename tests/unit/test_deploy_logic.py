@@ -35,15 +35,37 @@ def test_config_defaults_and_overrides() -> None:
     assert (cfg.target, cfg.stage, cfg.model_path, cfg.bump, cfg.remote, cfg.champion) == (
         "gto", "prod", DEFAULT_MODEL_PATH, "patch", "origin", True
     )
+    assert cfg.model is None
     assert cfg.release_prefix("churn") == "churn-v"
+    assert cfg.with_overrides() == cfg
     cfg = parse_deploy_config(
         {"target": "gto", "stage": "staging", "tag-prefix": "models/churn/", "version": "v2.1.0"},
-        overrides={"target": "command", "command": "./ship.sh", "stage": None, "version": None},
-    )
+    ).with_overrides(target="command", command="./ship.sh", stage=None, version=None)
     assert (cfg.target, cfg.command, cfg.stage, cfg.version) == (
         "command", "./ship.sh", "staging", "2.1.0"
     )
     assert cfg.release_prefix("churn") == "models/churn/"
+    cfg = parse_deploy_config({"model": "out/m.pkl"}).with_overrides(
+        target="gto", stage=" staging ", version="v3.0.0")
+    assert (cfg.target, cfg.model, cfg.model_path, cfg.stage, cfg.version) == (
+        "gto", "out/m.pkl", "out/m.pkl", "staging", "3.0.0"
+    )
+
+
+def test_config_target_and_command_may_wait_for_the_command_line() -> None:
+    """Parsed once at load: the target (and the command target's command) may come from
+    --target / --command, so only merging the flags requires them."""
+    section = parse_deploy_config({"command": "./ship.sh", "registry": "gto"})
+    assert (section.target, section.command, section.registry) == (None, "./ship.sh", "gto")
+    assert section.with_overrides(target="command").target == "command"
+    assert parse_deploy_config({"target": "command"}).with_overrides(
+        command="./x.sh").command == "./x.sh"
+    with pytest.raises(UsageError, match="registry is for the command target only") as err:
+        section.with_overrides(target="gto")
+    assert err.value.where == "mlgate.yaml: deploy.registry"
+    with pytest.raises(UsageError, match="registry is for the command target only"):
+        parse_deploy_config({"target": "command", "command": "x", "registry": "gto"},
+                            "ci.yaml").with_overrides(target="github-release")
 
 
 @pytest.mark.parametrize(
@@ -58,13 +80,16 @@ def test_config_defaults_and_overrides() -> None:
         ({"target": "gto", "bump": "huge"}, {}, "unknown bump"),
         ({"target": "gto", "champion": "yes"}, {}, "true or false"),
         ({"target": "gto", "stage": ["a"]}, {}, "must be a string"),
+        ({"target": "gto"}, {"stage": " "}, "must not be empty"),
+        ({"target": "gto"}, {"target": "s3"}, "unknown target 's3'"),
+        ({"command": "./x.sh"}, {"target": "command", "command": ""}, "must not be empty"),
     ],
 )
 def test_config_errors_name_the_key(raw: dict | None, overrides: dict, needle: str) -> None:
     with pytest.raises(UsageError) as err:
-        parse_deploy_config(raw, "mlgate.yaml", overrides)
+        parse_deploy_config(raw, "mlgate.yaml").with_overrides(**overrides)
     assert needle in err.value.render()
-    assert "deploy" in (err.value.where or "")
+    assert (err.value.where or "").startswith("mlgate.yaml: deploy")
 
 
 def _context(tmp_path: Path, **config: str) -> DeployContext:

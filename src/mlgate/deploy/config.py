@@ -1,9 +1,10 @@
-"""The ``deploy:`` section of mlgate.yaml, merged with the command-line overrides."""
+"""The ``deploy:`` section of mlgate.yaml, parsed once at load, and the command-line values
+merged into it (:meth:`DeployConfig.with_overrides`)."""
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mlgate.deploy.version import normalize_version
@@ -32,8 +33,14 @@ KNOWN_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class DeployConfig:
-    target: str
-    model_path: str = DEFAULT_MODEL_PATH
+    """``deploy:`` of mlgate.yaml, parsed once when the file loads (:func:`parse_deploy_config`).
+
+    ``target`` (and the command target's ``command``) may still be unset then: they can come
+    from ``--target`` / ``--command``. :meth:`with_overrides` merges the command-line values
+    and checks what becomes required; deploy and rollback only see its result."""
+
+    target: str | None = None
+    model: str | None = None  # `deploy.model` as written (None: the trained model under --out)
     stage: str = DEFAULT_STAGE
     command: str | None = None
     version: str | None = None
@@ -43,9 +50,40 @@ class DeployConfig:
     champion: bool = True
     verify: str | None = None  # run after every deploy; a failure rolls back
     registry: str | None = None  # command target: where each model is also recorded
+    where: str = field(default="mlgate.yaml", compare=False)  # the file, for error messages
+
+    @property
+    def model_path(self) -> str:
+        return self.model or DEFAULT_MODEL_PATH
+
+    @property
+    def target_name(self) -> str:
+        """The target of a merged section (:meth:`with_overrides` requires one)."""
+        return _target({"target": self.target}, self.where)
 
     def release_prefix(self, model_name: str) -> str:
         return self.tag_prefix if self.tag_prefix is not None else f"{model_name}-v"
+
+    def with_overrides(
+        self, *, target: str | None = None, version: str | None = None,
+        stage: str | None = None, command: str | None = None,
+    ) -> DeployConfig:
+        """The section with the command-line values (None: not given) on top, checked for
+        what they make required: a target, the command target's command, a registry only
+        with the command target. Errors name the ``deploy.`` key, in the order the merged
+        section has always been checked (target, command, version, stage, registry)."""
+        given = {key: value for key, value in (
+            ("target", target), ("command", command), ("version", version), ("stage", stage),
+        ) if value is not None}
+        where = self.where
+        merged_target = _target({"target": given.get("target", self.target)}, where)
+        merged_command = _command({"command": given.get("command", self.command)},
+                                  merged_target, where)
+        merged_version = _version(given, where) if "version" in given else self.version
+        merged_stage = _string(given, "stage", where) or self.stage
+        _registry_for(self.registry, merged_target, where)
+        return replace(self, target=merged_target, command=merged_command,
+                       version=merged_version, stage=merged_stage)
 
 
 def _string(data: dict[str, Any], key: str, where: str) -> str | None:
@@ -60,23 +98,29 @@ def _string(data: dict[str, Any], key: str, where: str) -> str | None:
     return text
 
 
-def parse_deploy_config(
-    raw: dict[str, Any] | None,
-    where: str = "mlgate.yaml",
-    overrides: dict[str, Any] | None = None,
-) -> DeployConfig:
-    """Validate ``deploy:`` and apply ``overrides`` (command-line values; None = not given)."""
-    data = _merged(raw, where, overrides)
+def parse_deploy_config(raw: dict[str, Any] | None, where: str = "mlgate.yaml") -> DeployConfig:
+    """Validate ``deploy:`` (``where``: the file's name, for the errors); the target and
+    command may be left to the command line (:meth:`DeployConfig.with_overrides`)."""
+    data = dict(raw or {})
+    unknown = sorted(set(map(str, data)) - set(KNOWN_KEYS))
+    if unknown:
+        raise UsageError(
+            f"unknown key(s) {', '.join(unknown)}",
+            where=f"{where}: deploy",
+            fix=f"use only: {', '.join(KNOWN_KEYS)}",
+        )
     # Checked in this order, so that the first problem reported stays the same.
-    target = _target(data, where)
-    command = _command(data, target, where)
+    target = _string(data, "target", where)
+    if target is not None:
+        target = _one_of(target, tuple(TARGETS), "target", where)
+    command = _string(data, "command", where)
     version = _version(data, where)
     bump = _bump(data, where)
     champion = _champion(data, where)
     tag_prefix = _tag_prefix(data, where)
     return DeployConfig(
         target=target,
-        model_path=_string(data, "model", where) or DEFAULT_MODEL_PATH,
+        model=_string(data, "model", where),
         stage=_string(data, "stage", where) or DEFAULT_STAGE,
         command=command,
         version=version,
@@ -86,25 +130,8 @@ def parse_deploy_config(
         champion=champion,
         verify=_string(data, "verify", where),
         registry=_registry(data, target, where),
+        where=where,
     )
-
-
-def _merged(
-    raw: dict[str, Any] | None, where: str, overrides: dict[str, Any] | None
-) -> dict[str, Any]:
-    """``deploy:`` checked for unknown keys, with the given command-line values on top."""
-    data = dict(raw or {})
-    unknown = sorted(set(map(str, data)) - set(KNOWN_KEYS))
-    if unknown:
-        raise UsageError(
-            f"unknown key(s) {', '.join(unknown)}",
-            where=f"{where}: deploy",
-            fix=f"use only: {', '.join(KNOWN_KEYS)}",
-        )
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            data[key] = value
-    return data
 
 
 def _target(data: dict[str, Any], where: str) -> str:
@@ -162,18 +189,22 @@ def _tag_prefix(data: dict[str, Any], where: str) -> str | None:
     return prefix
 
 
-def _registry(data: dict[str, Any], target: str, where: str) -> str | None:
+def _registry(data: dict[str, Any], target: str | None, where: str) -> str | None:
     """``registry:`` records the command target's models (for rollback); other targets are
-    their own registry."""
+    their own registry (checked again against the target the command line may set)."""
     registry = _string(data, "registry", where)
     if registry is None:
         return None
-    if target != "command":
+    _registry_for(registry, target, where)
+    return _one_of(registry, REGISTRIES, "registry", where)
+
+
+def _registry_for(registry: str | None, target: str | None, where: str) -> None:
+    if registry is not None and target is not None and target != "command":
         raise UsageError(
             f"registry is for the command target only (the {target} target is its own registry)",
             where=f"{where}: deploy.registry", fix="remove deploy.registry",
         )
-    return _one_of(registry, REGISTRIES, "registry", where)
 
 
 def make_target(ctx: DeployContext, key: str = "target") -> Target:

@@ -181,7 +181,7 @@ def _deploy(ctx: DeployContext, rules: list[Rule], base: str, force: bool) -> De
     version = ctx.config.version or target.next_version()
     card = render_model_card(
         CardInput(
-            name=ctx.name, version=version, commit=ctx.commit, target=ctx.config.target,
+            name=ctx.name, version=version, commit=ctx.commit, target=ctx.config.target_name,
             result=ctx.result, model=ctx.model_meta, decision=decision, forced=forced,
             commit_url=_commit_url(ctx.gh, ctx.commit), mlgate_version=__version__,
         )

@@ -40,14 +40,8 @@ def run_deploy(
     """``connect``: builds the GitHub client of the github-release target (the command's
     main makes it)."""
     config = options.config
-    settings = config.deploy_settings(
-        {
-            "target": options.target,
-            "version": options.version,
-            "stage": options.stage,
-            "command": options.command,
-        }
-    )
+    settings = config.deploy_settings(target=options.target, version=options.version,
+                                      stage=options.stage, command=options.command)
     ctx = build_context(options, settings, gh, connect)
     return deploy(ctx, config.rules, config.deploy_base_branch(options.base), options.force)
 
@@ -56,7 +50,7 @@ def run_rollback(
     options: DeployOptions, gh: GitHubEnv, connect: Connect | None = None
 ) -> RollbackOutcome:
     settings = options.config.deploy_settings(
-        {"target": options.target, "stage": options.stage, "command": options.command}
+        target=options.target, stage=options.stage, command=options.command
     )
     ctx = build_context(options, settings, gh, connect)
     return rollback(ctx, make_target(ctx), options.to)
@@ -74,7 +68,7 @@ def build_context(
         result_path = root / result_path
     # A rollback needs no result.json (it runs from a workflow_dispatch, say).
     parsed = None if options.rollback else load_result(result_path)
-    model_path = paths.deploy_model(options.config, settings)
+    model_path = paths.deploy_model(settings)
     git = Git(root)
     return DeployContext(
         root=root, out=paths.out, name=options.config.model_name(root), commit=git.head(),

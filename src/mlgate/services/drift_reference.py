@@ -136,9 +136,11 @@ def release_model_json(
     from mlgate.config import load_config
 
     config = load_config(None, root)
-    if gh is None or connect is None or not (gh.repository and gh.token and config.deploy):
+    deploy = config.deploy  # parsed at load; a section without a target names no release
+    if (gh is None or connect is None or not (gh.repository and gh.token)
+            or deploy is None or deploy.target is None):
         return None
-    settings = config.deploy_settings({})
+    settings = deploy.with_overrides()
     if "github-release" not in (settings.target, settings.registry):
         return None
     prefix = settings.release_prefix(config.model_name(root))

@@ -122,7 +122,7 @@ def _merge_base_name(options: ReportOptions, gh: GitHubEnv, console: Console) ->
     """``report.name`` of the config file at the merge base of HEAD and the event's base
     branch (None: none there, or no merge base to read it at: the default name applies)."""
     config = options.config
-    own = config.report.get("name")
+    own = config.report.name
     try:
         name, where = _name_at_merge_base(options, gh)
     except MlgateError as err:
