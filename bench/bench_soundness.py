@@ -453,6 +453,87 @@ def calibrate(data: dict[str, Any]) -> None:
           "(1 process) |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     print("\n".join(table))
+    sequential(data)
+
+
+def sequential(data: dict[str, Any]) -> None:
+    """The trainer's sequential stop (issue 23, item 4), simulated on the collected scores: the
+    PR's repeats are taken one at a time, ``core.compare.early_verdict`` against the recorded
+    baseline (all its repeats) after each but the last, and the verdict is ``diff`` of the
+    repeats fitted so far paired with the baseline's first ones, as ``mlgate compare`` pairs
+    them. Fits = repeats × k + the final fit."""
+    from mlgate.core import noise
+    from mlgate.core.compare import early_verdict
+
+    print("\n| case (held out), sequential stop | seed-only PRs blocked | mean fits | "
+          "clear drop caught | mean fits | borderline drop caught | mean fits |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    totals: dict[str, list[int]] = {key: [0, 0, 0] for key in ("good", "worse", "borderline")}
+    for case in HELD_OUT:
+        entry = data[case.name]
+        k, repeats, runs = entry["k"], entry["repeats"], entry["runs"]
+        good = runs["good"]["scores"]
+        n = len(good)
+        rules = parse_rules(case.rules, "bench thresholds")
+        cells = []
+        for label in ("good", "worse", "borderline"):
+            blocked_, fits, pairs = 0, 0, 0
+            for i, j in itertools.product(range(n), range(n)):
+                if label == "good" and i == j:
+                    continue
+                base = {m: tuple(good[i][m]) for m in case.metrics}
+                pr = {m: tuple(runs[label]["scores"][j][m]) for m in case.metrics}
+                done = repeats
+                for look in range(1, repeats):
+                    if not noise.is_look(look, repeats):
+                        break
+                    part = {m: v[:look * k] for m, v in pr.items()}
+                    if early_verdict(base, part, rules, k).state != noise.OPEN:
+                        done = look
+                        break
+                cut = done * k
+                result = diff(Comparison(
+                    current={m: v[:cut] for m, v in pr.items()},
+                    baseline={m: v[:cut] for m, v in base.items()}, rules=rules,
+                    groups=dict.fromkeys(case.metrics, k)))
+                blocked_ += not result.passed
+                fits += cut + 1
+                pairs += 1
+            totals[label][0] += blocked_
+            totals[label][1] += pairs
+            totals[label][2] += fits
+            cells.append(f"{interval(blocked_, pairs)} | {fits / pairs:.1f}")
+        print(f"| {case.name} | {' | '.join(cells)} |")
+    cells = [f"{interval(t[0], t[1])} | {t[2] / t[1]:.1f}" for t in totals.values()]
+    print(f"| all | {' | '.join(cells)} |")
+
+
+def boundaries(runs: int = 100_000) -> None:
+    """Recompute core/noise.py's SEQUENTIAL_Z: per k, the largest 99th percentile over R = 2..10
+    repeats and design effects 1.0 and 1.5 of max over the looks r < R of |Z_r| (one side),
+    Z_r = (mean difference after r repeats − the true one) / grouped_spread, on per-fold
+    differences u_r + e_ri (see the comment there)."""
+    import numpy as np
+
+    for k in range(2, 11):
+        worst = 0.0
+        for repeats in range(2, 11):
+            for effect in (1.0, 1.5):
+                rng = np.random.default_rng([0, k, repeats, int(effect * 100)])
+                tau = math.sqrt((effect**2 - 1) / k)
+                e = (rng.standard_normal((runs, repeats, k))
+                     + tau * rng.standard_normal((runs, repeats, 1)))
+                stats = []
+                for r in range(1, repeats):
+                    d = e[:, :r, :].reshape(runs, r * k)
+                    spread = d.std(1, ddof=1) / math.sqrt(r * k)
+                    if r >= 2:
+                        spread = np.maximum(e[:, :r, :].mean(2).std(1, ddof=1) / math.sqrt(r),
+                                            spread)
+                    stats.append(d.mean(1) / spread)
+                worst = max(worst, float(np.quantile(np.max(stats, axis=0), 0.99)))
+        print(f"k = {k}: Z = {worst:.2f} (core/noise.py: {math.ceil(worst * 10) / 10:.1f})",
+              flush=True)
 
 
 def _rms(squares: list[float]) -> str:
@@ -492,7 +573,12 @@ def main(argv: list[str] | None = None) -> int:
                         "blocks, regressions caught, warnings (default 12 seeds)")
     parser.add_argument("--cache", type=Path, help="--calibration: keep the scores in this "
                         "JSON file and reuse them when it exists")
+    parser.add_argument("--boundaries", action="store_true",
+                        help="recompute the sequential stop's boundaries (core/noise.py)")
     args = parser.parse_args(argv)
+    if args.boundaries:
+        boundaries()
+        return 0
     if args.calibration:
         import sklearn.ensemble  # load OpenMP before limiting it
         from threadpoolctl import threadpool_limits

@@ -101,7 +101,8 @@ def test_folds_json_schema_1(cancer: Path) -> None:
     _, result = _train(cancer, "schema", params={"n_estimators": 10}, cv=3, repeats=2)
     doc = json.loads((cancer / "schema" / FOLDS_FILE).read_text())
     assert set(doc) == {"schema", "method", "metrics_file", "data_sha256", "k", "repeats",
-                        "fold_seed", "data", "seed", "stratified", "fits", "scores"}
+                        "fold_seed", "data", "seed", "stratified", "fits", "max_repeats",
+                        "scores"}
     assert doc["fits"] == 3 * 2 + 1  # the folds and the final model
     assert (doc["schema"], doc["method"], doc["k"], doc["repeats"], doc["fold_seed"]) == (
         1, "cv", 3, 2, 0)

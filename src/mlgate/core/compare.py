@@ -413,3 +413,68 @@ def rejudge(result: Result, rules: Sequence[Rule], require_baseline: bool) -> Re
         baseline=replace(base, note=note), comparison=comparison, require_baseline=require_baseline,
         metrics_files=result.metrics_files, params=result.params, data=result.data,
         errors=errors)
+
+
+# ----- the trainer's sequential stop (issue 23, item 4; core/noise.py has the boundary) -----
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyVerdict:
+    """What the first ``look`` repeats decide: ``state`` is noise.PASS (every gated metric
+    clearly inside its rules), noise.FAIL (one clearly outside) or noise.OPEN; ``decided``
+    names the metrics that decided it."""
+
+    state: str
+    decided: tuple[str, ...] = ()
+
+
+def early_verdict(
+    baseline: Mapping[str, Sequence[float]],
+    current: Mapping[str, Sequence[float]],
+    rules: Sequence[Rule],
+    group: int,
+) -> EarlyVerdict:
+    """The verdict of repeat-major per-fold scores so far, ``current`` paired with the same
+    positions of ``baseline`` (its first ``len`` scores), under the rules ``diff`` applies:
+    each check's margin over its spread against ``noise.sequential_boundary(group)``. A
+    tolerance on a metric the baseline lacks checks nothing (``diff`` skips it too)."""
+    rule_of = rule_index(rules)
+    boundary = noise.sequential_boundary(group)
+    failed: list[str] = []
+    passed: list[str] = []
+    open_: list[str] = []
+    for name, scores in current.items():
+        rule = rule_of(name)
+        if rule is None:
+            continue
+        state = _early_metric(rule, name, baseline.get(name), tuple(scores), group, boundary)
+        (failed if state == noise.FAIL else passed if state == noise.PASS else open_).append(
+            name)
+    if failed:  # one metric clearly outside its rules decides the verdict
+        return EarlyVerdict(noise.FAIL, tuple(failed))
+    return EarlyVerdict(noise.OPEN) if open_ else EarlyVerdict(noise.PASS, tuple(passed))
+
+
+def _early_metric(rule: Rule, name: str, base_raw: Sequence[float] | None,
+                  cur: tuple[float, ...], group: int, boundary: float) -> str:
+    direction = rule.direction or infer_direction(name)
+    states: list[str] = []
+    cur_mean = noise.mean(cur)
+    own = noise.grouped_spread(cur, group)
+    if rule.min is not None:
+        states.append(noise.decide(cur_mean - rule.min, own, boundary))
+    if rule.max is not None:
+        states.append(noise.decide(rule.max - cur_mean, own, boundary))
+    if rule.tolerance is not None and base_raw is not None:
+        base = tuple(base_raw)[:len(cur)]
+        if len(base) != len(cur) or any(math.isnan(v) for v in base + cur):
+            return noise.OPEN
+        base_mean = noise.mean(base)
+        if not (_finite(base_mean) and _finite(cur_mean)):
+            return noise.OPEN
+        bad = base_mean - cur_mean if direction == "higher" else cur_mean - base_mean
+        spread = noise.grouped_spread(noise.paired_differences(base, cur), group)
+        states.append(noise.decide(rule.tolerance.allowed(base_mean) - bad, spread, boundary))
+    if noise.FAIL in states:
+        return noise.FAIL
+    return noise.PASS if all(s == noise.PASS for s in states) else noise.OPEN

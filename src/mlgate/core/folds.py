@@ -3,7 +3,10 @@ a user pipeline run K times (``train: {repeats: K}``) (schema 1, docs/training.m
 
 Pure: the document is built, parsed and matched here; reading and writing happen elsewhere.
 Baseline and PR are paired only when they were scored on the same folds: the same data
-(sha256), k, repeats and fold seed; for repeats, the same K and the same seeds.
+(sha256), k, repeats and fold seed; for repeats, the same K and the same seeds. A PR whose
+training stopped early (the sequential stop: r of R repeats) pairs with the first r repeats of
+a baseline scored on the same k and fold seed with R or more repeats (the folds of repeat r
+come from the fold seed alone).
 """
 
 from __future__ import annotations
@@ -61,6 +64,17 @@ class Folds:
         if isinstance(listed, (list, tuple)) and listed:
             return tuple(str(f) for f in listed)
         return (self.metrics_file,)
+
+    def prefix_of(self, other: Folds) -> int | None:
+        """The scores per metric of ``other`` (a PR's) when ``self`` (a baseline's) holds its
+        folds as a prefix: cv on the same k and fold seed, with at least ``other``'s repeats;
+        None otherwise."""
+        mine, theirs = self.spec, other.spec
+        if self.method != "cv" or other.method != "cv" or mine is None or theirs is None:
+            return None
+        if (mine.k, mine.fold_seed) != (theirs.k, theirs.fold_seed):
+            return None
+        return theirs.k * theirs.repeats if mine.repeats >= theirs.repeats else None
 
     def same_folds(self, other: Folds) -> bool:
         if self.method != other.method:
@@ -254,10 +268,16 @@ def record_matches(stored: Folds, current: Folds, stored_sha: str, merge_base: s
 
     Other data is fine when the record belongs to the merge base itself: retraining it would
     give the same scores (the PR changed the data, which is what is being measured)."""
-    if not stored.same_folds(current):
+    if not stored.same_folds(current) and stored.prefix_of(current) is None:
         what = "runs" if current.method == "repeats" else "folds"
         return f"it was scored on other {what} ({stored.text()}; the PR: {current.text()})"
     if stored.data_sha256 != current.data_sha256 and stored_sha != merge_base:
         return "it was scored on other data than the PR's, at an ancestor of the merge base"
     return None
 
+
+def first_scores(metrics: list[Metric], count: int) -> list[Metric]:
+    """The metrics with their lists of scores cut to the first ``count`` (a baseline's R
+    repeats paired with a PR that stopped after r: the first r·k scores)."""
+    return [replace(m, value=m.value[:count]) if isinstance(m.value, tuple)
+            and len(m.value) > count else m for m in metrics]

@@ -103,6 +103,14 @@ def record(
     metrics = {m.name: _stored_value(m.value) for m in loaded}
     out = options.out or out_dir(None, options.root)
     folds = trainer_folds(out, loaded)
+    if folds is not None and folds.extra.get("stopped"):
+        raise UsageError(
+            "the per-fold scores come from a training that stopped early (a PR's sequential "
+            f"stop: {folds.extra['stopped']}); a baseline must hold every repeat",
+            where=str(out / "folds.json"),
+            fix="record the baseline after training on the base branch itself (a push to it), "
+            "where the trainer always fits every repeat",
+        )
     if options.push:
         # Start from the remote store so that the push is a fast-forward.
         store.fetch()

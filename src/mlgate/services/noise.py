@@ -18,6 +18,7 @@ from mlgate.core.folds import (
     LIST_METHODS,
     Folds,
     attach,
+    first_scores,
     parse_folds,
     record_matches,
 )
@@ -79,7 +80,7 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
         return baseline
     if baseline.source == "retrain":  # retrained on the PR's folds already
         return baseline
-    recorded, stored = _stored(ctx.store, baseline.sha, ctx.name)
+    recorded, stored = stored_folds(ctx.store, baseline.sha, ctx.name)
     if not recorded:
         return _noted(baseline, NO_FOLDS.format(sha=baseline.sha[:12]))
     reason = (
@@ -89,6 +90,12 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
     )
     if reason is None and stored is not None:
         metrics, owned = attach(baseline.metrics, stored, any_file=True)
+        count = None if stored.same_folds(folds) else stored.prefix_of(folds)
+        if owned and count is not None:  # the PR stopped early: its repeats are a prefix
+            note = (f"the PR's training stopped after {folds.spec.repeats if folds.spec else '?'}"
+                    f" repeats: paired with the first of the baseline's "
+                    f"{stored.spec.repeats if stored.spec else '?'}")
+            return _noted(replace(baseline, metrics=first_scores(metrics, count)), note)
         if owned:
             return replace(baseline, metrics=metrics)
         reason = "its per-fold scores are not those of these metrics"
@@ -113,7 +120,7 @@ def _retrained(baseline: Baseline, mb: str, what: str, ctx: Pairing, how: str) -
     )
 
 
-def _stored(store: NotesStore, sha: str, name: str) -> tuple[bool, Folds | None]:
+def stored_folds(store: NotesStore, sha: str, name: str) -> tuple[bool, Folds | None]:
     """Whether the store has a record of ``name`` for ``sha``, and its per-fold scores."""
     entry = store.entry(sha, name)
     if entry is None:

@@ -61,14 +61,16 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     assert mode.config is not None
     from mlgate.train.runner import run_builtin
 
+    cfg = with_folds(mode.config, options.folds)
     trained = run_builtin(
-        with_folds(mode.config, options.folds),
+        cfg,
         root,
         out,
         name=config.model_name(root),
         metrics_file=config.metrics[0] if config.metrics else None,
         log=console.log,
         where=config.where,
+        early=early_stop(options, cfg, console),
     )
     return TrainOutcome(kind="builtin", command=None, seconds=sum(trained.timings.values()),
                         model=trained.meta or None)
@@ -248,3 +250,114 @@ def describe_model(model: dict[str, Any] | None) -> str | None:
     metrics = model.get("metrics") or {}
     shown = ", ".join(f"{k} {_short_number(v)}" for k, v in list(metrics.items())[:4])
     return f"fitted {estimator}{rows}" + (f": {shown}" if shown else "")
+
+
+# ----- the sequential stop of the built-in trainer (issue 23, item 4) -------------------------
+
+
+def early_stop(options: TrainOptions, cfg: TrainConfig, console: Console) -> Any:
+    """The built-in trainer's sequential stop on a PR: the baseline record ``mlgate compare``
+    will pair with (the store's record of the baseline commit, on the same folds with at least
+    as many repeats) and the rules it will apply (services/compare.py ``_thresholds``); None
+    (every repeat, as before) without such a record, with ``baseline: retrain``, on the base
+    branch itself (what ``mlgate baseline record`` records keeps every repeat), or with explicit
+    folds (``--cv/--repeats/--fold-seed``: a retrained baseline)."""
+    if options.folds is not None or not cfg.cv or cfg.repeats < 2:
+        return None
+    config = options.config
+    every = f"all {cfg.repeats} repeats"
+    if config.baseline == "retrain":
+        console.log(f"train: no early stop ({every}): `baseline: retrain` retrains the merge "
+                    "base on the PR's folds")
+        return None
+    try:
+        found = _paired_record(options, cfg, console)
+    except MlgateError as err:
+        console.log(f"train: no early stop ({every}): {err.message}")
+        return None
+    if isinstance(found, str):
+        console.log(f"train: no early stop ({every}): {found}")
+        return None
+    baseline, stored = found
+    console.log(f"train: sequential stop: paired with the baseline record of "
+                f"{(baseline.sha or '')[:12]} ({stored.text()}); fitting repeat by repeat "
+                f"until the verdict is decided")
+    return _Sequential(options, baseline, stored, console)
+
+
+def _paired_record(options: TrainOptions, cfg: TrainConfig, console: Console) -> Any:
+    """(baseline, its recorded folds) when they can be paired with this training's folds; else
+    why not."""
+    from mlgate.adapters.actions import GitHubEnv
+    from mlgate.adapters.git import Git
+    from mlgate.adapters.notes import NotesStore
+    from mlgate.services.compare import CompareOptions, _baseline
+    from mlgate.services.noise import stored_folds
+
+    config, root = options.config, options.paths.root
+    git = Git(root)
+    git.require_repo()
+    store = NotesStore(git)
+    base = config.base_branch(None, GitHubEnv.from_env().pr_base_branch())
+    baseline = _baseline(CompareOptions(config=config, paths=options.paths), git, store, base,
+                         console)
+    if baseline.on_base:
+        return f"on the base branch {base} (its record keeps every repeat)"
+    if not baseline.found or not baseline.sha:
+        return f"no baseline found on {base}"
+    recorded, stored = stored_folds(store, baseline.sha, config.model_name(root))
+    if stored is None or stored.spec is None or stored.method != "cv":
+        what = "no per-fold scores" if recorded else "no record in the baseline store"
+        return f"the baseline {baseline.sha[:12]} has {what}"
+    spec = stored.spec
+    if (spec.k, spec.fold_seed) != (cfg.cv, cfg.fold_seed) or spec.repeats < cfg.repeats:
+        return (f"the baseline record of {baseline.sha[:12]} was scored on other folds "
+                f"({stored.text()})")
+    return baseline, stored
+
+
+class _Sequential:
+    """After each repeat: the early verdict of the per-fold scores so far against the same
+    positions of the baseline record, under the rules compare applies."""
+
+    def __init__(self, options: TrainOptions, baseline: Any, stored: Folds,
+                 console: Console) -> None:
+        self.options, self.baseline, self.stored, self.console = options, baseline, stored, console
+        self.rules: Any = None
+        self.off = False  # the record cannot be paired, or the rules cannot be read
+
+    def __call__(self, look: int, looks: int, k: int, data_sha: str,
+                 scores: dict[str, tuple[float, ...]]) -> str | None:
+        from mlgate.core import noise
+        from mlgate.core.compare import early_verdict
+
+        if self.off or not noise.is_look(look, looks):
+            return None
+        baseline = self.baseline
+        if self.stored.data_sha256 != data_sha and baseline.sha != baseline.merge_base:
+            self.console.log(f"train: no early stop (all {looks} repeats): the baseline record "
+                             "was scored on other data, at an ancestor of the merge base")
+            self.off = True
+            return None
+        if self.rules is None:
+            try:
+                self.rules = self._rules(list(scores))
+            except MlgateError as err:
+                self.console.log(f"train: no early stop (all {looks} repeats): the rules "
+                                 f"cannot be read: {err.message}")
+                self.off = True
+                return None
+        verdict = early_verdict(self.stored.scores, scores, self.rules, k)
+        if verdict.state == noise.OPEN:
+            return None
+        names = ", ".join(verdict.decided) or "no gated metric"
+        if verdict.state == noise.FAIL:
+            return f"{names} decided: clearly outside its rule (a regression)"
+        return f"{names} decided: clearly inside their rules"
+
+    def _rules(self, names: list[str]) -> Any:
+        from mlgate.adapters.git import Git
+        from mlgate.services.compare import CompareOptions, _thresholds
+
+        options = CompareOptions(config=self.options.config, paths=self.options.paths)
+        return _thresholds(options, Git(self.options.paths.root), self.baseline, names).rules

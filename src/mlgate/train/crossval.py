@@ -278,10 +278,12 @@ def run_fits(
     names: tuple[str, ...],
     plan: Plan,
     log: Callable[[str], None],
+    stop: Callable[[int, list[FitResult]], bool] | None = None,
 ) -> tuple[list[FitResult], Any]:
     """Every fold's fit and score, and the final fit on all rows: on the Dask cluster, or
     locally (see ``_fit_locally``). Returns the folds' results in fold order and the final
-    model."""
+    model. ``stop`` (the sequential stop): the fits go repeat by repeat (the final fit with
+    the first), and after repeat r ``stop(r, results so far)`` True ends them there."""
     from sklearn.base import clone
 
     models = [fold_model(clone(pipeline), cfg, i) for i in range(len(plan.splits))]
@@ -289,16 +291,70 @@ def run_fits(
         Fit(model, x, y, split, task, names)
         for model, split in zip([*models, clone(pipeline)], [*plan.splits, None], strict=True)
     ]
-    head = (f"train: fit: fitting {type(pipeline[-1]).__name__} on {len(plan.splits)} folds "
-            f"({plan.text(cfg)}) and on all {len(y)} rows")
+    upto = "up to " if stop is not None and cfg.repeats > 1 else ""
+    head = (f"train: fit: fitting {type(pipeline[-1]).__name__} on {upto}{len(plan.splits)} "
+            f"folds ({plan.text(cfg)}) and on all {len(y)} rows")
+    batches = [fits]
+    if stop is not None and cfg.repeats > 1:
+        k = len(plan.splits) // cfg.repeats
+        folds, final = fits[:-1], fits[-1]
+        batches = [[*folds[:k], final], *(folds[i:i + k] for i in range(k, len(folds), k))]
     address = dask_address(cfg)
-    if address is None:
-        results = _fit_locally(cfg, fits, head, log)
-    else:
-        results = _fit_on_dask(cfg, address, fits, head, log)
-    for result in results:
-        _check(cfg, result)
-    return results[:-1], results[-1].model
+    results: list[FitResult] = []
+    model = None
+    with contextlib.ExitStack() as stack:
+        run = (_Local(cfg, head, log) if address is None
+               else _Dask(cfg, address, head, log, stack))
+        for look, batch in enumerate(batches, start=1):
+            done = run(batch)
+            for result in done:
+                _check(cfg, result)
+            if look == 1:
+                model = done[-1].model
+                done = done[:-1]
+            results += done
+            if stop is not None and look < len(batches) and stop(look, results):
+                break
+    return results, model
+
+
+class _Local:
+    """Fits in this process or on local workers: the first batch's first fit is timed and
+    decides (``place_rest``), later batches go where it went."""
+
+    def __init__(self, cfg: TrainConfig, head: str, log: Callable[[str], None]) -> None:
+        self.cfg, self.head, self.log = cfg, head, log
+        self.workers: int | None = None
+
+    def __call__(self, fits: list[Fit]) -> list[FitResult]:
+        if self.workers is None:
+            results, self.workers = _fit_locally(self.cfg, fits, self.head, self.log)
+            return results
+        if self.workers <= 1:
+            return [fit_and_score(*fit.args()) for fit in fits]
+        import joblib
+
+        return list(joblib.Parallel(n_jobs=self.workers)(
+            joblib.delayed(fit_and_score)(*fit.args()) for fit in fits))
+
+
+class _Dask:
+    """Fits on the Dask cluster (one client for every batch)."""
+
+    def __init__(self, cfg: TrainConfig, address: str, head: str, log: Callable[[str], None],
+                 stack: contextlib.ExitStack) -> None:
+        import joblib
+
+        client = stack.enter_context(_dask_client(cfg, address))
+        stack.enter_context(joblib.parallel_config(backend="dask"))
+        workers = len(client.scheduler_info().get("workers", {}))
+        log(f"{head}, on the Dask cluster at {address} ({workers} workers)...")
+
+    def __call__(self, fits: list[Fit]) -> list[FitResult]:
+        import joblib
+
+        return list(joblib.Parallel(n_jobs=-1)(
+            joblib.delayed(fit_and_score)(*fit.args(), nested_sequential=True) for fit in fits))
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,14 +374,15 @@ class Fit:
 
 def _fit_locally(
     cfg: TrainConfig, fits: list[Fit], head: str, log: Callable[[str], None]
-) -> list[FitResult]:
+) -> tuple[list[FitResult], int]:
     """The fits in this process, or the first one here (timed) and the rest on local worker
     processes when ``place_rest`` says that is faster: starting a worker (a new Python
-    that imports scikit-learn) costs seconds, more than small data's fits take."""
+    that imports scikit-learn) costs seconds, more than small data's fits take. Returns the
+    results and the processes used (1: this process)."""
     workers = local_workers(cfg.jobs, os.cpu_count() or 1)
     if workers <= 1:
         log(f"{head}, in this process (jobs: {cfg.jobs})...")
-        return [fit_and_score(*fit.args()) for fit in fits]
+        return [fit_and_score(*fit.args()) for fit in fits], 1
     log(f"{head}, the first in this process (its time decides whether the others go to "
         f"{workers} local processes)...")
     start = time.perf_counter()
@@ -336,25 +393,11 @@ def _fit_locally(
     placement = place_rest(seconds, len(rest), workers, WORKER_START_SECONDS)
     log(f"train: fit: {placement.text()}")
     if placement.workers <= 1:
-        return [first, *(fit_and_score(*fit.args()) for fit in rest)]
+        return [first, *(fit_and_score(*fit.args()) for fit in rest)], 1
     import joblib
 
     return [first, *joblib.Parallel(n_jobs=placement.workers)(
-        joblib.delayed(fit_and_score)(*fit.args()) for fit in rest)]
-
-
-def _fit_on_dask(
-    cfg: TrainConfig, address: str, fits: list[Fit], head: str, log: Callable[[str], None]
-) -> list[FitResult]:
-    """Every fit on the Dask cluster (scikit-learn's own joblib calls inside a fit stay in
-    its worker)."""
-    import joblib
-
-    with _dask_client(cfg, address) as client, joblib.parallel_config(backend="dask"):
-        workers = len(client.scheduler_info().get("workers", {}))
-        log(f"{head}, on the Dask cluster at {address} ({workers} workers)...")
-        return list(joblib.Parallel(n_jobs=-1)(
-            joblib.delayed(fit_and_score)(*fit.args(), nested_sequential=True) for fit in fits))
+        joblib.delayed(fit_and_score)(*fit.args()) for fit in rest)], placement.workers
 
 
 def _check(cfg: TrainConfig, result: FitResult) -> None:

@@ -33,6 +33,10 @@ from mlgate.train.save import MODEL_DIR, git_commit, model_metadata, save_model,
 from mlgate.train.scoring import default_metrics, mean_scores, score, unavailable_metrics
 
 Log = Callable[[str], None]
+# The sequential stop (services/train.py): given (look r, repeats R, k, the data's sha256, the
+# per-fold scores of the first r repeats), why the verdict is already decided, or None to fit
+# the next repeat.
+EarlyStop = Callable[[int, int, int, str, dict[str, tuple[float, ...]]], "str | None"]
 
 
 @dataclass
@@ -84,11 +88,13 @@ def run_builtin(
     metrics_file: str | None = None,
     log: Log = _default_log,
     where: str = "mlgate.yaml",
+    early: EarlyStop | None = None,
 ) -> TrainResult:
     """Train the model described by ``train:`` in ``root``; write metrics and model files.
 
     ``out`` is mlgate's output directory (the model goes to ``out/model/``); ``metrics_file``
     is relative to ``root`` (default ``metrics.json``); ``name`` is the model's name.
+    ``early``: stop fitting repeats once it says the verdict is decided (a PR's training).
     """
     cfg = config if isinstance(config, TrainConfig) else parse_train_config(config, where)
     root = root.resolve()
@@ -96,7 +102,7 @@ def run_builtin(
     phases = _Phases(log)
     table = _load(cfg, root, phases)
     plan = _plan(cfg, table, log)
-    fitted = _evaluate(cfg, plan, table, phases)
+    fitted = _evaluate(cfg, plan, table, phases, early)
     metrics_rel = metrics_file or DEFAULT_METRICS_FILE
     metrics_path = root / metrics_rel
     folds = _folds(cfg, table, fitted, metrics_rel)
@@ -124,13 +130,17 @@ def run_builtin(
 def _folds(cfg: TrainConfig, table: _Table, fitted: _Fitted, metrics_rel: str) -> Folds:
     """What goes to folds.json: the per-fold scores and the folds they were scored on."""
     cv = fitted.evaluation["method"] == "cv"
-    spec = FoldSpec(cfg.cv or 0, cfg.repeats, cfg.fold_seed) if cv else None
-    # Every fold's fit and the final model's (a hold-out: the one fit). No early stop yet: the
-    # trainer does not see the baseline's per-fold scores (docs/training.md).
+    repeats = fitted.evaluation.get("repeats", cfg.repeats)
+    spec = FoldSpec(cfg.cv or 0, repeats, cfg.fold_seed) if cv else None
+    # Every fold's fit and the final model's (a hold-out: the one fit); fewer repeats than
+    # configured when the sequential stop decided early (``max_repeats``, ``stopped``).
     fits = (len(next(iter(fitted.scores.values()), ())) if cv else 0) + 1
     extra: dict[str, Any] = {"data": cfg.data, "seed": cfg.seed, "fits": fits}
     if cv:
         extra["stratified"] = fitted.evaluation["stratified"]
+        extra["max_repeats"] = cfg.repeats
+        if fitted.evaluation.get("stopped"):
+            extra["stopped"] = fitted.evaluation["stopped"]
     else:
         extra["test_size"] = cfg.test_size
     return Folds(method="cv" if cv else "holdout", metrics_file=metrics_rel,
@@ -218,16 +228,43 @@ def _plan(cfg: TrainConfig, table: _Table, log: Log) -> _Plan:
     return _Plan(task, estimator, estimator_path, metric_names, pipeline)
 
 
-def _evaluate(cfg: TrainConfig, plan: _Plan, table: _Table, phases: _Phases) -> _Fitted:
+def _evaluate(cfg: TrainConfig, plan: _Plan, table: _Table, phases: _Phases,
+              early: EarlyStop | None = None) -> _Fitted:
     args = (cfg, plan.task, plan.pipeline, table.x, table.y, plan.metric_names, phases)
     if cfg.cv:
-        metrics, model, scores, stratified = _cross_validate(*args)
-        evaluation = {"method": "cv", "folds": cfg.cv, "repeats": cfg.repeats,
-                      "fold-seed": cfg.fold_seed, "stratified": stratified}
+        stopped: list[str] = []
+        metrics, model, scores, stratified = _cross_validate(
+            *args, early=_stopper(early, cfg, table.sha256, stopped, phases.log))
+        done = len(next(iter(scores.values()), ())) // cfg.cv
+        evaluation: dict[str, Any] = {"method": "cv", "folds": cfg.cv, "repeats": done,
+                                      "fold-seed": cfg.fold_seed, "stratified": stratified}
+        if stopped:
+            evaluation["max_repeats"] = cfg.repeats
+            evaluation["stopped"] = stopped[0]
         return _Fitted(metrics, model, evaluation, scores)
     metrics, model = _holdout(*args)
     holdout: dict[str, tuple[float, ...]] = {name: (value,) for name, value in metrics.items()}
     return _Fitted(metrics, model, {"method": "holdout", "test-size": cfg.test_size}, holdout)
+
+
+def _stopper(early: EarlyStop | None, cfg: TrainConfig, data_sha: str, stopped: list[str],
+             log: Log) -> Callable[[int, list[Any]], bool] | None:
+    """``run_fits``' stop: asks ``early`` after each repeat; logs and keeps why it stopped."""
+    if early is None or not cfg.cv or cfg.repeats < 2:
+        return None
+    from mlgate.train import crossval
+
+    k = cfg.cv
+
+    def stop(look: int, results: list[Any]) -> bool:
+        scores = crossval.fold_scores(crossval.scores_of(results))
+        why = early(look, cfg.repeats, k, data_sha, scores)
+        if why:
+            stopped.append(f"stopped after {look} of {cfg.repeats} repeats: {why}")
+            log(f"train: {stopped[-1]}")
+        return why is not None
+
+    return stop
 
 
 def _save(
@@ -426,6 +463,7 @@ def _cross_validate(
     y: Any,
     names: tuple[str, ...],
     phases: _Phases,
+    early: Callable[[int, list[Any]], bool] | None = None,
 ) -> tuple[dict[str, float], Any, dict[str, tuple[float, ...]], bool]:
     """Repeated k-fold: every fold fitted and scored, and the final model on all rows (in
     parallel when faster). Returns the mean scores, the model, the per-fold scores and whether
@@ -436,9 +474,20 @@ def _cross_validate(
         plan = crossval.make_splits(cfg, task, x, y)
         info["done"] = plan.text(cfg)
     with phases.phase("fit") as info:
-        results, model = crossval.run_fits(cfg, task, pipeline, x, y, names, plan, phases.log)
+        stops: list[int] = []
+
+        def stop(look: int, done: list[Any]) -> bool:
+            decided = early is not None and early(look, done)
+            if decided:
+                stops.append(look)
+            return decided
+
+        results, model = crossval.run_fits(cfg, task, pipeline, x, y, names, plan, phases.log,
+                                           stop=stop if early is not None else None)
         busy = sum(r.fit_seconds for r in results)
         info["done"] = f"{len(results)} folds and the final model ({busy:.2f}s of fitting)"
+        if stops:
+            info["done"] += f"; {len(results) + 1} of {len(plan.splits) + 1} fits"
     with phases.phase("evaluate") as info:
         folds = crossval.scores_of(results)
         scoring = sum(r.score_seconds for r in results)
