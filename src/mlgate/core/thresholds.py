@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -134,11 +135,17 @@ _HIGHER_WORDS = {
 def is_informational(metric: str, extra: Sequence[str] = ()) -> bool:
     """A timing, a count or a metric matched by ``informational:``: the whole name or its
     last part (after ``FILE:`` and the last dot) matches a glob."""
-    from fnmatch import fnmatchcase
-
     last = metric.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-    return any(fnmatchcase(name, glob) for glob in (*INFORMATIONAL, *extra)
-               for name in {metric, last})
+    matches = _glob_matcher((*INFORMATIONAL, *extra))
+    return matches(metric) is not None or matches(last) is not None
+
+
+@functools.lru_cache(maxsize=32)
+def _glob_matcher(globs: tuple[str, ...]) -> Callable[[str], Any]:
+    """One compiled pattern for a set of globs (fnmatch's case-sensitive translation)."""
+    from fnmatch import translate
+
+    return re.compile("|".join(f"(?:{translate(g)})" for g in globs)).match
 
 
 def known_direction(metric: str) -> bool:
