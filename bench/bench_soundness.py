@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.core.compare import Comparison, diff
+from mlgate.core.noise import SEQUENTIAL_LAST_RUN_LOOK
 from mlgate.core.thresholds import parse_rules
 
 CLASSIFICATION_RULES = {"accuracy": {"tolerance": 0.01}, "roc_auc": {"tolerance": 0.01},
@@ -509,8 +510,9 @@ def sequential(data: dict[str, Any]) -> None:
 
 
 def boundaries(runs: int = 100_000) -> None:
-    """Recompute core/noise.py's SEQUENTIAL_Z: per k, the largest 99th percentile over R = 2..10
-    repeats and design effects 1.0 and 1.5 of max over the looks r < R of |Z_r| (one side),
+    """Recompute core/noise.py's SEQUENTIAL_Z (then SEQUENTIAL_RUNS_Z: ``runs_boundary``): per
+    k, the largest 99th percentile over R = 2..10 repeats and design effects 1.0 and 1.5 of
+    max over the looks r < R of |Z_r| (one side),
     Z_r = (mean difference after r repeats − the true one) / grouped_spread, on per-fold
     differences u_r + e_ri (see the comment there)."""
     import numpy as np
@@ -534,6 +536,32 @@ def boundaries(runs: int = 100_000) -> None:
                 worst = max(worst, float(np.quantile(np.max(stats, axis=0), 0.99)))
         print(f"k = {k}: Z = {worst:.2f} (core/noise.py: {math.ceil(worst * 10) / 10:.1f})",
               flush=True)
+    runs_boundary()
+
+
+def runs_boundary(sims: int = 1_000_000) -> None:
+    """Recompute core/noise.py's SEQUENTIAL_RUNS_Z (``train: {repeats: K}`` of a user pipeline:
+    one score per metric and run): the largest over K = 3..11 runs of the 99th percentile of
+    max over the looks r = 2..min(K − 1, 10) of Z_r = mean(d_1..d_r) / (sd / sqrt(r)), the
+    paired per-run differences d_i ~ N(0, 1) independent (each run its own seed on both sides;
+    true change exactly at the allowance), the spread with r − 1 degrees of freedom."""
+    import numpy as np
+
+    worst = 0.0
+    for runs in range(3, SEQUENTIAL_LAST_RUN_LOOK + 2):
+        rng = np.random.default_rng([1, runs])
+        d = rng.standard_normal((sims, runs))
+        total, squares = np.cumsum(d, 1), np.cumsum(d * d, 1)
+        stats = []
+        for r in range(2, min(runs - 1, SEQUENTIAL_LAST_RUN_LOOK) + 1):
+            m = total[:, r - 1] / r
+            var = (squares[:, r - 1] - r * m * m) / (r - 1)
+            stats.append(m / np.sqrt(var / r))
+        z = float(np.quantile(np.max(stats, axis=0), 0.99))
+        print(f"runs, K = {runs}: Z = {z:.2f}", flush=True)
+        worst = max(worst, z)
+    print(f"runs: Z = {worst:.2f} (core/noise.py SEQUENTIAL_RUNS_Z: "
+          f"{math.ceil(worst * 10) / 10:.1f})", flush=True)
 
 
 def _rms(squares: list[float]) -> str:

@@ -103,30 +103,58 @@ def test_five_runs_with_their_seeds_make_per_run_lists(recorded: Path) -> None:
     assert '"method": "repeats"' in stored and '"seeds": [42, 43, 44, 45, 46]' in stored
 
 
+def _folds(root: Path) -> dict[str, Any]:
+    return json.loads((root / ".mlgate" / FOLDS_FILE).read_text())
+
+
 @pytest.mark.slow
-def test_a_pr_that_changes_nothing_the_runs_see_passes(recorded: Path, monkeypatch) -> None:
+def test_a_pr_that_changes_nothing_the_runs_see_stops_after_two_runs(
+    recorded: Path, monkeypatch, capsys
+) -> None:
+    """The sequential stop: every paired difference 0 after two runs (same seeds, same code)
+    is exact, so the verdict is decided there; compare pairs the two runs with the record's
+    first two."""
     monkeypatch.chdir(recorded)
     _pr(recorded, "comment", comment="read by mlgate")
+    capsys.readouterr()
     assert main(["train"]) == 0
+    log = capsys.readouterr().out
+    assert "sequential stop: paired with the baseline record" in log
+    assert "stopped after 2 of 5 runs: accuracy, repeat decided: clearly inside" in log
+    folds = _folds(recorded)
+    assert (folds["repeats"], folds["max_repeats"], folds["fits"]) == (2, 5, 2)
+    assert folds["seeds"] == [42, 43] and "stopped after 2 of 5 runs" in folds["stopped"]
+    assert json.loads((recorded / "metrics.json").read_text())["repeat"] == 1  # the last run's
     assert main(["compare"]) == 0
     doc = _result(recorded)
     row = _row(doc)
-    assert doc["baseline"]["source"] == "store"
-    assert row["evaluation"] == "repeats" and row["paired"] is True
-    assert len(row["folds"]["baseline"]) == len(row["folds"]["current"]) == 5
+    assert doc["baseline"]["source"] == "store" and doc["passed"] is True
+    assert "stopped after 2 repeats: paired with the first of the baseline's 5" in (
+        doc["baseline"]["note"])
+    assert row["evaluation"] == "repeats" and row["paired"] is True and row["fits"] == 2
+    assert len(row["folds"]["baseline"]) == len(row["folds"]["current"]) == 2
     assert row["folds"]["baseline"] == row["folds"]["current"]  # same seeds, same code
     assert row["spread"] == 0
     # Compared by the mean of the runs, not by the last run's file.
     runs = row["folds"]["current"]
-    assert row["current"] == pytest.approx(sum(runs) / 5)
+    assert row["current"] == pytest.approx(sum(runs) / 2)
+    # A training that stopped early is never recorded as a baseline.
+    capsys.readouterr()
+    assert main(["baseline", "record"]) == 2
+    assert "stopped early" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_a_seed_change_inside_the_noise_passes(recorded: Path, monkeypatch) -> None:
-    """Other forests and the same splits: the paired mean difference stays inside 0.02."""
+    """Other forests and the same splits: the paired mean difference stays inside 0.02. The
+    first two differences are equal (+0.01, +0.01: 6 of 600 rows each), a spread of 0 that a
+    seed-dependent metric may give by chance, so run 2 decides nothing (core/noise.py); the
+    runs after it may stop once 32.6 spreads inside."""
     monkeypatch.chdir(recorded)
     _pr(recorded, "reseed", offset=1000)
     assert main(["train"]) == 0
+    folds = _folds(recorded)
+    assert folds["repeats"] >= 3 and folds["max_repeats"] == 5
     assert main(["compare"]) == 0
     row = _row(_result(recorded))
     assert row["paired"] is True and row["spread"] > 0
@@ -135,14 +163,88 @@ def test_a_seed_change_inside_the_noise_passes(recorded: Path, monkeypatch) -> N
 
 @pytest.mark.slow
 def test_a_clear_regression_is_blocked(recorded: Path, monkeypatch, capsys) -> None:
+    """A stump loses 0.05-0.09 per run, which is not 32.6 spreads of so few runs: no early
+    stop, all five runs, and the gate fails."""
     monkeypatch.chdir(recorded)
     _pr(recorded, "stump", depth="1")
     assert main(["train"]) == 0
+    folds = _folds(recorded)
+    assert folds["repeats"] == folds["max_repeats"] == folds["fits"] == 5
+    assert "stopped" not in folds
     assert main(["compare"]) == 0
     assert main(["gate"]) == 1
     row = _row(_result(recorded))
     assert row["evaluation"] == "repeats" and row["passed"] is False
     assert row["delta"] < -0.04
+
+
+# A pipeline that reads MLGATE_SEED but does not move with it (fixed split, a deterministic
+# model): its paired differences are exact, so a spread of 0 decides.
+FIXED_PY = """import json
+import os
+
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+seed = int(os.environ["MLGATE_SEED"])
+x, y = make_classification(n_samples=300, n_features=8, random_state=0)
+model = LogisticRegression(C={c}).fit(x[:200], y[:200])
+with open("metrics.json", "w") as f:
+    json.dump({{"accuracy": float((model.predict(x[200:]) == y[200:]).mean())}}, f)
+"""
+
+
+@pytest.mark.slow
+def test_sequential_stop_of_a_seed_insensitive_pipeline(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """repeats: 5 recorded on main in full (no early stop there); a clear regression stops
+    after 2 runs and fails; an unchanged model stops after 2 runs and passes; without a record
+    with the PR's seeds there is no early stop."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "train.py").write_text(FIXED_PY.format(c=1.0))
+    (root / "mlgate.yaml").write_text(
+        f"name: lr\ntrain:\n  command: {PYTHON} train.py\n  repeats: 5\n"
+        "thresholds:\n  accuracy: {tolerance: 0.01}\n")
+    (root / ".gitignore").write_text("/metrics.json\n/.mlgate/\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "main")
+    monkeypatch.chdir(root)
+    assert main(["train"]) == 0
+    assert "no early stop (all 5 runs): on the base branch main" in capsys.readouterr().out
+    assert _folds(root)["fits"] == 5 and "stopped" not in _folds(root)
+    assert main(["baseline", "record"]) == 0
+    note = json.loads(git(root, "notes", "--ref=mlgate", "show", "HEAD"))
+    assert len(note["models"]["lr"]["folds"]["scores"]["accuracy"]) == 5
+
+    for branch, c, passed in (("worse", 0.0001, False), ("same", 1.0, True)):
+        git(root, "checkout", "-q", "main")
+        git(root, "checkout", "-q", "-b", branch)
+        (root / "train.py").write_text(FIXED_PY.format(c=c) + "# changed\n")
+        git(root, "commit", "-q", "-am", branch)
+        capsys.readouterr()
+        assert main(["train"]) == 0
+        log = capsys.readouterr().out
+        assert "stopped after 2 of 5 runs: accuracy decided" in log
+        folds = _folds(root)
+        assert (folds["repeats"], folds["max_repeats"], folds["fits"]) == (2, 5, 2)
+        assert main(["compare"]) == 0
+        row = _row(_result(root))
+        assert row["passed"] is passed and len(row["folds"]["baseline"]) == 2
+        assert ("clearly outside its rule (a regression)" in log) is not passed
+
+    # More seeds than the record has: it cannot be paired, so every run (and compare retrains
+    # the merge base with the PR's seeds, as before).
+    (root / "mlgate.yaml").write_text(
+        f"name: lr\ntrain:\n  command: {PYTHON} train.py\n  repeats: 6\n"
+        "thresholds:\n  accuracy: {tolerance: 0.01}\n")
+    git(root, "commit", "-q", "-am", "six")
+    capsys.readouterr()
+    assert main(["train"]) == 0
+    assert "no early stop (all 6 runs): the baseline record of" in capsys.readouterr().out
+    assert _folds(root)["fits"] == 6
 
 
 @pytest.mark.slow
@@ -255,7 +357,8 @@ def test_dvc_repro_runs_k_times_with_force(tmp_path: Path, monkeypatch, capfd) -
     assert main(["train"]) == 0
     assert main(["compare"]) == 0
     row = _row(_result(root))
-    assert row["evaluation"] == "repeats" and len(row["folds"]["current"]) == 3
+    # Docs only: the runs' scores are the record's, so the sequential stop decides at run 2.
+    assert row["evaluation"] == "repeats" and len(row["folds"]["current"]) == 2
     assert row["paired"] is True and row["delta"] == 0
 
 

@@ -83,3 +83,36 @@ def test_a_pr_that_stopped_early_pairs_with_the_first_repeats_of_the_record() ->
     assert cv(3).prefix_of(Folds("cv", "m", "sha", FoldSpec(5, 1, 7), {})) is None
     metrics = first_scores([Metric("accuracy", BASE, "m"), Metric("n", 3.0, "m")], 5)
     assert metrics[0].value == BASE[:5] and metrics[1].value == 3.0
+
+
+def test_runs_of_a_user_pipeline_have_their_own_boundary_and_looks() -> None:
+    assert noise.sequential_boundary(1) == noise.SEQUENTIAL_RUNS_Z == 32.6
+    assert not noise.is_run_look(1, 5) and noise.is_run_look(2, 5) and noise.is_run_look(4, 5)
+    assert not noise.is_run_look(5, 5) and not noise.is_run_look(2, 2)
+    assert noise.is_run_look(10, 20) and not noise.is_run_look(11, 20)
+
+
+def test_one_score_per_run_trusts_a_spread_of_0_only_when_exact() -> None:
+    base = {"accuracy": (0.80, 0.84, 0.82)}
+    # Every difference 0: the runs scored as the record's.
+    assert early_verdict(base, {"accuracy": (0.80, 0.84)}, RULES, 1).state == noise.PASS
+    # Equal differences of scores that move with the seed: maybe chance, not decided.
+    assert early_verdict(base, {"accuracy": (0.70, 0.74)}, RULES, 1).state == noise.OPEN
+    # Neither side moves with the seed: the difference is exact.
+    fixed = {"accuracy": (0.80, 0.80, 0.80)}
+    assert early_verdict(fixed, {"accuracy": (0.70, 0.70)}, RULES, 1).state == noise.FAIL
+    # Otherwise 32.6 spreads: -0.1 with a spread of 0.001 is decided, with 0.01 not.
+    assert early_verdict(base, {"accuracy": (0.699, 0.741)}, RULES, 1).state == noise.FAIL
+    assert early_verdict(base, {"accuracy": (0.69, 0.75)}, RULES, 1).state == noise.OPEN
+
+
+def test_a_pr_run_with_the_first_seeds_of_the_record_pairs_with_its_first_runs() -> None:
+    from mlgate.core.folds import repeats_folds
+
+    def runs(*seeds: int) -> Folds:
+        return repeats_folds({"accuracy": (0.8,) * len(seeds)}, seeds, ["metrics.json"])
+
+    assert runs(42, 43, 44, 45, 46).prefix_of(runs(42, 43)) == 2
+    assert record_matches(runs(42, 43, 44), runs(42, 43), "b", "b") is None
+    assert record_matches(runs(42, 43), runs(42, 43, 44), "b", "b") is not None
+    assert runs(42, 43, 44).prefix_of(runs(43, 44)) is None

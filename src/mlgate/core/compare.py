@@ -437,7 +437,8 @@ def early_verdict(
     """The verdict of repeat-major per-fold scores so far, ``current`` paired with the same
     positions of ``baseline`` (its first ``len`` scores), under the rules ``diff`` applies:
     each check's margin over its spread against ``noise.sequential_boundary(group)``. A
-    tolerance on a metric the baseline lacks checks nothing (``diff`` skips it too)."""
+    tolerance on a metric the baseline lacks checks nothing (``diff`` skips it too). Group 1:
+    the per-run scores of a user pipeline (``train: {repeats: K}``)."""
     rule_of = rule_index(rules)
     boundary = noise.sequential_boundary(group)
     failed: list[str] = []
@@ -455,25 +456,42 @@ def early_verdict(
     return EarlyVerdict(noise.OPEN) if open_ else EarlyVerdict(noise.PASS, tuple(passed))
 
 
+def _exact(spread: float | None, values: tuple[float, ...], group: int) -> float | None:
+    """Group 1: a spread within rounding of 0 (equal differences of floats: 0.84 − 0.83 and
+    0.83 − 0.82 differ in the last bit) is 0."""
+    if (group == 1 and spread is not None and all(map(math.isfinite, values))
+            and spread <= 1e-9 * max(1.0, *map(abs, values))):
+        return 0.0
+    return spread
+
+
 def _early_metric(rule: Rule, name: str, base_raw: Sequence[float] | None,
                   cur: tuple[float, ...], group: int, boundary: float) -> str:
     direction = rule.direction or infer_direction(name)
     states: list[str] = []
     cur_mean = noise.mean(cur)
-    own = noise.grouped_spread(cur, group)
+    base = None if base_raw is None else tuple(base_raw)[:len(cur)]
+    # One score per run (group 1): a spread of 0 is exact only when neither side moves with
+    # the seed; else two or three equal values may be a coincidence (core/noise.py).
+    fixed = group > 1 or (len(set(cur)) == 1 and base is not None and len(set(base)) == 1)
+    own = _exact(noise.grouped_spread(cur, group), cur, group)
+    if own == 0 and not fixed:
+        own = None
     if rule.min is not None:
         states.append(noise.decide(cur_mean - rule.min, own, boundary))
     if rule.max is not None:
         states.append(noise.decide(rule.max - cur_mean, own, boundary))
-    if rule.tolerance is not None and base_raw is not None:
-        base = tuple(base_raw)[:len(cur)]
+    if rule.tolerance is not None and base is not None:
         if len(base) != len(cur) or any(math.isnan(v) for v in base + cur):
             return noise.OPEN
         base_mean = noise.mean(base)
         if not (_finite(base_mean) and _finite(cur_mean)):
             return noise.OPEN
         bad = base_mean - cur_mean if direction == "higher" else cur_mean - base_mean
-        spread = noise.grouped_spread(noise.paired_differences(base, cur), group)
+        differences = noise.paired_differences(base, cur)
+        spread = _exact(noise.grouped_spread(differences, group), base + cur, group)
+        if spread == 0 and not (fixed or not any(differences)):
+            spread = None  # equal differences, not all 0, of scores that move with the seed
         states.append(noise.decide(rule.tolerance.allowed(base_mean) - bad, spread, boundary))
     if noise.FAIL in states:
         return noise.FAIL

@@ -6,7 +6,8 @@ Baseline and PR are paired only when they were scored on the same folds: the sam
 (sha256), k, repeats and fold seed; for repeats, the same K and the same seeds. A PR whose
 training stopped early (the sequential stop: r of R repeats) pairs with the first r repeats of
 a baseline scored on the same k and fold seed with R or more repeats (the folds of repeat r
-come from the fold seed alone).
+come from the fold seed alone); a user pipeline's r runs pair with the first r runs of a record
+whose seeds start with the PR's.
 """
 
 from __future__ import annotations
@@ -67,8 +68,12 @@ class Folds:
 
     def prefix_of(self, other: Folds) -> int | None:
         """The scores per metric of ``other`` (a PR's) when ``self`` (a baseline's) holds its
-        folds as a prefix: cv on the same k and fold seed, with at least ``other``'s repeats;
-        None otherwise."""
+        folds as a prefix: cv on the same k and fold seed, with at least ``other``'s repeats,
+        or runs (``repeats``) whose seeds start with ``other``'s; None otherwise."""
+        if self.method == "repeats" and other.method == "repeats":
+            # A user pipeline's runs: the PR's seeds the first of the record's.
+            count = len(other.seeds)
+            return count if count and self.seeds[:count] == other.seeds else None
         mine, theirs = self.spec, other.spec
         if self.method != "cv" or other.method != "cv" or mine is None or theirs is None:
             return None
@@ -278,6 +283,6 @@ def record_matches(stored: Folds, current: Folds, stored_sha: str, merge_base: s
 
 def first_scores(metrics: list[Metric], count: int) -> list[Metric]:
     """The metrics with their lists of scores cut to the first ``count`` (a baseline's R
-    repeats paired with a PR that stopped after r: the first r·k scores)."""
+    repeats paired with a PR that stopped after r: the first r·k scores; r for runs)."""
     return [replace(m, value=m.value[:count]) if isinstance(m.value, tuple)
             and len(m.value) > count else m for m in metrics]

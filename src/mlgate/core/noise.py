@@ -347,11 +347,37 @@ SEQUENTIAL_ALPHA = 0.01
 SEQUENTIAL_MAX_LOOKS = 9
 SEQUENTIAL_Z = {2: 49.6, 3: 10.8, 4: 7.1, 5: 5.9, 6: 5.4, 7: 5.1, 8: 4.9, 9: 4.7, 10: 4.7}
 PASS, FAIL, OPEN = "pass", "fail", "open"
+# The same stop for a user pipeline run K times (``train: {repeats: K}``, the command and dvc
+# trainers): one score per metric and run (group 1), looks after runs r = 2..K − 1 (a spread
+# needs two runs; the last run is no look) and at most up to run SEQUENTIAL_LAST_RUN_LOOK, the
+# spread that of the paired per-run differences (paired_spread, r − 1 degrees of freedom).
+# SEQUENTIAL_RUNS_Z was set by simulation as Z_k was: per-run differences d_i ~ N(0, 1),
+# independent (each run has its own seed on both sides, so there is no shared effect), the
+# true change exactly at the allowance, 1,000,000 runs per K for K = 3..11 runs; the largest
+# 99th percentile over K of max over the looks of (mean − true) / spread, one-sided, rounded
+# up to 0.1 (bench/bench_soundness.py --boundaries). The first look, a spread of one degree of
+# freedom (a t with 1 df: its 99th percentile alone is 31.8), takes nearly all of the 1 %: with
+# runs a change has to be ~33 spreads clear of the allowance to stop early, which in practice
+# is a pipeline whose differences barely move with the seed. A spread of 0 with one score per
+# run is trusted only when it is exact (compare.early_verdict): every difference 0, or neither
+# side's scores moving with the seed; equal differences of a seed-dependent metric (a count
+# over a few hundred rows) may be a coincidence of two runs.
+SEQUENTIAL_RUNS_Z = 32.6
+SEQUENTIAL_LAST_RUN_LOOK = 10
 
 
 def sequential_boundary(group: int) -> float:
-    """Z_k: how many spreads inside (or outside) the allowance decide a check early."""
+    """Z_k: how many spreads inside (or outside) the allowance decide a check early; group 1:
+    the runs of a user pipeline (SEQUENTIAL_RUNS_Z)."""
+    if group == 1:
+        return SEQUENTIAL_RUNS_Z
     return SEQUENTIAL_Z[min(max(group, 2), 10)]
+
+
+def is_run_look(runs: int, count: int) -> bool:
+    """Whether a user pipeline run ``count`` times may stop after run ``runs`` (1-based): from
+    the second (a spread needs two), never after the last, up to SEQUENTIAL_LAST_RUN_LOOK."""
+    return 2 <= runs < count and runs <= SEQUENTIAL_LAST_RUN_LOOK
 
 
 def is_look(look: int, looks: int) -> bool:

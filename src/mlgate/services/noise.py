@@ -92,9 +92,8 @@ def pair_baseline(baseline: Baseline, folds: Folds | None, ctx: Pairing) -> Base
         metrics, owned = attach(baseline.metrics, stored, any_file=True)
         count = None if stored.same_folds(folds) else stored.prefix_of(folds)
         if owned and count is not None:  # the PR stopped early: its repeats are a prefix
-            note = (f"the PR's training stopped after {folds.spec.repeats if folds.spec else '?'}"
-                    f" repeats: paired with the first of the baseline's "
-                    f"{stored.spec.repeats if stored.spec else '?'}")
+            note = (f"the PR's training stopped after {_repeats(folds)} repeats: paired with "
+                    f"the first of the baseline's {_repeats(stored)}")
             return _noted(replace(baseline, metrics=first_scores(metrics, count)), note)
         if owned:
             return replace(baseline, metrics=metrics)
@@ -132,6 +131,13 @@ def stored_folds(store: NotesStore, sha: str, name: str) -> tuple[bool, Folds | 
         return True, parse_folds(raw, f"baseline store record of {sha[:12]}: folds")
     except UsageError:
         return True, None  # a record we cannot read is one we cannot pair with
+
+
+def _repeats(folds: Folds) -> int | str:
+    """How many repeats (cv) or runs (a user pipeline's ``repeats``) the folds hold."""
+    if folds.method == "repeats":
+        return len(folds.seeds)
+    return folds.spec.repeats if folds.spec else "?"
 
 
 def _noted(baseline: Baseline, text: str) -> Baseline:

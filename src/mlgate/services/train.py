@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.config import Config, Paths
 from mlgate.console import PRINTING, Console
-from mlgate.core.folds import FOLDS_FILE, Folds, FoldSpec, repeats_folds
+from mlgate.core.folds import FOLDS_FILE, Folds, FoldSpec, repeats_folds, repeats_text
 from mlgate.errors import MlgateError, UsageError
 from mlgate.train.config import MAX_REPEATS, MAX_SEED, TrainConfig, TrainMode
 
@@ -117,8 +117,10 @@ def run_external(mode: TrainMode, options: TrainOptions, console: Console) -> Tr
         console.log(f"train: running the training {count} times (train.repeats), "
                     f"MLGATE_SEED {seeds[0]}–{seeds[-1]}")
     files = metrics_files(options) if count > 1 else []
+    early = early_stop_runs(options, seeds, console) if count > 2 else None
     runs: list[list[Metric]] = []
     seconds = 0.0
+    stopped: str | None = None
     for i, seed in enumerate(seeds):
         run = Run(i, count, seed)
         before = _stamps(paths, files)
@@ -129,13 +131,19 @@ def run_external(mode: TrainMode, options: TrainOptions, console: Console) -> Tr
         if count > 1:
             _warn_unchanged(paths, files, before, run, console)
             runs.append(_read_run(options, files, run))
+        if early is not None:
+            why = early(len(runs), count, run_scores(runs)[0])
+            if why:
+                stopped = f"stopped after {len(runs)} of {count} runs: {why}"
+                console.log(f"train: {stopped}")
+                break
     folds = None
     if count > 1:
-        folds = _repeats_document(runs, seeds, files, mode, console)
+        folds = _repeats_document(runs, seeds[:len(runs)], files, mode, console, stopped)
         from mlgate.adapters.result_file import write_json
 
         write_json(out / FOLDS_FILE, folds.to_json())
-        console.log(f"train: {count} runs in {seconds:.1f}s; per-run scores of "
+        console.log(f"train: {len(runs)} runs in {seconds:.1f}s; per-run scores of "
                     f"{len(folds.scores)} metrics in {out / FOLDS_FILE}")
     command = mode.command if mode.kind == "command" else "dvc repro"
     return TrainOutcome(kind=mode.kind, command=command, seconds=seconds,
@@ -188,9 +196,9 @@ def _warn_unchanged(paths: Paths, files: list[str], before: dict[str, int | None
                         "modification time): its values may be the previous run's")
 
 
-def _repeats_document(runs: list[list[Metric]], seeds: tuple[int, ...], files: list[str],
-                      mode: TrainMode, console: Console) -> Folds:
-    """Per metric its value in every run; metrics not a number in every run are left out."""
+def run_scores(runs: list[list[Metric]]) -> tuple[dict[str, tuple[float, ...]], list[str]]:
+    """Per metric (those of the last run) its value in every run, and the metrics left out
+    because they are not a number in every run."""
     names = list(dict.fromkeys(m.name for m in runs[-1]))
     by_run = [{m.name: m.value for m in metrics} for metrics in runs]
     scores: dict[str, tuple[float, ...]] = {}
@@ -201,6 +209,15 @@ def _repeats_document(runs: list[list[Metric]], seeds: tuple[int, ...], files: l
             scores[name] = tuple(float(v) for v in values)  # type: ignore[arg-type]
         else:
             skipped.append(name)
+    return scores, skipped
+
+
+def _repeats_document(runs: list[list[Metric]], seeds: tuple[int, ...], files: list[str],
+                      mode: TrainMode, console: Console, stopped: str | None = None) -> Folds:
+    """Per metric its value in every run; metrics not a number in every run are left out.
+    ``max_repeats`` is the runs configured, ``fits`` the runs made (``seeds``: one per run
+    made), ``stopped`` why the sequential stop ended it early."""
+    scores, skipped = run_scores(runs)
     if skipped:
         console.log(f"train: {len(skipped)} metric(s) are not one number in every run, so "
                     f"they are compared as the last run wrote them: {', '.join(skipped[:5])}")
@@ -208,8 +225,12 @@ def _repeats_document(runs: list[list[Metric]], seeds: tuple[int, ...], files: l
     if scores and len(same) == len(scores):
         console.log("train: warning: every run gave the same metrics: does the training read "
                     "MLGATE_SEED (e.g. `seed = int(os.environ.get(\"MLGATE_SEED\", 0))`)?")
-    extra = {"seed": mode.seed,
-             "command": mode.command if mode.kind == "command" else "dvc repro --force"}
+    extra: dict[str, Any] = {
+        "seed": mode.seed,
+        "command": mode.command if mode.kind == "command" else "dvc repro --force",
+        "fits": len(runs), "max_repeats": len(mode.seeds)}
+    if stopped:
+        extra["stopped"] = stopped
     return repeats_folds(scores, seeds, files, extra)
 
 
@@ -288,6 +309,23 @@ def early_stop(options: TrainOptions, cfg: TrainConfig, console: Console) -> Any
 def _paired_record(options: TrainOptions, cfg: TrainConfig, console: Console) -> Any:
     """(baseline, its recorded folds) when they can be paired with this training's folds; else
     why not."""
+    found = _store_baseline(options, console, "repeat")
+    if isinstance(found, str):
+        return found
+    baseline, recorded, stored = found
+    if stored is None or stored.spec is None or stored.method != "cv":
+        what = "no per-fold scores" if recorded else "no record in the baseline store"
+        return f"the baseline {baseline.sha[:12]} has {what}"
+    spec = stored.spec
+    if (spec.k, spec.fold_seed) != (cfg.cv, cfg.fold_seed) or spec.repeats < cfg.repeats:
+        return (f"the baseline record of {baseline.sha[:12]} was scored on other folds "
+                f"({stored.text()})")
+    return baseline, stored
+
+
+def _store_baseline(options: TrainOptions, console: Console, what: str) -> Any:
+    """(baseline, whether the store has a record of it, its folds), found as compare finds
+    it; else why there is none."""
     from mlgate.adapters.actions import GitHubEnv
     from mlgate.adapters.git import Git
     from mlgate.adapters.notes import NotesStore
@@ -302,18 +340,20 @@ def _paired_record(options: TrainOptions, cfg: TrainConfig, console: Console) ->
     baseline = _baseline(CompareOptions(config=config, paths=options.paths), git, store, base,
                          console)
     if baseline.on_base:
-        return f"on the base branch {base} (its record keeps every repeat)"
+        return f"on the base branch {base} (its record keeps every {what})"
     if not baseline.found or not baseline.sha:
         return f"no baseline found on {base}"
     recorded, stored = stored_folds(store, baseline.sha, config.model_name(root))
-    if stored is None or stored.spec is None or stored.method != "cv":
-        what = "no per-fold scores" if recorded else "no record in the baseline store"
-        return f"the baseline {baseline.sha[:12]} has {what}"
-    spec = stored.spec
-    if (spec.k, spec.fold_seed) != (cfg.cv, cfg.fold_seed) or spec.repeats < cfg.repeats:
-        return (f"the baseline record of {baseline.sha[:12]} was scored on other folds "
-                f"({stored.text()})")
-    return baseline, stored
+    return baseline, recorded, stored
+
+
+def _compare_rules(options: TrainOptions, baseline: Any, names: list[str]) -> Any:
+    """The rules ``mlgate compare`` will apply to these metrics (services/compare.py)."""
+    from mlgate.adapters.git import Git
+    from mlgate.services.compare import CompareOptions, _thresholds
+
+    compare = CompareOptions(config=options.config, paths=options.paths)
+    return _thresholds(compare, Git(options.paths.root), baseline, names).rules
 
 
 class _Sequential:
@@ -341,7 +381,7 @@ class _Sequential:
             return None
         if self.rules is None:
             try:
-                self.rules = self._rules(list(scores))
+                self.rules = _compare_rules(self.options, self.baseline, list(scores))
             except MlgateError as err:
                 self.console.log(f"train: no early stop (all {looks} repeats): the rules "
                                  f"cannot be read: {err.message}")
@@ -355,9 +395,84 @@ class _Sequential:
             return f"{names} decided: clearly outside its rule (a regression)"
         return f"{names} decided: clearly inside their rules"
 
-    def _rules(self, names: list[str]) -> Any:
-        from mlgate.adapters.git import Git
-        from mlgate.services.compare import CompareOptions, _thresholds
 
-        options = CompareOptions(config=self.options.config, paths=self.options.paths)
-        return _thresholds(options, Git(self.options.paths.root), self.baseline, names).rules
+
+# ----- the same stop for a user pipeline run K times (train: {repeats: K}) ------------------
+
+
+def early_stop_runs(options: TrainOptions, seeds: tuple[int, ...], console: Console) -> Any:
+    """The sequential stop of ``train: {repeats: K}`` on a PR: the store's record of the
+    baseline commit made with the same seeds (the PR's first; more runs are fine) and the rules
+    compare will apply; after each run from the second, one score per metric and run
+    (core/noise.py SEQUENTIAL_RUNS_Z). None (every run) without such a record, with
+    ``baseline: retrain``, on the base branch, or when baseline retraining set the runs
+    (MLGATE_TRAIN_REPEATS / MLGATE_TRAIN_SEED: the merge base runs every one)."""
+    every = f"all {len(seeds)} runs"
+    if REPEATS_ENV in os.environ or SEED_ENV in os.environ:
+        return None
+    if options.config.baseline == "retrain":
+        console.log(f"train: no early stop ({every}): `baseline: retrain` retrains the merge "
+                    "base with the PR's seeds")
+        return None
+    try:
+        found = _paired_runs(options, seeds, console)
+    except MlgateError as err:
+        console.log(f"train: no early stop ({every}): {err.message}")
+        return None
+    if isinstance(found, str):
+        console.log(f"train: no early stop ({every}): {found}")
+        return None
+    baseline, stored = found
+    console.log(f"train: sequential stop: paired with the baseline record of "
+                f"{(baseline.sha or '')[:12]} ({stored.text()}); from the second run on, "
+                f"stopping once the verdict is decided")
+    return _SequentialRuns(options, baseline, stored, console)
+
+
+def _paired_runs(options: TrainOptions, seeds: tuple[int, ...], console: Console) -> Any:
+    """(baseline, its recorded runs) when their seeds start with ``seeds``; else why not."""
+    found = _store_baseline(options, console, "run")
+    if isinstance(found, str):
+        return found
+    baseline, recorded, stored = found
+    if stored is None or stored.method != "repeats" or not stored.seeds:
+        what = "no per-run scores" if recorded else "no record in the baseline store"
+        return f"the baseline {baseline.sha[:12]} has {what}"
+    if stored.seeds[:len(seeds)] != seeds:
+        return (f"the baseline record of {baseline.sha[:12]} was made with other seeds "
+                f"({stored.text()}; this training: {repeats_text(seeds)})")
+    return baseline, stored
+
+
+class _SequentialRuns:
+    """After each run from the second: the early verdict of the per-run scores so far against
+    the record's first runs, under the rules compare applies."""
+
+    def __init__(self, options: TrainOptions, baseline: Any, stored: Folds,
+                 console: Console) -> None:
+        self.options, self.baseline, self.stored, self.console = options, baseline, stored, console
+        self.rules: Any = None
+        self.off = False  # the rules cannot be read
+
+    def __call__(self, done: int, count: int, scores: dict[str, tuple[float, ...]]
+                 ) -> str | None:
+        from mlgate.core import noise
+        from mlgate.core.compare import early_verdict
+
+        if self.off or not noise.is_run_look(done, count):
+            return None
+        if self.rules is None:
+            try:
+                self.rules = _compare_rules(self.options, self.baseline, list(scores))
+            except MlgateError as err:
+                self.console.log(f"train: no early stop (all {count} runs): the rules cannot "
+                                 f"be read: {err.message}")
+                self.off = True
+                return None
+        verdict = early_verdict(self.stored.scores, scores, self.rules, 1)
+        if verdict.state == noise.OPEN:
+            return None
+        names = ", ".join(verdict.decided) or "no gated metric"
+        if verdict.state == noise.FAIL:
+            return f"{names} decided: clearly outside its rule (a regression)"
+        return f"{names} decided: clearly inside their rules"
