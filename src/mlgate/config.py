@@ -1,10 +1,10 @@
 """The project configuration, ``mlgate.yaml``, and where mlgate writes its files.
 
 Every section is validated when the file is loaded (``train:``, ``deploy:`` and ``drift:`` by
-the parsers of the modules that own them, so each error names its key) and, but for ``train:``,
-kept as the typed object its parser made (``deploy:`` is parsed once, and its flags merged by
-:meth:`DeployConfig.with_overrides`); the command-line flags (and action inputs, which arrive as
-flags) are merged with the file here and nowhere else.
+the parsers of the modules that own them, so each error names its key) and kept as the typed
+object its parser made (``train:`` and ``deploy:`` are parsed once, and their flags merged by
+:meth:`TrainMode.with_overrides` and :meth:`DeployConfig.with_overrides`); the command-line
+flags (and action inputs, which arrive as flags) are merged with the file here and nowhere else.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ class Config:
     require_baseline: bool = False
     baseline: str = "auto"
     base: str | None = None
-    train: dict[str, Any] | None = None
+    # None: no `train:` section; else the trainer it asks for (train/config parses it once)
+    train: TrainMode | None = None
     # None: no `deploy:` section (its parser, deploy/config, is then never imported: compare
     # does not load the deploy package for nothing)
     deploy: DeployConfig | None = None
@@ -128,6 +129,8 @@ class Config:
         return Path(template) if template else None
 
     def train_mode(self, command: str | None, has_dvc_yaml: bool) -> TrainMode:
+        """The trainer: ``--command``, else ``train:``, else dvc.yaml (the run's overrides are
+        merged by :meth:`TrainMode.with_overrides`)."""
         from mlgate.train.config import select_mode
 
         return select_mode(
@@ -299,14 +302,14 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         require_baseline=require,
         baseline=baseline,
         base=base,
-        train=train,
         pull=parse_pull_section(data.get("pull"), path),
         report=_report_section(data.get("report"), path),
         drift=parse_drift_config(data.get("drift"), where),
     )
-    # train: is checked by its owner's parser and kept as written (train/config reads it).
-    if config.train is not None:
-        config.train_mode(None, has_dvc_yaml=False)
+    if train is not None:
+        from mlgate.train.config import parse_train_section  # only with a train: section
+
+        config = replace(config, train=parse_train_section(train, where))
     if deploy is None:
         return config
     from mlgate.deploy.config import parse_deploy_config  # only with a deploy: section

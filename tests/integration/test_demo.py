@@ -201,8 +201,8 @@ def test_the_project_is_real_git_and_dvc_with_a_recorded_baseline(
     assert f"commit    {main_sha[:12]} on main" in out
     # The config is valid and is what the PR changed.
     config = parse_config(parse_text(git(project, "show", "pr/tree-stump:mlgate.yaml"), "x"))
-    assert config.train is not None
-    assert config.train["params"] == {"max_depth": 1, "random_state": 0}
+    assert config.train is not None and config.train.config is not None
+    assert config.train.config.params == {"max_depth": 1, "random_state": 0}
     # Where the files are.
     for path in (project, base / "dvc-remote", base / "pr-1-random-forest"):
         assert str(path) in out
@@ -255,13 +255,14 @@ def test_dir_must_be_new_or_empty(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_config_yaml_is_valid_and_only_the_model_differs() -> None:
     base = parse_config(parse_text(demo.config_yaml(demo.BASELINE_MODEL), "mlgate.yaml"))
     assert base.name == "breast-cancer"
-    assert base.train is not None and base.train["seed"] == demo.SEED
-    assert "test-size" not in base.train  # issue 13: the default cross-validation
+    assert base.train is not None and base.train.config is not None
+    assert base.train.config.seed == demo.SEED
+    assert "test-size" not in base.train.config.raw  # issue 13: the default cross-validation
     assert set(base.thresholds) == {"accuracy", "roc_auc", "*"}
     for scenario in demo.SCENARIOS:
         other = parse_config(parse_text(demo.config_yaml(scenario.model), "mlgate.yaml"))
         assert other.thresholds == base.thresholds
-        assert other.train is not None
-        assert other.train["model"] == scenario.model.estimator
-        assert other.train["params"] == scenario.model.params
+        assert other.train is not None and other.train.config is not None
+        assert other.train.config.model == scenario.model.estimator
+        assert other.train.config.params == scenario.model.params
     assert [s.expect_pass for s in demo.SCENARIOS] == [True, False]

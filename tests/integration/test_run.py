@@ -34,6 +34,7 @@ from mlgate.services.pipeline import (
 )
 from mlgate.services.pull import PullOutcome
 from mlgate.services.train import describe_model
+from mlgate.train.config import parse_train_section
 from tests.fakegithub.fixtures import fake_github  # noqa: F401
 from tests.fakegithub.server import FakeGitHub
 from tests.helpers.gitrepo import GitRepo
@@ -76,7 +77,7 @@ def test_config_out_and_base_reach_the_steps_and_dry_run_the_report() -> None:
 
 def test_skip_reasons() -> None:
     bare = Config()
-    trained = Config(train={"data": "d.csv", "target": "y"})
+    trained = Config(train=parse_train_section({"data": "d.csv", "target": "y"}))
     assert "no .dvc directory" in str(
         skip_reason("pull", has_dvc=False, has_dvc_yaml=False, config=bare)
     )

@@ -8,8 +8,7 @@ import pytest
 from mlgate.core.folds import attach, parse_folds, record_matches, repeats_folds
 from mlgate.core.metrics import Metric
 from mlgate.errors import UsageError
-from mlgate.services.train import REPEATS_ENV, SEED_ENV, runs_override
-from mlgate.train.config import DEFAULT_SEED, MAX_REPEATS, select_mode
+from mlgate.train.config import DEFAULT_SEED, MAX_REPEATS, REPEATS_ENV, SEED_ENV, select_mode
 from mlgate.train.external import Run, TrainCommandFailed, command_env, dvc_repro_args
 
 
@@ -55,10 +54,11 @@ def test_command_with_built_in_keys_is_still_refused():
 
 def test_the_retraining_environment_overrides_repeats_and_seed():
     mode = _mode({"command": "x"})
-    assert runs_override(mode, {REPEATS_ENV: "5", SEED_ENV: "42"}).seeds == (42, 43, 44, 45, 46)
-    assert runs_override(mode, {}) == mode
+    assert mode.with_overrides(env={REPEATS_ENV: "5", SEED_ENV: "42"}).seeds == (
+        42, 43, 44, 45, 46)
+    assert mode.with_overrides(env={}) == mode
     with pytest.raises(UsageError):
-        runs_override(mode, {REPEATS_ENV: "101"})
+        mode.with_overrides(env={REPEATS_ENV: "101"})
 
 
 def test_each_run_gets_its_seed_and_index(tmp_path):

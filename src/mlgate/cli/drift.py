@@ -45,7 +45,8 @@ def _options(args: argparse.Namespace, env: Any) -> Any:
     config = load_config(args.config, root)
     where = _config_where(config.path, root)
     thresholds = config.drift
-    target = (config.train or {}).get("target")
+    trainer = config.train.config if config.train is not None else None
+    target = trainer.target if trainer is not None else None
     return DriftOptions(
         root=root, out=out_dir(args.out, root), current=args.current,
         reference=args.reference, model=args.model, thresholds=thresholds,

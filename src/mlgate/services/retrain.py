@@ -85,7 +85,7 @@ def _fold_args(folds: Folds | FoldSpec | None) -> list[str]:
 def _repeat_env(folds: Folds | FoldSpec | None) -> dict[str, str] | None:
     """The environment that makes the worktree's ``mlgate train`` run its command or dvc.yaml
     with the PR's repeats and seeds (services/train.py reads it); None for other folds."""
-    from mlgate.services.train import REPEATS_ENV, SEED_ENV
+    from mlgate.train.config import REPEATS_ENV, SEED_ENV
 
     if not isinstance(folds, Folds) or folds.method != "repeats" or not folds.seeds:
         return None

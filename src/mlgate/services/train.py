@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlgate.config import Config, Paths
 from mlgate.console import PRINTING, Console
 from mlgate.core.folds import FOLDS_FILE, Folds, FoldSpec, repeats_folds, repeats_text
 from mlgate.errors import MlgateError, UsageError
-from mlgate.train.config import MAX_REPEATS, MAX_SEED, TrainConfig, TrainMode
+from mlgate.train.config import REPEATS_ENV, SEED_ENV, TrainConfig, TrainMode
 
 if TYPE_CHECKING:
     from mlgate.core.metrics import Metric
-
-# Baseline retraining (services/retrain.py) sets these in the child `mlgate train` so that the
-# merge base's command or dvc.yaml runs as often, with the same seeds, as the PR's did: they
-# override `train: {repeats, seed}` for the command and dvc trainers.
-REPEATS_ENV = "MLGATE_TRAIN_REPEATS"
-SEED_ENV = "MLGATE_TRAIN_SEED"
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,7 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     config, paths = options.config, options.paths
     root, out = paths.root, paths.out
     mode = config.train_mode(options.command, has_dvc_yaml=(root / "dvc.yaml").exists())
-    mode = runs_override(mode, os.environ)
+    mode = mode.with_overrides(options.folds, os.environ)
     # folds.json belongs to the run that wrote it: never leave an earlier run's behind.
     (out / FOLDS_FILE).unlink(missing_ok=True)
     if options.folds is not None and mode.kind != "builtin":
@@ -61,7 +55,7 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     assert mode.config is not None
     from mlgate.train.runner import run_builtin
 
-    cfg = with_folds(mode.config, options.folds)
+    cfg = mode.config
     trained = run_builtin(
         cfg,
         root,
@@ -74,26 +68,6 @@ def run_train(options: TrainOptions, console: Console = PRINTING) -> TrainOutcom
     )
     return TrainOutcome(kind="builtin", command=None, seconds=sum(trained.timings.values()),
                         model=trained.meta or None)
-
-
-def runs_override(mode: TrainMode, env: Any) -> TrainMode:
-    """The mode with ``MLGATE_TRAIN_REPEATS`` / ``MLGATE_TRAIN_SEED`` (set by baseline
-    retraining) in place of ``train: {repeats, seed}``, for the command and dvc trainers."""
-    if mode.kind == "builtin":
-        return mode
-    repeats, seed = env.get(REPEATS_ENV), env.get(SEED_ENV)
-    if repeats is None and seed is None:
-        return mode
-    try:
-        k = int(repeats) if repeats is not None else mode.repeats
-        s = int(seed) if seed is not None else mode.seed
-    except ValueError:
-        raise UsageError(f"must be whole numbers, got {repeats!r} and {seed!r}",
-                         where=f"{REPEATS_ENV}, {SEED_ENV}") from None
-    if (k is not None and not 1 <= k <= MAX_REPEATS) or not 0 <= s <= MAX_SEED:
-        raise UsageError(f"out of bounds: {k!r} repeats, seed {s!r}",
-                         where=f"{REPEATS_ENV}, {SEED_ENV}")
-    return replace(mode, repeats=k, seed=s)
 
 
 def run_external(mode: TrainMode, options: TrainOptions, console: Console) -> TrainOutcome:
@@ -232,14 +206,6 @@ def _repeats_document(runs: list[list[Metric]], seeds: tuple[int, ...], files: l
     if stopped:
         extra["stopped"] = stopped
     return repeats_folds(scores, seeds, files, extra)
-
-
-def with_folds(cfg: TrainConfig, folds: FoldSpec | None) -> TrainConfig:
-    """The built-in trainer's config, cross-validating on ``folds`` when given."""
-    if folds is None:
-        return cfg
-    return replace(cfg, cv=folds.k, repeats=folds.repeats, fold_seed=folds.fold_seed,
-                        test_size=None)
 
 
 def read_model_meta(paths: Paths) -> dict[str, Any] | None:

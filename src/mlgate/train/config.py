@@ -5,10 +5,14 @@ Pure: no scikit-learn or pandas here, so bad config fails fast and the CLI stays
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import UsageError
+
+if TYPE_CHECKING:
+    from mlgate.core.folds import FoldSpec
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -42,6 +46,11 @@ DEFAULT_FOLD_SEED = 0
 DEFAULT_JOBS = -1
 DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 DEFAULT_SEED = 42
+# Baseline retraining (services/retrain.py) sets these in the child `mlgate train` so that the
+# merge base's command or dvc.yaml runs as often, with the same seeds, as the PR's did: they
+# override `train: {repeats, seed}` for the command and dvc trainers.
+REPEATS_ENV = "MLGATE_TRAIN_REPEATS"
+SEED_ENV = "MLGATE_TRAIN_SEED"
 # Bounds of the train: keys (docs/limits.md): numpy's and scikit-learn's random_state is below
 # 2**32; cv × repeats fits are made and kept in memory, so both are bounded.
 MAX_SEED = 2**32 - 1
@@ -109,6 +118,34 @@ class TrainMode:
     def seeds(self) -> tuple[int, ...]:
         """``MLGATE_SEED`` of each run."""
         return tuple(self.seed + i for i in range(self.repeats or 1))
+
+    def with_overrides(
+        self, folds: FoldSpec | None = None, env: Mapping[str, str] | None = None
+    ) -> TrainMode:
+        """This mode with the run's overrides merged in (here and nowhere else): for the built-in
+        trainer ``--cv/--repeats/--fold-seed`` (``folds``: cross-validation on those folds); for
+        the command and dvc trainers ``MLGATE_TRAIN_REPEATS`` / ``MLGATE_TRAIN_SEED`` in ``env``
+        (set by baseline retraining) in place of ``train: {repeats, seed}``. The others ignore
+        what does not apply to them (the caller says so)."""
+        if self.kind == "builtin":
+            if folds is None or self.config is None:
+                return self
+            config = replace(self.config, cv=folds.k, repeats=folds.repeats,
+                             fold_seed=folds.fold_seed, test_size=None)
+            return replace(self, config=config)
+        repeats, seed = (env or {}).get(REPEATS_ENV), (env or {}).get(SEED_ENV)
+        if repeats is None and seed is None:
+            return self
+        try:
+            k = int(repeats) if repeats is not None else self.repeats
+            s = int(seed) if seed is not None else self.seed
+        except ValueError:
+            raise UsageError(f"must be whole numbers, got {repeats!r} and {seed!r}",
+                             where=f"{REPEATS_ENV}, {SEED_ENV}") from None
+        if (k is not None and not 1 <= k <= MAX_REPEATS) or not 0 <= s <= MAX_SEED:
+            raise UsageError(f"out of bounds: {k!r} repeats, seed {s!r}",
+                             where=f"{REPEATS_ENV}, {SEED_ENV}")
+        return replace(self, repeats=k, seed=s)
 
 
 def _suggest(key: str, choices: tuple[str, ...]) -> str:
@@ -394,36 +431,43 @@ def check_metrics_for_task(names: tuple[str, ...], task: str, where: str) -> Non
         )
 
 
+def parse_train_section(train: Any, where: str = "mlgate.yaml") -> TrainMode:
+    """The ``train:`` section, parsed once when mlgate.yaml is loaded (``Config.train``):
+    ``command`` (with ``repeats``/``seed``), ``dvc-repro`` (``repeats``/``seed`` alone: the
+    pipeline is dvc.yaml's, services/train.py checks that it is there when training) or
+    ``builtin``; errors name the key."""
+    if not isinstance(train, dict):
+        raise UsageError("must be a mapping", where=f"{where}: train")
+    check_keys(train, where)
+    if train and set(train) <= set(EXTERNAL_KEYS):
+        repeats, seed = _runs(train, where)
+        if "command" in train:
+            command = train["command"]
+            if not isinstance(command, str) or not command.strip():
+                raise UsageError(
+                    f"must be a non-empty shell command, got {command!r}",
+                    where=f"{where}: train.command",
+                )
+            return TrainMode("command", command=command, repeats=repeats, seed=seed)
+        return TrainMode("dvc-repro", command="dvc repro", repeats=repeats, seed=seed)
+    return TrainMode("builtin", config=parse_train_config(train, where))
+
+
 def select_mode(
-    train: dict[str, Any] | None,
+    train: TrainMode | dict[str, Any] | None,
     *,
     cli_command: str | None,
     has_dvc_yaml: bool,
     where: str = "mlgate.yaml",
 ) -> TrainMode:
-    """Pick the trainer: ``--command``; ``train: {command}``; ``train:`` (built-in); dvc.yaml."""
+    """Pick the trainer: ``--command``; ``train: {command}``; ``train:`` (built-in); dvc.yaml.
+    ``train`` is the parsed section (``Config.train``), or a raw one (parsed here)."""
     if cli_command is not None:
         if not cli_command.strip():
             raise UsageError("is empty", where="--command", fix="give the command to run")
         return TrainMode("command", command=cli_command)
     if train is not None:
-        if not isinstance(train, dict):
-            raise UsageError("must be a mapping", where=f"{where}: train")
-        check_keys(train, where)
-        if train and set(train) <= set(EXTERNAL_KEYS):
-            repeats, seed = _runs(train, where)
-            if "command" in train:
-                command = train["command"]
-                if not isinstance(command, str) or not command.strip():
-                    raise UsageError(
-                        f"must be a non-empty shell command, got {command!r}",
-                        where=f"{where}: train.command",
-                    )
-                return TrainMode("command", command=command, repeats=repeats, seed=seed)
-            # repeats/seed alone: the pipeline is dvc.yaml's (services/train.py checks that
-            # it is there when training; mlgate.yaml is validated before that is known).
-            return TrainMode("dvc-repro", command="dvc repro", repeats=repeats, seed=seed)
-        return TrainMode("builtin", config=parse_train_config(train, where))
+        return train if isinstance(train, TrainMode) else parse_train_section(train, where)
     if has_dvc_yaml:
         return TrainMode("dvc-repro", command="dvc repro")
     raise UsageError(
