@@ -253,9 +253,10 @@ def _mapping(value: Any, path: Path | None, key: str) -> dict[str, Any]:
     return value
 
 
-def parse_config(data: Any, path: Path | None = None) -> Config:
+def _top_level(data: Any, path: Path | None) -> dict[str, Any]:
+    """The file's mapping (empty for an empty file), with only known keys."""
     if data is None:
-        data = {}
+        return {}
     if not isinstance(data, dict):
         raise UsageError("the top level must be a mapping of keys", where=str(path or "config"))
     unknown = sorted(set(map(str, data)) - KNOWN_KEYS)
@@ -265,6 +266,18 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
             where=str(path or DEFAULT_CONFIG),
             fix=f"use only: {', '.join(sorted(KNOWN_KEYS))}",
         )
+    return data
+
+
+def _optional_mapping(data: dict[str, Any], path: Path | None, key: str) -> Any:
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise UsageError("must be a mapping", where=_where(path, key))
+    return value
+
+
+def parse_config(data: Any, path: Path | None = None) -> Config:
+    data = _top_level(data, path)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
         raise UsageError("must be a string", where=_where(path, "name"))
@@ -281,12 +294,8 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     base = data.get("base")
     if base is not None and not isinstance(base, str):
         raise UsageError("must be a branch name", where=_where(path, "base"))
-    train = data.get("train")
-    if train is not None and not isinstance(train, dict):
-        raise UsageError("must be a mapping", where=_where(path, "train"))
-    deploy = data.get("deploy")
-    if deploy is not None and not isinstance(deploy, dict):
-        raise UsageError("must be a mapping", where=_where(path, "deploy"))
+    train = _optional_mapping(data, path, "train")
+    deploy = _optional_mapping(data, path, "deploy")
     where = path.name if path else DEFAULT_CONFIG
     thresholds = _mapping(data.get("thresholds"), path, "thresholds")
     config = Config(

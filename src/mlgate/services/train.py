@@ -251,25 +251,34 @@ def early_stop(options: TrainOptions, cfg: TrainConfig, console: Console) -> Any
     folds (``--cv/--repeats/--fold-seed``: a retrained baseline)."""
     if options.folds is not None or not cfg.cv or cfg.repeats < 2:
         return None
-    config = options.config
-    every = f"all {cfg.repeats} repeats"
-    if config.baseline == "retrain":
-        console.log(f"train: no early stop ({every}): `baseline: retrain` retrains the merge "
-                    "base on the PR's folds")
-        return None
-    try:
-        found = _paired_record(options, cfg, console)
-    except MlgateError as err:
-        console.log(f"train: no early stop ({every}): {err.message}")
-        return None
-    if isinstance(found, str):
-        console.log(f"train: no early stop ({every}): {found}")
+    found = _pairing(options, console, f"all {cfg.repeats} repeats", "on the PR's folds",
+                     lambda: _paired_record(options, cfg, console))
+    if found is None:
         return None
     baseline, stored = found
     console.log(f"train: sequential stop: paired with the baseline record of "
                 f"{(baseline.sha or '')[:12]} ({stored.text()}); fitting repeat by repeat "
                 f"until the verdict is decided")
     return _Sequential(options, baseline, stored, console)
+
+
+def _pairing(options: TrainOptions, console: Console, every: str, retrained: str,
+             find: Any) -> Any:
+    """The (baseline, stored record) a sequential stop pairs with, or None with the reason
+    logged: ``baseline: retrain``, no matching record (``find`` returns why), or an error."""
+    if options.config.baseline == "retrain":
+        console.log(f"train: no early stop ({every}): `baseline: retrain` retrains the merge "
+                    f"base {retrained}")
+        return None
+    try:
+        found = find()
+    except MlgateError as err:
+        console.log(f"train: no early stop ({every}): {err.message}")
+        return None
+    if isinstance(found, str):
+        console.log(f"train: no early stop ({every}): {found}")
+        return None
+    return found
 
 
 def _paired_record(options: TrainOptions, cfg: TrainConfig, console: Console) -> Any:
@@ -373,20 +382,11 @@ def early_stop_runs(options: TrainOptions, seeds: tuple[int, ...], console: Cons
     (core/noise.py SEQUENTIAL_RUNS_Z). None (every run) without such a record, with
     ``baseline: retrain``, on the base branch, or when baseline retraining set the runs
     (MLGATE_TRAIN_REPEATS / MLGATE_TRAIN_SEED: the merge base runs every one)."""
-    every = f"all {len(seeds)} runs"
     if REPEATS_ENV in os.environ or SEED_ENV in os.environ:
         return None
-    if options.config.baseline == "retrain":
-        console.log(f"train: no early stop ({every}): `baseline: retrain` retrains the merge "
-                    "base with the PR's seeds")
-        return None
-    try:
-        found = _paired_runs(options, seeds, console)
-    except MlgateError as err:
-        console.log(f"train: no early stop ({every}): {err.message}")
-        return None
-    if isinstance(found, str):
-        console.log(f"train: no early stop ({every}): {found}")
+    found = _pairing(options, console, f"all {len(seeds)} runs", "with the PR's seeds",
+                     lambda: _paired_runs(options, seeds, console))
+    if found is None:
         return None
     baseline, stored = found
     console.log(f"train: sequential stop: paired with the baseline record of "
