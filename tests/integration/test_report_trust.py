@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from mlgate.cli import main
 from tests.fakegithub import FakeGitHub
 from tests.helpers import report_fixtures as fx
 from tests.helpers.gitrepo import GitRepo
+from tests.integration.test_report_bundle import fork_run
 from tests.integration.test_report_post import HEAD, PR, REPO, Env
 
 pytest_plugins = ["tests.fakegithub.fixtures"]
@@ -37,14 +37,7 @@ def fork_bundle(gh: Env, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The fork's pull_request run (read-only token) leaves a bundle; then the workspace is
     emptied, as the workflow_run job's is before any checkout."""
     gh.write_result(fx.passing_result())
-    gh.fake.add_token("ro-token", "fork-bot[bot]", read_only=True)
-    with monkeypatch.context() as mp:
-        mp.setenv("GITHUB_TOKEN", "ro-token")
-        assert gh.run() == 0
-    bundle = gh.tmp / "artifact"
-    shutil.copytree(gh.tmp / ".mlgate" / "bundle", bundle)
-    shutil.rmtree(gh.tmp / ".mlgate")
-    gh.fake.clear_requests()
+    bundle = fork_run(gh, monkeypatch)
     gh.set_event({"action": "completed", "workflow_run": {
         "head_sha": HEAD, "head_branch": "feature/tune", "pull_requests": [],
         "head_repository": {"full_name": "forker/demo", "owner": {"login": "forker"}}}})
